@@ -1,0 +1,5 @@
+export * from './env.js';
+export * from './headers.js';
+export * from './keys.js';
+export * from './routes.js';
+export * from './wire.js';

@@ -1,0 +1,132 @@
+/**
+ * Routes: builders for clients, parsers for the server. A client never concatenates a URL by hand and the
+ * server never reads a query parameter the builders do not write.
+ */
+import { decodeKey, encodeKey, type KeyAttributes, KeyError } from './keys.js';
+
+export const ROUTES = {
+  parameters: '/v1/parameters',
+  dynamodb: '/v1/dynamodb',
+  ping: '/ping',
+  health: '/v1/health',
+  stats: '/v1/stats',
+  /** AWS Parameters and Secrets Lambda extension compatible. */
+  awsParameter: '/systemsmanager/parameters/get',
+} as const;
+
+/** The seed's routes, served only with `CACHE_EXTENSION_LEGACY_ROUTES=true`. */
+export const LEGACY_ROUTES = {
+  /** `/parameters/NAME` and `/parameters?name=NAME`. */
+  parameters: '/parameters',
+  /** `/dynamodb/TABLE-HASH[-SORT]` and `/dynamodb?name=TABLE-HASH[-SORT]`. */
+  dynamodb: '/dynamodb',
+} as const;
+
+/** SSM's limit on a parameter name, including a `:version` or `:label` selector. */
+export const MAX_PARAMETER_NAME_LENGTH = 2048;
+/** DynamoDB table names are 3–255 characters; an ARN may be longer. */
+export const MAX_TABLE_NAME_LENGTH = 1024;
+
+export class RouteError extends Error {
+  override readonly name = 'RouteError';
+  readonly code = 'BadRequest';
+}
+
+export interface ParameterQuery {
+  readonly name: string;
+  /** Default `true`: `SecureString` values are decrypted. */
+  readonly decrypt: boolean;
+  /** Ask the extension to fetch from the backend now rather than serve from memory. */
+  readonly refresh: boolean;
+}
+
+export interface DynamoDbQuery {
+  readonly table: string;
+  readonly key: KeyAttributes;
+  readonly refresh: boolean;
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) search.set(k, v);
+  return search.toString().replace(/\+/g, '%20');
+}
+
+/** Path and query of a parameter read: `/v1/parameters?name=...`. */
+export function parameterPath(name: string, opts: { decrypt?: boolean; refresh?: boolean } = {}): string {
+  checkParameterName(name);
+  return `${ROUTES.parameters}?${query({
+    name,
+    decrypt: opts.decrypt === false ? 'false' : undefined,
+    refresh: opts.refresh ? 'true' : undefined,
+  })}`;
+}
+
+/** Path and query of an item read: `/v1/dynamodb?table=...&key=<canonical key>`. */
+export function dynamodbPath(table: string, key: KeyAttributes, opts: { refresh?: boolean } = {}): string {
+  checkTableName(table);
+  return `${ROUTES.dynamodb}?${query({ table, key: encodeKey(key), refresh: opts.refresh ? 'true' : undefined })}`;
+}
+
+function checkParameterName(name: string): void {
+  if (name.length === 0) throw new RouteError('name is required: the parameter name, e.g. /app/prod/db-url');
+  if (name.length > MAX_PARAMETER_NAME_LENGTH) {
+    throw new RouteError(
+      `name is ${name.length} characters; SSM allows at most ${MAX_PARAMETER_NAME_LENGTH}`,
+    );
+  }
+}
+
+function checkTableName(table: string): void {
+  if (table.length === 0) throw new RouteError('table is required: the DynamoDB table name');
+  if (table.length > MAX_TABLE_NAME_LENGTH) {
+    throw new RouteError(`table is ${table.length} characters; at most ${MAX_TABLE_NAME_LENGTH} are allowed`);
+  }
+}
+
+function single(search: URLSearchParams, name: string): string | undefined {
+  const all = search.getAll(name);
+  if (all.length > 1) throw new RouteError(`${name} is given ${all.length} times; give it once`);
+  return all[0];
+}
+
+function flag(search: URLSearchParams, name: string, fallback: boolean): boolean {
+  const v = single(search, name);
+  if (v === undefined || v === '') return fallback;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new RouteError(`${name} must be true or false, not "${v.slice(0, 40)}"`);
+}
+
+function only(search: URLSearchParams, allowed: readonly string[]): void {
+  for (const k of search.keys()) {
+    if (!allowed.includes(k)) {
+      throw new RouteError(`unknown query parameter "${k.slice(0, 64)}" (expected ${allowed.join(', ')})`);
+    }
+  }
+}
+
+/** Parses the query of `GET /v1/parameters`. Throws {@link RouteError} with a message for the caller. */
+export function parseParameterQuery(search: URLSearchParams): ParameterQuery {
+  only(search, ['name', 'decrypt', 'refresh']);
+  const name = single(search, 'name') ?? '';
+  checkParameterName(name);
+  return { name, decrypt: flag(search, 'decrypt', true), refresh: flag(search, 'refresh', false) };
+}
+
+/** Parses the query of `GET /v1/dynamodb`. Throws {@link RouteError} with a message for the caller. */
+export function parseDynamoDbQuery(search: URLSearchParams): DynamoDbQuery {
+  only(search, ['table', 'key', 'refresh']);
+  const table = single(search, 'table') ?? '';
+  checkTableName(table);
+  const keyText = single(search, 'key');
+  if (keyText === undefined || keyText === '') {
+    throw new RouteError('key is required: the item key in DynamoDB JSON, e.g. {"pKey":{"S":"pKey1"}}');
+  }
+  try {
+    return { table, key: decodeKey(keyText), refresh: flag(search, 'refresh', false) };
+  } catch (err) {
+    if (err instanceof KeyError) throw new RouteError(`key: ${err.message}`);
+    throw err;
+  }
+}

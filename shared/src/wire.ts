@@ -1,0 +1,122 @@
+/**
+ * Payloads and the error envelope, as they travel between the extension and its clients.
+ * Every body is JSON built with `JSON.stringify`.
+ */
+import type { KeyAttributes } from './keys.js';
+
+export type ParameterType = 'String' | 'StringList' | 'SecureString';
+
+/** `GET /v1/parameters` answer. */
+export interface ParameterPayload {
+  /** The name as asked, including any `:version` or `:label` selector. */
+  readonly name: string;
+  readonly type: ParameterType;
+  /** Decrypted unless `decrypt=false` was asked for a `SecureString`. */
+  readonly value: string;
+  readonly version: number;
+  /** ISO 8601, or `null` when the backend did not say. */
+  readonly lastModified: string | null;
+  readonly arn?: string;
+  readonly dataType?: string;
+  readonly selector?: string;
+  readonly sourceResult?: string;
+}
+
+/** DynamoDB JSON: every attribute value keeps its type, so numbers, sets and binary survive intact. */
+export type AttributeValueJson =
+  | { readonly S: string }
+  | { readonly N: string }
+  | { readonly B: string }
+  | { readonly BOOL: boolean }
+  | { readonly NULL: true }
+  | { readonly SS: readonly string[] }
+  | { readonly NS: readonly string[] }
+  | { readonly BS: readonly string[] }
+  | { readonly L: readonly AttributeValueJson[] }
+  | { readonly M: Readonly<Record<string, AttributeValueJson>> };
+export type ItemJson = Readonly<Record<string, AttributeValueJson>>;
+
+/** `GET /v1/dynamodb` answer. Binary values (`B`, `BS`) are base64. */
+export interface DynamoDbPayload {
+  readonly table: string;
+  /** The canonical key. */
+  readonly key: KeyAttributes;
+  readonly item: ItemJson;
+}
+
+/** Error codes and the HTTP status each one is sent with. */
+export const ERROR_STATUS = {
+  BadRequest: 400,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  Throttled: 429,
+  InternalFailure: 500,
+  UpstreamError: 502,
+  /** Shutting down, or more connections than the extension accepts. */
+  ServiceUnavailable: 503,
+  UpstreamTimeout: 504,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** Every error answer. */
+export interface ErrorEnvelope {
+  readonly code: ErrorCode;
+  /** For people; never parsed. Never holds a cached value. */
+  readonly message: string;
+  /** The AWS error name behind an upstream failure, e.g. `AccessDeniedException`. */
+  readonly awsCode?: string;
+}
+
+export function isErrorEnvelope(body: unknown): body is ErrorEnvelope {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as ErrorEnvelope).code === 'string' &&
+    typeof (body as ErrorEnvelope).message === 'string'
+  );
+}
+
+/** `GET /v1/health`. */
+export interface HealthPayload {
+  /** `starting` while prefetch runs, then `ready`; `stopping` after SHUTDOWN. */
+  readonly status: 'starting' | 'ready' | 'stopping';
+  readonly entries: number;
+  /** Configured items whose last load failed. */
+  readonly failed: number;
+  readonly uptimeMs: number;
+}
+
+/** `GET /v1/stats`: counters since start. */
+export interface StatsPayload {
+  readonly entries: number;
+  readonly bytes: number;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly staleServes: number;
+  readonly negativeHits: number;
+  readonly evictions: number;
+  readonly refreshes: number;
+  /** Calls made to AWS, by service operation, e.g. `{ "ssm:GetParameters": 3 }`. */
+  readonly backendCalls: Readonly<Record<string, number>>;
+  readonly errors: number;
+}
+
+/** `GET /systemsmanager/parameters/get`: the same body as SSM's `GetParameter`, as AWS's extension sends it. */
+export interface AwsGetParameterPayload {
+  readonly Parameter: {
+    readonly Name: string;
+    readonly Type: ParameterType;
+    readonly Value: string;
+    readonly Version: number;
+    /** Epoch seconds, as the SSM JSON protocol sends it. */
+    readonly LastModifiedDate?: number;
+    readonly ARN?: string;
+    readonly DataType?: string;
+    readonly Selector?: string;
+    readonly SourceResult?: string;
+  };
+  readonly ResultMetadata: Record<string, never>;
+}
