@@ -1,0 +1,47 @@
+/**
+ * The seed's example, as its README set it up: one parameter, one Secrets Manager secret read through
+ * SSM's `/aws/reference/secretsmanager/` prefix, and one item of `DynamoDbTable` (pKey/sKey).
+ */
+import type { Seed } from '@lambda-cache/local';
+
+export const SEED_REGION = 'us-west-2';
+export const SEED_TABLE = 'DynamoDbTable';
+export const SEED_PARAMETER = 'CacheExtensions_Parameter1';
+export const SEED_PARAMETER_VALUE = 'Parameter_value';
+export const SEED_SECRET = 'secret_info';
+export const SEED_SECRET_VALUE = 'secret-info-value-2f9c1e';
+export const SEED_ITEM = { pKey: 'pKey1', sKey: 'sKey1', Data: 'Data goes here' } as const;
+
+/** The seed's `config.yaml`, byte for byte as the seed wrote it. */
+export const seedConfig = `parameters:
+  - region: us-west-2
+    names:
+      - CacheExtensions_Parameter1
+      - /aws/reference/secretsmanager/secret_info
+dynamodb:
+  - table: DynamoDbTable
+    hashkey: pKey
+    hashkeytype: S
+    hashkeyvalue: pKey1
+    sortkey: sKey
+    sortkeytype: S
+    sortkeyvalue: sKey1
+`;
+
+export function seedData(): Seed {
+  return {
+    parameters: [{ name: SEED_PARAMETER, value: SEED_PARAMETER_VALUE }],
+    secrets: [{ name: SEED_SECRET, value: SEED_SECRET_VALUE }],
+    tables: [
+      {
+        name: SEED_TABLE,
+        hashKey: { name: 'pKey', type: 'S' },
+        sortKey: { name: 'sKey', type: 'S' },
+        items: [{ ...SEED_ITEM }],
+      },
+    ],
+  };
+}
+
+/** The `key=` value of the seed's item, in DynamoDB JSON. */
+export const SEED_ITEM_KEY = { pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } } as const;

@@ -1,0 +1,238 @@
+/**
+ * The integration harness: the packaged layer, extracted once per process, started as a real child process
+ * by the local Lambda emulator against local AWS backends, with a tiny HTTP helper to talk to it.
+ *
+ * @example
+ * const stack = await startStack({ config: seedConfig, seed: seedData() });
+ * const res = await stack.get(parameterPath('CacheExtensions_Parameter1'));
+ * await stack.close();
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Backends, extractLayer, LambdaEmulator, type Seed, startBackends } from '@lambda-cache/local';
+import { SEED_REGION, seedConfig, seedData } from './fixtures.js';
+
+export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where `npm run package` writes the layer. */
+export const layerZip: string = join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+
+/** The line the extension prints once it listens; with port 0 it names the port it got. */
+export const LISTENING = /\[lambda-cache\] listening on http:\/\/127\.0\.0\.1:(\d+)/;
+
+let extracted: Promise<string> | undefined;
+
+/** The packaged layer extracted into a temp dir, once per process (every stack of a test file shares it). */
+export function layerDir(): Promise<string> {
+  extracted ??= (async () => {
+    if (!existsSync(layerZip)) {
+      throw new Error(
+        `The packaged layer ${layerZip} is missing: run npm run package (or npm test) before the integration tests`,
+      );
+    }
+    return extractLayer(layerZip, await mkdtemp(join(tmpdir(), 'lambda-cache-layer-')));
+  })();
+  return extracted;
+}
+
+/** A tiny handler for stacks that only exercise the extension. */
+const DEFAULT_HANDLER_SOURCE = 'export const handler = async () => ({ ok: true });\n';
+
+export interface StackOptions {
+  /** `config.yaml` text, written into a temp function dir. @default the seed's config.yaml */
+  config?: string;
+  /** Data the local backends start with. @default the seed's parameter, secret and item */
+  seed?: Seed;
+  /** Extra environment for the extension and the function; overrides the harness's own. */
+  env?: Record<string, string>;
+  /** `true` awaits `lambda.init()`; `false` starts init and leaves it to the test (`stack.initDone`). @default true */
+  init?: boolean;
+  /** Use this function dir instead of a temp one (its config.yaml is not rewritten unless `config` is given). */
+  functionDir?: string;
+  /** Handler name in `functionDir`. @default a built-in handler that returns `{ ok: true }` */
+  handler?: string;
+  /** Passed to the emulator; runs before the emulator answers the extension's `register`. */
+  beforeRegisterResponse?: (ext: unknown) => void | Promise<void>;
+  /** Emulator timeouts. */
+  timeoutMs?: number;
+  initTimeoutMs?: number;
+  shutdownTimeoutMs?: number;
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the extension sent
+  body: any;
+  /** The body as received. */
+  text: string;
+}
+
+export interface Stack {
+  backends: Backends;
+  lambda: LambdaEmulator;
+  port: number;
+  baseUrl: string;
+  token: string;
+  functionDir: string;
+  /** The emulator's init, settled or not (see {@link StackOptions.init}). */
+  initDone: Promise<unknown>;
+  /** GET with the token unless `headers` sets it (an empty string sends no token header). */
+  get(path: string, headers?: Record<string, string>): Promise<Reply>;
+  /** Every log line so far, extension and function. */
+  logs(): string[];
+  /** Shutdown and close the backends; idempotent. */
+  close(): Promise<void>;
+}
+
+/** A one-shot GET over a fresh connection (keep-alive off), body parsed as JSON when it is JSON. */
+export function httpGet(port: number, path: string, headers: Record<string, string> = {}): Promise<Reply> {
+  return new Promise((resolvePromise, reject) => {
+    const sent: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers)) if (v !== '') sent[k] = v;
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: 'GET', headers: sent, agent: false, timeout: 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // Not JSON: the legacy parameter route answers a raw value.
+          }
+          const flat: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (v !== undefined) flat[k] = Array.isArray(v) ? v.join(', ') : v;
+          }
+          resolvePromise({ status: res.statusCode ?? 0, headers: flat, body, text });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function lineText(entry: unknown): string {
+  if (typeof entry === 'string') return entry;
+  if (entry && typeof entry === 'object' && 'line' in entry) return String((entry as { line: unknown }).line);
+  return JSON.stringify(entry);
+}
+
+/** Polls `check` every `intervalMs` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  { timeoutMs = 10_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 100_000; i++) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A random session token, as Lambda sets `AWS_SESSION_TOKEN`. */
+export function newToken(): string {
+  return `IQoJ${randomBytes(24).toString('base64url')}`;
+}
+
+/**
+ * Local backends plus the packaged extension under the Lambda emulator, on port 0.
+ * Resolves once the extension printed its listening line (and, by default, init finished).
+ */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const layer = await layerDir();
+  const backends = await startBackends({ seed: opts.seed ?? seedData(), region: SEED_REGION });
+  const ownDir = opts.functionDir === undefined;
+  const functionDir = opts.functionDir ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-fn-')));
+  let lambda: LambdaEmulator | undefined;
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      if (lambda) await lambda.shutdown('spindown').catch(() => undefined);
+      await backends.close().catch(() => undefined);
+      if (ownDir) await rm(functionDir, { recursive: true, force: true });
+    })();
+    return closed;
+  };
+  try {
+    if (ownDir || opts.config !== undefined) {
+      await writeFile(join(functionDir, 'config.yaml'), opts.config ?? seedConfig);
+    }
+    if (ownDir && opts.handler === undefined) {
+      await writeFile(join(functionDir, 'index.mjs'), DEFAULT_HANDLER_SOURCE);
+    }
+    const token = opts.env?.AWS_SESSION_TOKEN ?? newToken();
+    const env: Record<string, string> = {
+      ...backends.env,
+      AWS_REGION: SEED_REGION,
+      CACHE_EXTENSION_PORT: '0',
+      CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
+      AWS_SESSION_TOKEN: token,
+      ...opts.env,
+    };
+    const created = await LambdaEmulator.create({
+      layerDir: layer,
+      functionDir,
+      handler: opts.handler ?? 'index.handler',
+      env,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.initTimeoutMs !== undefined ? { initTimeoutMs: opts.initTimeoutMs } : {}),
+      ...(opts.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: opts.shutdownTimeoutMs } : {}),
+      ...(opts.beforeRegisterResponse ? { beforeRegisterResponse: opts.beforeRegisterResponse } : {}),
+    } as Parameters<typeof LambdaEmulator.create>[0]);
+    lambda = created;
+    const initDone = created.init();
+    // Keep an unawaited init from surfacing as an unhandled rejection; callers await `initDone` themselves.
+    initDone.catch(() => undefined);
+    const listening = await Promise.race([
+      created.waitForLog(LISTENING, 30_000),
+      initDone.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+    let match = listening ? LISTENING.exec(lineText(listening)) : null;
+    // init may have settled first while the line is already in the logs.
+    match ??= created.logs
+      .map(lineText)
+      .reduce<RegExpExecArray | null>((m, l) => m ?? LISTENING.exec(l), null);
+    if (!match) {
+      throw new Error(
+        `the extension never printed its listening line; logs:\n${created.logs.map(lineText).join('\n')}`,
+      );
+    }
+    if (opts.init !== false) await initDone;
+    const port = Number(match[1]);
+    return {
+      backends,
+      lambda: created,
+      port,
+      baseUrl: `http://127.0.0.1:${port}`,
+      token,
+      functionDir,
+      initDone,
+      get: (path, headers = {}) =>
+        httpGet(port, path, { 'x-aws-parameters-secrets-token': token, ...headers }),
+      logs: () => created.logs.map(lineText),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
