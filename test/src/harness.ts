@@ -57,11 +57,22 @@ export interface StackOptions {
   /** Handler name in `functionDir`. @default a built-in handler that returns `{ ok: true }` */
   handler?: string;
   /** Passed to the emulator; runs before the emulator answers the extension's `register`. */
-  beforeRegisterResponse?: (ext: unknown) => void | Promise<void>;
+  beforeRegisterResponse?: (ext: unknown, ctx: RegisterContext) => void | Promise<void>;
+  /** Runs once the backends are up and before the extension starts, e.g. to inject faults into prefetch. */
+  beforeStart?: (backends: Backends) => void | Promise<void>;
+  /** `false` lets a stack whose extension never listens (env errors) resolve, with `port` 0. @default true */
+  requireListening?: boolean;
   /** Emulator timeouts. */
   timeoutMs?: number;
   initTimeoutMs?: number;
   shutdownTimeoutMs?: number;
+}
+
+/** What a `beforeRegisterResponse` hook can see: the logs so far and the port, if already printed. */
+export interface RegisterContext {
+  logs(): string[];
+  /** The port from the listening line, or `undefined` if the extension has not printed it. */
+  port(): number | undefined;
 }
 
 export interface Reply {
@@ -129,6 +140,22 @@ function lineText(entry: unknown): string {
   return JSON.stringify(entry);
 }
 
+function findListening(lines: readonly string[]): RegExpExecArray | null {
+  for (const l of lines) {
+    const m = LISTENING.exec(l);
+    if (m) return m;
+  }
+  return null;
+}
+
+/** The exit codes in a shutdown result, whatever shape the emulator reports them in. */
+export function exitCodesOf(result: { exitCodes: unknown }): unknown[] {
+  const codes = result.exitCodes;
+  if (Array.isArray(codes)) return codes;
+  if (codes && typeof codes === 'object') return Object.values(codes);
+  return [codes];
+}
+
 /** Polls `check` every `intervalMs` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(
   what: string,
@@ -176,6 +203,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (ownDir && opts.handler === undefined) {
       await writeFile(join(functionDir, 'index.mjs'), DEFAULT_HANDLER_SOURCE);
     }
+    await opts.beforeStart?.(backends);
+    const hook = opts.beforeRegisterResponse;
+    const registerContext: RegisterContext = {
+      logs: () => (lambda ? lambda.logs.map(lineText) : []),
+      port: () => {
+        const m = findListening(registerContext.logs());
+        return m ? Number(m[1]) : undefined;
+      },
+    };
     const token = opts.env?.AWS_SESSION_TOKEN ?? newToken();
     const env: Record<string, string> = {
       ...backends.env,
@@ -193,7 +229,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.initTimeoutMs !== undefined ? { initTimeoutMs: opts.initTimeoutMs } : {}),
       ...(opts.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: opts.shutdownTimeoutMs } : {}),
-      ...(opts.beforeRegisterResponse ? { beforeRegisterResponse: opts.beforeRegisterResponse } : {}),
+      ...(hook ? { beforeRegisterResponse: (ext: unknown) => hook(ext, registerContext) } : {}),
     } as Parameters<typeof LambdaEmulator.create>[0]);
     lambda = created;
     const initDone = created.init();
@@ -211,13 +247,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     match ??= created.logs
       .map(lineText)
       .reduce<RegExpExecArray | null>((m, l) => m ?? LISTENING.exec(l), null);
-    if (!match) {
+    if (!match && opts.requireListening !== false) {
       throw new Error(
         `the extension never printed its listening line; logs:\n${created.logs.map(lineText).join('\n')}`,
       );
     }
     if (opts.init !== false) await initDone;
-    const port = Number(match[1]);
+    const port = match ? Number(match[1]) : 0;
     return {
       backends,
       lambda: created,
@@ -235,4 +271,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await close();
     throw err;
   }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Every call a backend has counted, over all operations. */
+export function totalCalls(backend: { calls: Record<string, number> }): number {
+  return Object.values(backend.calls).reduce((a, b) => a + b, 0);
 }

@@ -1,0 +1,51 @@
+import { parameterPath } from '@lambda-cache/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SEED_PARAMETER, SEED_PARAMETER_VALUE } from '../src/fixtures.js';
+import { type Stack, sleep, startStack, totalCalls, waitFor } from '../src/harness.js';
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+const TTL_MS = 1000;
+
+describe('freshness', () => {
+  it('makes exactly one backend call when 50 concurrent requests arrive after the TTL expired', async () => {
+    stack = await startStack({ env: { CACHE_EXTENSION_TTL: '1s' } });
+    const s = stack;
+    expect((await s.get(parameterPath(SEED_PARAMETER))).headers['x-cache']).toBe('hit');
+    s.backends.ssm.resetCalls();
+    await sleep(TTL_MS + 300);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => s.get(parameterPath(SEED_PARAMETER))));
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(res.body.value).toBe(SEED_PARAMETER_VALUE);
+    }
+    // Served stale while the one refresh runs, or waited on it: never a second call.
+    await waitFor(
+      'the refresh to land',
+      async () => (await s.get(parameterPath(SEED_PARAMETER))).headers['x-cache'] === 'hit',
+    );
+    expect(totalCalls(s.backends.ssm)).toBe(1);
+  });
+
+  it('serves the last good value marked stale when the backend fails after warm-up', async () => {
+    stack = await startStack({ env: { CACHE_EXTENSION_TTL: '1s' } });
+    const s = stack;
+    expect((await s.get(parameterPath(SEED_PARAMETER))).status).toBe(200);
+    s.backends.ssm.setFaults({ failRate: 1 });
+    await sleep(TTL_MS + 300);
+    const first = await s.get(parameterPath(SEED_PARAMETER));
+    expect(first.status).toBe(200);
+    expect(first.body.value).toBe(SEED_PARAMETER_VALUE);
+    expect(first.headers['x-cache']).toBe('stale');
+    // Still stale, still the value, once the refresh has failed.
+    await waitFor('the refresh to fail', () => totalCalls(s.backends.ssm) > 0);
+    const second = await s.get(parameterPath(SEED_PARAMETER));
+    expect(second.status).toBe(200);
+    expect(second.headers['x-cache']).toBe('stale');
+    expect(second.body.value).toBe(SEED_PARAMETER_VALUE);
+  });
+});
