@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the example function with the packaged layer under the local Lambda emulator, against local
+ * SSM, Secrets Manager and DynamoDB seeded from seed.yaml. Offline, no AWS account, no fixed port.
+ * Prints what CloudWatch Logs would show, then how many backend calls were made and how long the cached reads
+ * took; stops everything it started; exits 0, or 1 with a message saying what failed.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const exampleDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = resolve(exampleDir, '..');
+const layerZip = join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+const seedFile = join(exampleDir, 'seed.yaml');
+const configFile = join(exampleDir, 'config.yaml');
+const handlerFile = join(exampleDir, 'dist', 'index.js');
+const HANDLER = 'dist/index.handler';
+const REGION = 'us-west-2';
+const INVOKES = 3;
+/** The whole run, start to exit. Init alone may take Lambda's 10 s; everything else is milliseconds. */
+const DEADLINE_MS = 30_000;
+
+const dim = (text) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[22m` : text);
+const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[22m` : text);
+const say = (text = '') => process.stdout.write(`${text}\n`);
+const rel = (path) => relative(process.cwd(), path) || '.';
+
+class StartError extends Error {}
+
+/** A port that was free a moment ago: the extension listens on it and the function's client reads it. */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A log entry from the emulator as the single line CloudWatch would show. */
+function lineOf(entry) {
+  if (typeof entry === 'string') return entry;
+  if (entry && typeof entry === 'object' && 'line' in entry) return String(entry.line);
+  return JSON.stringify(entry);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const ms = (n) => `${n < 10 ? n.toFixed(2) : n.toFixed(0)} ms`;
+
+/** `{ GetParameters: 1 }` → `GetParameters ×1`, skipping operations never called. */
+function describeCalls(calls) {
+  const parts = Object.entries(calls ?? {})
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ×${n}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+function parseBody(payload) {
+  const response = typeof payload === 'string' ? JSON.parse(payload) : payload;
+  const body = typeof response?.body === 'string' ? JSON.parse(response.body) : response?.body;
+  return { response, body };
+}
+
+function checkBuilt() {
+  if (!existsSync(layerZip)) {
+    throw new StartError(`${rel(layerZip)} is missing: run \`npm run package\` (npm start does it first).`);
+  }
+  if (!existsSync(handlerFile)) {
+    throw new StartError(`${rel(handlerFile)} is missing: run \`npm run build\` (npm start does it first).`);
+  }
+}
+
+async function loadLocal() {
+  try {
+    return await import('@lambda-cache/local');
+  } catch (err) {
+    throw new StartError(
+      `cannot load @lambda-cache/local (${err.message}): run \`npm install\`, then \`npm run build\`.`,
+    );
+  }
+}
+
+async function main(cleanup) {
+  checkBuilt();
+  const { startBackends, extractLayer, LambdaEmulator } = await loadLocal();
+
+  say(bold('lambda-cache — the example function under a local Lambda, with the packaged layer'));
+  const backends = await startBackends({ seed: seedFile, region: REGION });
+  cleanup.push(() => backends.close());
+  say(dim(`  backends   local SSM, Secrets Manager and DynamoDB, seeded from ${rel(seedFile)}`));
+
+  const layerDir = await mkdtemp(join(tmpdir(), 'lambda-cache-layer-'));
+  cleanup.push(() => rm(layerDir, { recursive: true, force: true }));
+  await extractLayer(layerZip, layerDir);
+  say(dim(`  layer      ${rel(layerZip)}, extracted as Lambda does to /opt`));
+
+  const port = await freePort();
+  const env = {
+    ...backends.env,
+    AWS_REGION: REGION,
+    // Both the extension and the function's client read this one variable.
+    CACHE_EXTENSION_PORT: String(port),
+    CACHE_EXTENSION_CONFIG: configFile,
+  };
+  say(dim(`  function   ${rel(exampleDir)}, handler ${HANDLER}, config ${rel(configFile)}`));
+  say(dim(`  extension  http://127.0.0.1:${port}`));
+  say();
+  say(bold('--- logs, as CloudWatch Logs shows them'));
+
+  const lambda = await LambdaEmulator.create({
+    layerDir,
+    functionDir: exampleDir,
+    handler: HANDLER,
+    env,
+    onLog: (entry) => say(lineOf(entry)),
+  });
+  cleanup.push(() => lambda.shutdown('spindown'));
+
+  await lambda.init();
+  const results = [];
+  for (let i = 0; i < INVOKES; i++) {
+    const result = await lambda.invoke({ payload: 'hello' });
+    if (!result.ok) {
+      throw new StartError(
+        `invoke ${i + 1} failed: ${typeof result.payload === 'string' ? result.payload : JSON.stringify(result.payload)}`,
+      );
+    }
+    results.push(result);
+  }
+  const shutdown = cleanup.pop();
+  await shutdown();
+
+  say();
+  say(bold('--- summary'));
+  const bodies = results.map((r) => parseBody(r.payload));
+  const first = bodies[0];
+  say(`  response   ${first.response?.statusCode ?? '?'} ${JSON.stringify(first.body?.item)}`);
+  const calls = [
+    ['SSM', backends.ssm?.calls],
+    ['Secrets Manager', backends.secretsManager?.calls],
+    ['DynamoDB', backends.dynamodb?.calls],
+  ];
+  say(`  backend calls for ${INVOKES} invokes (counted at the local backends):`);
+  for (const [service, counts] of calls) say(`    ${service.padEnd(16)} ${describeCalls(counts)}`);
+  const reads = bodies.map((b) => b.body?.readMs).filter(Boolean);
+  if (reads.length > 0) {
+    const row = (what) => reads.map((r) => ms(r[what])).join(', ');
+    say('  reads inside the function, invoke by invoke:');
+    say(`    getItem        ${row('item')}`);
+    say(`    getParameter   ${row('parameter')} (parameter), ${row('secret')} (secret)`);
+    const warm = reads.slice(1).flatMap((r) => [r.item, r.parameter, r.secret]);
+    if (warm.length > 0) say(`    median of warm reads: ${ms(median(warm))}`);
+  }
+  const initMs = results.map((r) => r.report?.initDurationMs).find((v) => typeof v === 'number');
+  if (initMs !== undefined) say(`  init       ${ms(initMs)} (extension register + prefetch + function init)`);
+  say();
+  say('Everything was served by the extension from memory; the function never called AWS.');
+}
+
+async function run() {
+  const cleanup = [];
+  const closeAll = async () => {
+    // Last started, first stopped; every step bounded so a stuck child cannot keep us alive.
+    while (cleanup.length > 0) {
+      const step = cleanup.pop();
+      await Promise.race([
+        Promise.resolve()
+          .then(step)
+          .catch(() => undefined),
+        new Promise((r) => setTimeout(r, 3_000).unref()),
+      ]);
+    }
+  };
+  const watchdog = setTimeout(async () => {
+    process.stderr.write(`\nnpm start: gave up after ${DEADLINE_MS / 1000} s; stopping everything.\n`);
+    await closeAll();
+    process.exit(1);
+  }, DEADLINE_MS);
+  try {
+    await main(cleanup);
+    await closeAll();
+    clearTimeout(watchdog);
+    // Everything we started is stopped; exit now rather than wait on a handle a library left open.
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(
+      `\nnpm start failed: ${err instanceof StartError ? err.message : (err?.stack ?? err)}\n`,
+    );
+    await closeAll();
+    clearTimeout(watchdog);
+    process.exit(1);
+  }
+}
+
+await run();
