@@ -58,6 +58,8 @@ export interface StackOptions {
   handler?: string;
   /** Passed to the emulator; runs before the emulator answers the extension's `register`. */
   beforeRegisterResponse?: (ext: unknown, ctx: RegisterContext) => void | Promise<void>;
+  /** Reuse running backends (not closed by `close()`); `seed` is then only used for the log check. */
+  backends?: Backends;
   /** Runs once the backends are up and before the extension starts, e.g. to inject faults into prefetch. */
   beforeStart?: (backends: Backends) => void | Promise<void>;
   /** `false` lets a stack whose extension never listens (env errors) resolve, with `port` 0. @default true */
@@ -148,6 +150,34 @@ function findListening(lines: readonly string[]): RegExpExecArray | null {
   return null;
 }
 
+/** Every value in a seed that must never be logged: parameter and secret values, item attributes. */
+export function secretValues(seed: Seed): string[] {
+  const out = new Set<string>();
+  const add = (v: unknown) => {
+    // Short strings ("1", "S") appear in logs for innocent reasons; the seeds use long, distinctive values.
+    if (typeof v === 'string' && v.length >= 8) out.add(v);
+  };
+  for (const p of seed.parameters ?? []) add(p.value);
+  for (const s of seed.secrets ?? []) add(s.value);
+  for (const t of seed.tables ?? []) {
+    const keyNames = new Set([t.hashKey.name, t.sortKey?.name]);
+    for (const item of t.items) {
+      for (const [k, v] of Object.entries(item as Record<string, unknown>)) if (!keyNames.has(k)) add(v);
+    }
+  }
+  return [...out];
+}
+
+/** Throws naming the first log line that holds one of `values`. */
+export function assertNoValuesLogged(lines: readonly string[], values: readonly string[]): void {
+  for (const line of lines) {
+    for (const v of values) {
+      if (line.includes(v))
+        throw new Error(`a value was logged: ${JSON.stringify(v)} in ${JSON.stringify(line)}`);
+    }
+  }
+}
+
 /** The exit codes in a shutdown result, whatever shape the emulator reports them in. */
 export function exitCodesOf(result: { exitCodes: unknown }): unknown[] {
   const codes = result.exitCodes;
@@ -183,7 +213,8 @@ export function newToken(): string {
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const layer = await layerDir();
-  const backends = await startBackends({ seed: opts.seed ?? seedData(), region: SEED_REGION });
+  const seed = opts.seed ?? seedData();
+  const backends = opts.backends ?? (await startBackends({ seed, region: SEED_REGION }));
   const ownDir = opts.functionDir === undefined;
   const functionDir = opts.functionDir ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-fn-')));
   let lambda: LambdaEmulator | undefined;
@@ -191,8 +222,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const close = (): Promise<void> => {
     closed ??= (async () => {
       if (lambda) await lambda.shutdown('spindown').catch(() => undefined);
-      await backends.close().catch(() => undefined);
+      if (!opts.backends) await backends.close().catch(() => undefined);
       if (ownDir) await rm(functionDir, { recursive: true, force: true });
+      // Values never appear in logs: every stack checks its own, at whatever log level it ran.
+      if (lambda) assertNoValuesLogged(lambda.logs.map(lineText), secretValues(seed));
     })();
     return closed;
   };
@@ -217,6 +250,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...backends.env,
       AWS_REGION: SEED_REGION,
       CACHE_EXTENSION_PORT: '0',
+      CACHE_EXTENSION_LOG_LEVEL: 'debug',
       CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
       AWS_SESSION_TOKEN: token,
       ...opts.env,
