@@ -1,0 +1,506 @@
+/**
+ * A generic in-memory cache with per-entry freshness, stale-while-revalidate, stale-if-error, negative
+ * caching, single flight per key, batched loads and a memory bound. It knows nothing about AWS or HTTP:
+ * callers pass loaders and say which errors mean "not found".
+ *
+ * An entry's life, measured from its last successful load (`age`), with its {@link FreshnessPolicy}:
+ *
+ * | age                                          | `get()` answers                                          |
+ * | -------------------------------------------- | -------------------------------------------------------- |
+ * | `< ttlMs`                                    | `hit`, from memory                                        |
+ * | `< ttlMs + staleWhileRevalidateMs`           | `stale` at once, and one background refresh starts        |
+ * | later                                        | loads (single flight), waiting at most `waitMs`: `miss`   |
+ * | load failed, `< ttlMs + staleIfErrorMs`      | `stale`: the last good value                              |
+ * | load failed, later                           | the load's error is thrown                                |
+ *
+ * Once a load has failed, later requests inside the stale-if-error window get the last good value at
+ * once (no waiting on a backend that is known to be failing) while one background retry runs, at most one
+ * every {@link ERROR_RETRY_MS}. A not-found answer is cached as a negative entry for `negativeTtlMs` and
+ * re-thrown to every `get()` until then; it replaces any old value (the item was deleted).
+ *
+ * No timers run except the one bounding a single `get()`'s wait, and that one is `unref`'d and cleared.
+ */
+import type { Clock } from './clock.js';
+
+export interface FreshnessPolicy {
+  /** Fresh this long after a successful load. */
+  ttlMs: number;
+  /** After expiry: serve the old value at once and start ONE background refresh, for this long. */
+  staleWhileRevalidateMs: number;
+  /** After expiry: if loading fails, keep serving the last good value this long, then throw. */
+  staleIfErrorMs: number;
+  /** A not-found answer is remembered this long. */
+  negativeTtlMs: number;
+}
+
+/** Upper bound of the default stale-while-revalidate window. */
+export const DEFAULT_MAX_STALE_WHILE_REVALIDATE_MS = 60_000;
+/** Default stale-if-error window: an hour of backend outage is bridged with the last good value. */
+export const DEFAULT_STALE_IF_ERROR_MS = 3_600_000;
+/** Upper bound of the default negative TTL: a newly created item becomes visible within 30 s. */
+export const DEFAULT_MAX_NEGATIVE_TTL_MS = 30_000;
+/** After a failed load, background retries of that key start at most this often. */
+export const ERROR_RETRY_MS = 1000;
+/** A load still running after this long is considered lost: the next request starts a new one. */
+export const DEFAULT_MAX_LOAD_MS = 60_000;
+/** What an entry costs on top of its value: the key (UTF-16) and the bookkeeping around it. */
+const ENTRY_OVERHEAD_BYTES = 64;
+
+/**
+ * The freshness policy for a TTL, as the extension uses it:
+ * - `staleWhileRevalidateMs` = `min(ttl, 1m)`: a value is never served stale for longer than it was fresh;
+ * - `staleIfErrorMs` = `1h`: a backend outage of up to an hour is invisible to the function;
+ * - `negativeTtlMs` = `min(ttl, 30s)`: a missing item is asked for again soon.
+ *
+ * A TTL of `0` means "never fresh": every request loads (concurrent ones share the load), nothing is
+ * served stale except when the backend fails, and not-found is not remembered.
+ *
+ * @example
+ * const policy = defaultPolicy(5 * 60_000); // { ttlMs: 300000, staleWhileRevalidateMs: 60000, … }
+ */
+export function defaultPolicy(ttlMs: number): FreshnessPolicy {
+  return {
+    ttlMs,
+    staleWhileRevalidateMs: Math.min(ttlMs, DEFAULT_MAX_STALE_WHILE_REVALIDATE_MS),
+    staleIfErrorMs: DEFAULT_STALE_IF_ERROR_MS,
+    negativeTtlMs: Math.min(ttlMs, DEFAULT_MAX_NEGATIVE_TTL_MS),
+  };
+}
+
+export interface EntryOptions {
+  /** Overrides of the cache's default policy for this entry; kept until new options are given. */
+  policy?: Partial<FreshnessPolicy>;
+  /** Prefetched (configured) entries are pinned: never evicted. Kept until new options are given. */
+  pinned?: boolean;
+}
+
+export type LookupStatus = 'hit' | 'miss' | 'stale';
+
+export interface Lookup<V> {
+  value: V;
+  /** `hit`: fresh from memory; `miss`: this request waited for a load; `stale`: an expired value. */
+  status: LookupStatus;
+  /** Time since the value was loaded. */
+  ageMs: number;
+  /** Freshness left, ≥ 0; `0` when stale. For `Cache-Control: max-age`. */
+  ttlLeftMs: number;
+}
+
+/** A `get()` gave up after waiting `waitMs` for a load; the load itself goes on and will be cached. */
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+  readonly code = 'WaitTimeout';
+  constructor(
+    readonly key: string,
+    readonly waitMs: number,
+  ) {
+    super(`gave up waiting ${waitMs} ms for a load of ${key}; the load goes on`);
+  }
+}
+
+export interface CacheOptions<V> {
+  clock: Clock;
+  /** At most this many entries (negative ones included); least recently used read-through ones go first. */
+  maxEntries: number;
+  /** At most this many bytes, as counted by `sizeOf` plus a small per-entry overhead. */
+  maxBytes: number;
+  /** Policy of entries stored without their own; see {@link defaultPolicy}. */
+  defaults: FreshnessPolicy;
+  /** Bytes an entry's value costs. */
+  sizeOf(value: V): number;
+  /** Errors for which this returns true are cached negatively. */
+  isNotFound(err: unknown): boolean;
+  /** Default bound on how long `get()` waits for an in-flight load. `Infinity`: no bound. */
+  waitMs: number;
+  /** A load running longer than this no longer blocks new loads of its key. @default 60_000 */
+  maxLoadMs?: number;
+  /** A background refresh failed (not-found answers are not reported: they are cached). */
+  onBackgroundError?(key: string, err: unknown): void;
+}
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  /** Fresh answers from memory. */
+  hits: number;
+  /** Requests that waited for a load. */
+  misses: number;
+  /** Answers with an expired value (stale-while-revalidate or stale-if-error). */
+  staleServes: number;
+  /** Requests answered "not found" from a negative entry. */
+  negativeHits: number;
+  evictions: number;
+  /** Loads of a key that already held a value (background, forced, expired or batched). */
+  refreshes: number;
+  /** Loads that failed with anything but not-found. */
+  errors: number;
+}
+
+interface Entry<V> {
+  readonly key: string;
+  /** `undefined` for a negative entry. */
+  readonly value: V | undefined;
+  readonly negative: boolean;
+  /** The not-found error of a negative entry. */
+  readonly notFound: unknown;
+  readonly loadedAt: number;
+  readonly policy: FreshnessPolicy;
+  readonly pinned: boolean;
+  readonly bytes: number;
+  /** When the last load failed, if none succeeded since. */
+  failedAt: number | undefined;
+  /** Served since it was loaded: read-through entries are refreshed ahead only when in use. */
+  used: boolean;
+}
+
+type Outcome<V> = { readonly ok: true; readonly value: V } | { readonly ok: false; readonly error: unknown };
+
+interface Flight<V> {
+  readonly promise: Promise<Outcome<V>>;
+  readonly startedAt: number;
+}
+
+const TIMEOUT = Symbol('timeout');
+
+export class Cache<V> {
+  readonly #clock: Clock;
+  readonly #opts: CacheOptions<V>;
+  readonly #maxLoadMs: number;
+  /** Read-through entries in recency order: the first is the least recently used. */
+  readonly #lru = new Map<string, Entry<V>>();
+  /** Prefetched entries: never evicted, so kept apart and eviction stays O(1). */
+  readonly #pinned = new Map<string, Entry<V>>();
+  readonly #inflight = new Map<string, Flight<V>>();
+  #bytes = 0;
+  readonly #counts = {
+    hits: 0,
+    misses: 0,
+    staleServes: 0,
+    negativeHits: 0,
+    evictions: 0,
+    refreshes: 0,
+    errors: 0,
+  };
+
+  constructor(opts: CacheOptions<V>) {
+    this.#opts = opts;
+    this.#clock = opts.clock;
+    this.#maxLoadMs = opts.maxLoadMs ?? DEFAULT_MAX_LOAD_MS;
+  }
+
+  /**
+   * Fresh → hit. Stale within SWR → stale + one background refresh. Otherwise (or `forceRefresh`) load via
+   * `loader`, single-flight per key (joins a load already running, including a `loadMany` batch), waiting at
+   * most `waitMs`. On load failure within stale-if-error → the old value as `stale`; else throws the load's
+   * error (a not-found error is cached negatively and re-thrown on later gets until it expires) or a
+   * {@link WaitTimeoutError}.
+   */
+  async get(
+    key: string,
+    loader: () => Promise<V>,
+    opts: EntryOptions & { forceRefresh?: boolean; waitMs?: number } = {},
+  ): Promise<Lookup<V>> {
+    const now = this.#clock.now();
+    const entry = this.#find(key);
+    if (entry && !opts.forceRefresh) {
+      const age = Math.max(0, now - entry.loadedAt);
+      const p = entry.policy;
+      if (entry.negative) {
+        if (age < p.negativeTtlMs) {
+          this.#counts.negativeHits++;
+          this.#touch(entry);
+          throw entry.notFound;
+        }
+      } else if (age < p.ttlMs) {
+        return this.#serve(entry, now);
+      } else if (
+        age < p.ttlMs + p.staleWhileRevalidateMs ||
+        (entry.failedAt !== undefined && age < p.ttlMs + p.staleIfErrorMs)
+      ) {
+        this.#refreshInBackground(entry, loader, now);
+        return this.#serve(entry, now);
+      }
+    }
+
+    const flight = this.#activeFlight(key, now) ?? this.#start(key, loader, opts);
+    const waitMs = opts.waitMs ?? this.#opts.waitMs;
+    const outcome = await this.#wait(flight, waitMs);
+    if (outcome !== TIMEOUT && outcome.ok) {
+      this.#counts.misses++;
+      const stored = this.#find(key);
+      const ttlMs = stored && !stored.negative ? stored.policy.ttlMs : this.#policy(opts, entry).ttlMs;
+      return { value: outcome.value, status: 'miss', ageMs: 0, ttlLeftMs: ttlMs };
+    }
+    if (outcome !== TIMEOUT && this.#opts.isNotFound(outcome.error)) {
+      this.#counts.misses++;
+      throw outcome.error;
+    }
+    // Stale-if-error: the last good value, if it is recent enough.
+    const later = this.#clock.now();
+    const old = this.#find(key);
+    if (old && !old.negative && later - old.loadedAt < old.policy.ttlMs + old.policy.staleIfErrorMs) {
+      return this.#serve(old, later);
+    }
+    this.#counts.misses++;
+    throw outcome === TIMEOUT ? new WaitTimeoutError(key, waitMs) : outcome.error;
+  }
+
+  /**
+   * One batch load for many keys (prefetch, refresh-ahead on INVOKE). Every key is marked in flight
+   * BEFORE `batch` is called, so a concurrent `get()` of any of them waits for it; keys already loading
+   * are joined, not loaded twice. `batch` returns, per key, a value or an Error (a key it leaves out counts
+   * as an error). Values and not-found answers are stored; other failures keep the old value. Never rejects.
+   */
+  async loadMany(
+    entries: ReadonlyArray<{ key: string; opts?: EntryOptions }>,
+    batch: (keys: string[]) => Promise<Map<string, V | Error>>,
+  ): Promise<Map<string, V | Error>> {
+    const now = this.#clock.now();
+    const results = new Map<string, V | Error>();
+    const joined = new Map<string, Flight<V>>();
+    const mine = new Map<string, (outcome: Outcome<V>) => void>();
+    for (const { key, opts } of entries) {
+      if (joined.has(key) || mine.has(key)) continue;
+      const running = this.#activeFlight(key, now);
+      if (running) joined.set(key, running);
+      else mine.set(key, this.#open(key, opts).finish);
+    }
+    if (mine.size > 0) {
+      let answers: Map<string, V | Error> | undefined;
+      let failure: unknown;
+      try {
+        answers = await batch([...mine.keys()]);
+        if (!(answers instanceof Map)) throw new TypeError('a batch loader must return a Map');
+      } catch (err) {
+        answers = undefined;
+        failure = err;
+      }
+      for (const [key, finish] of mine) {
+        let outcome: Outcome<V>;
+        if (answers?.has(key)) {
+          const answer = answers.get(key) as V | Error;
+          outcome = answer instanceof Error ? { ok: false, error: answer } : { ok: true, value: answer };
+        } else {
+          outcome = { ok: false, error: failure ?? new Error(`the batch returned no result for ${key}`) };
+        }
+        finish(outcome);
+        results.set(key, outcome.ok ? outcome.value : asError(outcome.error));
+      }
+    }
+    for (const [key, flight] of joined) {
+      const outcome = await flight.promise;
+      results.set(key, outcome.ok ? outcome.value : asError(outcome.error));
+    }
+    return results;
+  }
+
+  /**
+   * Keys whose freshness ends within `withinMs` (already expired ones included) and that are not loading
+   * now, pinned first — for refresh-ahead on INVOKE. Read-through entries are listed only if they were
+   * served since their last load, so entries nobody asks for any more are not kept alive by refreshes.
+   * Negative entries are never listed.
+   */
+  expiring(withinMs: number): string[] {
+    const now = this.#clock.now();
+    const out: string[] = [];
+    for (const map of [this.#pinned, this.#lru]) {
+      for (const entry of map.values()) {
+        if (entry.negative || (map === this.#lru && !entry.used)) continue;
+        if (entry.loadedAt + entry.policy.ttlMs - now > withinMs) continue;
+        if (this.#activeFlight(entry.key, now)) continue;
+        out.push(entry.key);
+      }
+    }
+    return out;
+  }
+
+  /** The stored value, whatever its freshness, without counting or touching recency. */
+  peek(key: string): V | undefined {
+    const entry = this.#find(key);
+    return entry && !entry.negative ? entry.value : undefined;
+  }
+
+  /** Whether a value (not a negative entry) is stored for `key`, whatever its freshness. */
+  has(key: string): boolean {
+    const entry = this.#find(key);
+    return entry !== undefined && !entry.negative;
+  }
+
+  /** Forgets the entry; a load in flight still answers its waiters but is no longer stored. */
+  delete(key: string): void {
+    this.#remove(key);
+    this.#inflight.delete(key);
+  }
+
+  stats(): CacheStats {
+    return { entries: this.size, bytes: this.#bytes, ...this.#counts };
+  }
+
+  /** Entries held, negative ones included. */
+  get size(): number {
+    return this.#lru.size + this.#pinned.size;
+  }
+
+  #find(key: string): Entry<V> | undefined {
+    return this.#lru.get(key) ?? this.#pinned.get(key);
+  }
+
+  #touch(entry: Entry<V>): void {
+    if (entry.pinned) return;
+    this.#lru.delete(entry.key);
+    this.#lru.set(entry.key, entry);
+  }
+
+  #serve(entry: Entry<V>, now: number): Lookup<V> {
+    const ageMs = Math.max(0, now - entry.loadedAt);
+    const ttlLeftMs = Math.max(0, entry.policy.ttlMs - ageMs);
+    entry.used = true;
+    this.#touch(entry);
+    if (ttlLeftMs > 0) this.#counts.hits++;
+    else this.#counts.staleServes++;
+    return { value: entry.value as V, status: ttlLeftMs > 0 ? 'hit' : 'stale', ageMs, ttlLeftMs };
+  }
+
+  #policy(opts: EntryOptions | undefined, existing: Entry<V> | undefined): FreshnessPolicy {
+    if (opts?.policy) return { ...this.#opts.defaults, ...opts.policy };
+    return existing?.policy ?? this.#opts.defaults;
+  }
+
+  /** The load of `key` that new requests should join, if one is running and not presumed lost. */
+  #activeFlight(key: string, now: number): Flight<V> | undefined {
+    const flight = this.#inflight.get(key);
+    return flight && now - flight.startedAt < this.#maxLoadMs ? flight : undefined;
+  }
+
+  #refreshInBackground(entry: Entry<V>, loader: () => Promise<V>, now: number): void {
+    if (this.#activeFlight(entry.key, now)) return;
+    if (entry.failedAt !== undefined && now - entry.failedAt < ERROR_RETRY_MS) return;
+    const key = entry.key;
+    this.#start(key, loader, undefined).promise.then((outcome) => {
+      if (outcome.ok || this.#opts.isNotFound(outcome.error)) return;
+      try {
+        this.#opts.onBackgroundError?.(key, outcome.error);
+      } catch {
+        // A failing error hook must not turn into an unhandled rejection.
+      }
+    });
+  }
+
+  #start(key: string, loader: () => Promise<V>, opts: EntryOptions | undefined): Flight<V> {
+    const { flight, finish } = this.#open(key, opts);
+    let pending: Promise<V>;
+    try {
+      pending = loader();
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    Promise.resolve(pending).then(
+      (value) => finish({ ok: true, value }),
+      (error: unknown) => finish({ ok: false, error }),
+    );
+    return flight;
+  }
+
+  /** Registers a load of `key` as in flight; `finish` stores its outcome and releases the waiters. */
+  #open(key: string, opts: EntryOptions | undefined): { flight: Flight<V>; finish: (o: Outcome<V>) => void } {
+    let resolve!: (o: Outcome<V>) => void;
+    const promise = new Promise<Outcome<V>>((r) => {
+      resolve = r;
+    });
+    const flight: Flight<V> = { promise, startedAt: this.#clock.now() };
+    this.#inflight.set(key, flight);
+    if (this.#find(key)?.negative === false) this.#counts.refreshes++;
+    let done = false;
+    const finish = (outcome: Outcome<V>): void => {
+      if (done) return;
+      done = true;
+      try {
+        this.#settle(key, flight, outcome, opts);
+      } finally {
+        resolve(outcome);
+      }
+    };
+    return { flight, finish };
+  }
+
+  #settle(key: string, flight: Flight<V>, outcome: Outcome<V>, opts: EntryOptions | undefined): void {
+    // Deleted, or superseded by a newer load after this one was presumed lost: store nothing.
+    if (this.#inflight.get(key) !== flight) return;
+    this.#inflight.delete(key);
+    const now = this.#clock.now();
+    const existing = this.#find(key);
+    if (outcome.ok) {
+      this.#store(key, outcome.value, false, undefined, now, opts, existing);
+    } else if (this.#opts.isNotFound(outcome.error)) {
+      this.#store(key, undefined, true, outcome.error, now, opts, existing);
+    } else {
+      this.#counts.errors++;
+      if (existing && !existing.negative) existing.failedAt = now;
+    }
+  }
+
+  #store(
+    key: string,
+    value: V | undefined,
+    negative: boolean,
+    notFound: unknown,
+    now: number,
+    opts: EntryOptions | undefined,
+    existing: Entry<V> | undefined,
+  ): void {
+    const pinned = opts?.pinned ?? existing?.pinned ?? false;
+    const policy = this.#policy(opts, existing);
+    const valueBytes = negative ? 0 : this.#opts.sizeOf(value as V);
+    const entry: Entry<V> = {
+      key,
+      value,
+      negative,
+      notFound,
+      loadedAt: now,
+      policy,
+      pinned,
+      bytes:
+        ENTRY_OVERHEAD_BYTES + key.length * 2 + (Number.isFinite(valueBytes) ? Math.max(0, valueBytes) : 0),
+      failedAt: undefined,
+      used: false,
+    };
+    this.#remove(key);
+    (pinned ? this.#pinned : this.#lru).set(key, entry);
+    this.#bytes += entry.bytes;
+    this.#evict();
+  }
+
+  #remove(key: string): void {
+    const entry = this.#find(key);
+    if (!entry) return;
+    (entry.pinned ? this.#pinned : this.#lru).delete(key);
+    this.#bytes -= entry.bytes;
+  }
+
+  #evict(): void {
+    const { maxEntries, maxBytes } = this.#opts;
+    while ((this.size > maxEntries || this.#bytes > maxBytes) && this.#lru.size > 0) {
+      const oldest = this.#lru.keys().next().value as string;
+      this.#remove(oldest);
+      this.#counts.evictions++;
+    }
+  }
+
+  async #wait(flight: Flight<V>, waitMs: number): Promise<Outcome<V> | typeof TIMEOUT> {
+    if (!Number.isFinite(waitMs)) return flight.promise;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof TIMEOUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, waitMs));
+      timer.unref();
+    });
+    try {
+      return await Promise.race([flight.promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
