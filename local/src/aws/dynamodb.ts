@@ -1,0 +1,170 @@
+/**
+ * DynamoDB: dynalite (an in-memory DynamoDB) behind a small proxy of ours, so calls are counted and
+ * faults injected exactly as for the SSM and Secrets Manager emulators. Tables are created and items
+ * written through the real SDK, straight to dynalite, so seeding does not show up in the call counts.
+ */
+import { type Agent, Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import dynalite from 'dynalite';
+import type { Call, RawAnswer } from './http.js';
+
+/** A table to create at start, with its items as plain JSON. */
+export interface TableSeed {
+  name: string;
+  hashKey: { name: string; type: 'S' | 'N' | 'B' };
+  sortKey?: { name: string; type: 'S' | 'N' | 'B' };
+  items: Array<Record<string, unknown>>;
+}
+
+/** BatchWriteItem takes 25 requests. */
+const WRITE_BATCH = 25;
+/** Attempts at writing a batch's UnprocessedItems before giving up. */
+const WRITE_ATTEMPTS = 5;
+
+/** A running dynalite and an SDK client talking to it directly. */
+export class DynamoDbStore {
+  readonly #server: ReturnType<typeof dynalite>;
+  readonly #agent: Agent;
+  readonly #endpoint: string;
+  readonly #client: DynamoDBClient;
+  #closing: Promise<void> | undefined;
+
+  private constructor(server: ReturnType<typeof dynalite>, host: string, region: string) {
+    this.#server = server;
+    const { port } = server.address() as AddressInfo;
+    this.#endpoint = `http://${host}:${port}`;
+    this.#agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    this.#client = new DynamoDBClient({
+      endpoint: this.#endpoint,
+      region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 3,
+    });
+  }
+
+  static async start(host: string, region: string): Promise<DynamoDbStore> {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return new DynamoDbStore(server, host, region);
+  }
+
+  async createTable(table: TableSeed): Promise<void> {
+    const keys = [table.hashKey, ...(table.sortKey ? [table.sortKey] : [])];
+    try {
+      await this.#client.send(
+        new CreateTableCommand({
+          TableName: table.name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+          KeySchema: [
+            { AttributeName: table.hashKey.name, KeyType: 'HASH' },
+            ...(table.sortKey ? [{ AttributeName: table.sortKey.name, KeyType: 'RANGE' as const }] : []),
+          ],
+        }),
+      );
+    } catch (error) {
+      throw new Error(`Could not create table ${table.name}: ${(error as Error).message}`, { cause: error });
+    }
+    for (let start = 0; start < table.items.length; start += WRITE_BATCH) {
+      const batch = table.items.slice(start, start + WRITE_BATCH);
+      await this.#writeBatch(
+        table.name,
+        batch.map((item) => ({ PutRequest: { Item: toAttributeMap(binaryKeys(item, keys)) } })),
+      );
+    }
+  }
+
+  async putItem(table: string, item: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#client.send(new PutItemCommand({ TableName: table, Item: toAttributeMap(item) }));
+    } catch (error) {
+      throw new Error(`Could not put an item into ${table}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Sends one call to dynalite as it came and hands back its answer untouched. */
+  forward(call: Call): Promise<RawAnswer> {
+    const { request } = call;
+    return new Promise<RawAnswer>((resolve, reject) => {
+      const outgoing = httpRequest(
+        `${this.#endpoint}${request.url ?? '/'}`,
+        { method: request.method, headers: request.headers, agent: this.#agent },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const headers: Record<string, string> = {};
+            for (const name of ['content-type', 'x-amz-crc32', 'x-amzn-requestid']) {
+              const value = response.headers[name];
+              if (typeof value === 'string') headers[name] = value;
+            }
+            resolve({ status: response.statusCode ?? 500, headers, body: Buffer.concat(chunks) });
+          });
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(call.rawBody);
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#client.destroy();
+      this.#agent.destroy();
+      await new Promise<void>((resolve) => {
+        this.#server.close(() => resolve());
+        this.#server.closeAllConnections();
+      });
+    })();
+    return this.#closing;
+  }
+
+  async #writeBatch(table: string, requests: WriteRequest[]): Promise<void> {
+    let pending = requests;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > WRITE_ATTEMPTS) {
+        throw new Error(
+          `Could not write ${pending.length} items into ${table} after ${WRITE_ATTEMPTS} attempts`,
+        );
+      }
+      try {
+        const result = await this.#client.send(
+          new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
+        );
+        pending = result.UnprocessedItems?.[table] ?? [];
+      } catch (error) {
+        throw new Error(`Could not write items into ${table}: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  }
+}
+
+/** Plain JSON cannot hold binary: a key of type `B` is written as base64 and decoded here. */
+function binaryKeys(item: Record<string, unknown>, keys: TableSeed['hashKey'][]): Record<string, unknown> {
+  const out = { ...item };
+  for (const key of keys) {
+    const value = out[key.name];
+    if (key.type === 'B' && typeof value === 'string') out[key.name] = Buffer.from(value, 'base64');
+  }
+  return out;
+}
+
+/** Plain JSON to a DynamoDB attribute map; `undefined` members are dropped. */
+function toAttributeMap(item: Record<string, unknown>) {
+  return marshall(item, { removeUndefinedValues: true, convertEmptyValues: false });
+}

@@ -1,0 +1,226 @@
+/**
+ * Local AWS backends: SSM Parameter Store and Secrets Manager (wire emulators of their JSON 1.1
+ * protocol) and DynamoDB (dynalite), each on its own `127.0.0.1` port, each counting calls by
+ * operation and able to inject latency, throttling, failures, resets and corrupt answers.
+ * The real AWS SDK talks to them over HTTP through the standard `AWS_ENDPOINT_URL_*` settings.
+ */
+import { DynamoDbStore } from './aws/dynamodb.js';
+import { type BackendControl, JsonProtocolServer, operationTable } from './aws/http.js';
+import { SecretStore, secretsManagerOperations } from './aws/secrets-manager.js';
+import { ParameterStore, type ParameterType, ssmOperations } from './aws/ssm.js';
+import { checkSeed, loadSeed, type Seed } from './seed.js';
+
+export { AwsError } from './aws/errors.js';
+export { type Faults, HUGE_PADDING_BYTES, MAX_HANG_MS, type MalformedMode } from './aws/faults.js';
+export { type BackendControl, CALL_LOG_LIMIT, type CallRecord } from './aws/http.js';
+export { LOCAL_ACCOUNT_ID } from './aws/secrets-manager.js';
+export { SECRETS_REFERENCE_PREFIX } from './aws/ssm.js';
+export {
+  checkSeed,
+  loadSeed,
+  type ParameterSeed,
+  type SecretSeed,
+  type Seed,
+  SeedError,
+  type TableSeed,
+} from './seed.js';
+
+/** The local SSM endpoint, plus a way to write parameters without going through HTTP. */
+export interface SsmBackend extends BackendControl {
+  /** Creates a parameter or, with `overwrite`, adds a version. Not counted as a call. */
+  putParameter(parameter: { name: string; value: string; type?: ParameterType; overwrite?: boolean }): void;
+}
+
+/** The local Secrets Manager endpoint. */
+export interface SecretsManagerBackend extends BackendControl {
+  /** Creates a secret, or adds a new `AWSCURRENT` version. Not counted as a call. */
+  putSecret(secret: { name: string; value: string }): void;
+}
+
+/** The local DynamoDB endpoint (dynalite behind a counting proxy). */
+export interface DynamoDbBackend extends BackendControl {
+  /** Writes an item given as plain JSON. Not counted as a call. */
+  putItem(table: string, item: Record<string, unknown>): Promise<void>;
+}
+
+export interface Backends {
+  readonly ssm: SsmBackend;
+  readonly secretsManager: SecretsManagerBackend;
+  readonly dynamodb: DynamoDbBackend;
+  /** @default 'us-east-1' */
+  readonly region: string;
+  /**
+   * Environment for a process that should reach these backends through the AWS SDK:
+   * `AWS_ENDPOINT_URL_SSM`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_DYNAMODB`,
+   * `AWS_REGION`, `AWS_DEFAULT_REGION` and dummy `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+   */
+  readonly env: Readonly<Record<string, string>>;
+  /** Closes the servers and every socket, releasing held requests. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartBackendsOptions {
+  /** The data to start with, or the path of a YAML/JSON seed file. */
+  seed?: Seed | string;
+  /** @default 'us-east-1' */
+  region?: string;
+  /** Only loopback is served. @default '127.0.0.1' */
+  host?: '127.0.0.1';
+  /** Source of randomness for `throttleRate` and `failRate` (tests make it deterministic). @default Math.random */
+  random?: () => number;
+  /** Clock for `LastModifiedDate`, `CreatedDate` and call-log times, in epoch ms. @default Date.now */
+  now?: () => number;
+}
+
+/** SSM and Secrets Manager requests are small: a value is at most 8 KiB, a secret 64 KiB. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+/** DynamoDB's own request limit (BatchWriteItem). */
+const MAX_DYNAMODB_REQUEST_BYTES = 16 * 1024 * 1024;
+const DUMMY_CREDENTIAL = 'local';
+
+/**
+ * Starts the three backends on free ports and seeds them.
+ *
+ * @example
+ * const backends = await startBackends({ seed: 'seed.yaml' });
+ * const ssm = new SSMClient({ endpoint: backends.ssm.endpoint, region: backends.region });
+ * // … or spawn a process with { ...process.env, ...backends.env }
+ * await backends.close();
+ */
+export async function startBackends(options: StartBackendsOptions = {}): Promise<Backends> {
+  const region = options.region ?? 'us-east-1';
+  const host = options.host ?? '127.0.0.1';
+  if (host !== '127.0.0.1') throw new RangeError(`host must be 127.0.0.1, got ${String(host)}`);
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const seed =
+    typeof options.seed === 'string' ? await loadSeed(options.seed) : checkSeed(options.seed ?? {}, 'seed');
+
+  const secrets = new SecretStore(region, now);
+  const parameters = new ParameterStore(region, now, secrets);
+  for (const secret of seed.secrets ?? []) secrets.put(secret.name, secret.value);
+  for (const parameter of seed.parameters ?? []) {
+    const type = parameter.type ?? 'String';
+    for (const value of [...(parameter.history ?? []), parameter.value]) {
+      parameters.put({ name: parameter.name, value, type, overwrite: true });
+    }
+    if (parameter.labels?.length) parameters.label(parameter.name, parameter.labels);
+  }
+
+  const started: Array<{ close(): Promise<void> }> = [];
+  try {
+    const ssmServer = new JsonProtocolServer({
+      version: '1.1',
+      targetPrefix: 'AmazonSSM',
+      throttle: { code: 'ThrottlingException', message: 'Rate exceeded' },
+      internalError: { code: 'InternalServerError', message: 'An error occurred on the server side.' },
+      maxBodyBytes: MAX_REQUEST_BYTES,
+      handle: operationTable(ssmOperations(parameters)),
+      redact: (operation, request) => (operation === 'PutParameter' ? redact(request, ['Value']) : request),
+      random,
+      now,
+    });
+    started.push(ssmServer);
+    await ssmServer.listen(host);
+
+    const secretsServer = new JsonProtocolServer({
+      version: '1.1',
+      targetPrefix: 'secretsmanager',
+      messageMember: 'Message',
+      throttle: { code: 'ThrottlingException', message: 'Rate exceeded' },
+      internalError: { code: 'InternalServiceError', message: 'An error occurred on the server side.' },
+      maxBodyBytes: MAX_REQUEST_BYTES,
+      handle: operationTable(secretsManagerOperations(secrets)),
+      redact: (_operation, request) => redact(request, ['SecretString', 'SecretBinary']),
+      random,
+      now,
+    });
+    started.push(secretsServer);
+    await secretsServer.listen(host);
+
+    const dynamo = await DynamoDbStore.start(host, region);
+    started.push(dynamo);
+    for (const table of seed.tables ?? []) await dynamo.createTable(table);
+    const dynamoServer = new JsonProtocolServer({
+      version: '1.0',
+      targetPrefix: 'DynamoDB_20120810',
+      errorTypePrefix: 'com.amazonaws.dynamodb.v20120810#',
+      throttle: {
+        code: 'ProvisionedThroughputExceededException',
+        message:
+          'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+      },
+      internalError: { code: 'InternalServerError', message: 'Internal server error' },
+      maxBodyBytes: MAX_DYNAMODB_REQUEST_BYTES,
+      handle: (call) => dynamo.forward(call),
+      random,
+      now,
+    });
+    started.push(dynamoServer);
+    await dynamoServer.listen(host);
+
+    let closing: Promise<void> | undefined;
+    return {
+      ssm: withMethods<Omit<SsmBackend, keyof BackendControl>>(ssmServer, {
+        putParameter(parameter) {
+          parameters.put(parameter);
+        },
+      }),
+      secretsManager: withMethods<Omit<SecretsManagerBackend, keyof BackendControl>>(secretsServer, {
+        putSecret(secret) {
+          secrets.put(secret.name, secret.value);
+        },
+      }),
+      dynamodb: withMethods<Omit<DynamoDbBackend, keyof BackendControl>>(dynamoServer, {
+        putItem: (table, item) => dynamo.putItem(table, item),
+      }),
+      region,
+      env: Object.freeze({
+        AWS_ENDPOINT_URL_SSM: ssmServer.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsServer.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_ACCESS_KEY_ID: DUMMY_CREDENTIAL,
+        AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIAL,
+      }),
+      close() {
+        closing ??= closeAll(started);
+        return closing;
+      },
+    };
+  } catch (error) {
+    await closeAll(started);
+    throw error;
+  }
+}
+
+/** A control object that forwards the {@link BackendControl} members to `server` and adds `methods`. */
+function withMethods<T extends object>(server: JsonProtocolServer, methods: T): BackendControl & T {
+  return Object.freeze({
+    get endpoint() {
+      return server.endpoint;
+    },
+    get calls() {
+      return server.calls;
+    },
+    get callLog() {
+      return server.callLog;
+    },
+    resetCalls: () => server.resetCalls(),
+    setFaults: (faults: Parameters<JsonProtocolServer['setFaults']>[0]) => server.setFaults(faults),
+    ...methods,
+  });
+}
+
+async function closeAll(started: Array<{ close(): Promise<void> }>): Promise<void> {
+  await Promise.all(started.map((item) => item.close()));
+}
+
+/** Keeps values out of the call log; the rest of the request stays for assertions. */
+function redact(request: unknown, members: string[]): unknown {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return request;
+  const copy: Record<string, unknown> = { ...request };
+  for (const member of members) if (member in copy) copy[member] = '***';
+  return copy;
+}
