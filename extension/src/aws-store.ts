@@ -1,0 +1,574 @@
+/**
+ * The store behind the server: configured and read-through parameters and items, held in the cache as
+ * ready-to-send bodies and loaded from the sources in batches (prefetch, refresh-ahead, coalesced misses).
+ */
+import {
+  type DynamoDbPayload,
+  type DynamoDbQuery,
+  encodeKey,
+  type HealthPayload,
+  type ItemJson,
+  type KeyAttributes,
+  type KeyAttributeValue,
+  type ParameterPayload,
+  type ParameterQuery,
+  type StatsPayload,
+} from '@lambda-cache/shared';
+import {
+  awsParameterBody,
+  JSON_TYPE,
+  legacyItemBody,
+  TEXT_TYPE,
+  v1ItemBody,
+  v1ParameterBody,
+} from './bodies.js';
+import { Cache, defaultPolicy, type EntryOptions, type Lookup } from './cache.js';
+import type { Clock } from './clock.js';
+import { Coalescer } from './coalesce.js';
+import type { CacheConfig, ParameterEntry, ParameterPathEntry, TableEntry } from './config.js';
+import { errorCode, NotFoundError } from './errors.js';
+import type { Logger } from './log.js';
+import { type DynamoDbSource, type ItemRequest, itemId } from './sources/dynamodb.js';
+import { GET_PARAMETERS_BATCH, type SsmSource } from './sources/ssm.js';
+import type { ItemForm, ParameterForm, Reply, Store } from './store.js';
+
+interface ParameterValue {
+  readonly kind: 'parameter';
+  readonly payload: ParameterPayload;
+  readonly v1: Buffer;
+  aws?: Buffer;
+  legacy?: Buffer;
+}
+
+interface ItemValue {
+  readonly kind: 'item';
+  readonly payload: DynamoDbPayload;
+  readonly v1: Buffer;
+  legacy?: Buffer;
+}
+
+type Value = ParameterValue | ItemValue;
+
+/** What a cache key stands for; cache keys are built from, and parsed back into, these. */
+type Target =
+  | { kind: 'parameter'; region: string | undefined; decrypt: boolean; name: string }
+  | { kind: 'item'; region: string | undefined; table: string; key: KeyAttributes };
+
+const SEP = '\n';
+
+/** The name or key is last, so any character in it is safe. */
+function cacheKey(t: Target): string {
+  return t.kind === 'parameter'
+    ? ['p', t.region ?? '', t.decrypt ? '1' : '0', t.name].join(SEP)
+    : ['i', t.region ?? '', t.table, encodeKey(t.key)].join(SEP);
+}
+
+function parseCacheKey(key: string): Target {
+  const [kind, region, third] = key.split(SEP, 3);
+  const rest = key.slice((kind?.length ?? 0) + (region?.length ?? 0) + (third?.length ?? 0) + 3);
+  const r = region === '' ? undefined : region;
+  if (kind === 'p') return { kind: 'parameter', region: r, decrypt: third === '1', name: rest };
+  return { kind: 'item', region: r, table: third ?? '', key: JSON.parse(rest) as KeyAttributes };
+}
+
+function parameterValue(payload: ParameterPayload): ParameterValue {
+  return { kind: 'parameter', payload, v1: v1ParameterBody(payload) };
+}
+
+function itemValue(table: string, key: KeyAttributes, item: ItemJson): ItemValue {
+  const payload: DynamoDbPayload = { table, key, item };
+  return { kind: 'item', payload, v1: v1ItemBody(payload) };
+}
+
+function sizeOf(v: Value): number {
+  // The v1 body holds everything once; the payload object and lazily built forms cost about as much again.
+  return (
+    v.v1.length * 2 +
+    (v.kind === 'parameter' ? (v.aws?.length ?? 0) + (v.legacy?.length ?? 0) : (v.legacy?.length ?? 0))
+  );
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: unknown } | null)?.name;
+  return (
+    err instanceof NotFoundError ||
+    name === 'ParameterNotFound' ||
+    name === 'ParameterVersionNotFound' ||
+    name === 'ResourceNotFoundException'
+  );
+}
+
+function keyText(v: KeyAttributeValue): string {
+  return 'S' in v ? v.S : 'N' in v ? v.N : v.B;
+}
+
+export interface AwsStoreOptions {
+  config: CacheConfig;
+  ssm: SsmSource;
+  dynamodb: DynamoDbSource;
+  clock: Clock;
+  logger: Logger;
+  /** Default TTL (`CACHE_EXTENSION_TTL`). */
+  ttlMs: number;
+  maxEntries: number;
+  maxBytes: number;
+  /** Region of anything not configured with one; `undefined` lets the SDK decide. */
+  region: string | undefined;
+  /** Backend calls so far, by operation (shared with the sources' counters). */
+  backendCalls: Readonly<Record<string, number>>;
+  /** How long a request waits for an item that is loading. @default 5000 */
+  waitMs?: number;
+}
+
+export interface PrefetchReport {
+  readonly ms: number;
+  readonly parameters: number;
+  readonly items: number;
+  readonly notFound: number;
+  readonly failed: number;
+  /** Loads still running at the deadline; they go on, and requests wait for them. */
+  readonly pending: number;
+}
+
+export class AwsStore implements Store {
+  private readonly cache: Cache<Value>;
+  private readonly paramsByName = new Map<string, ParameterEntry>();
+  private readonly paths: ParameterPathEntry[];
+  private readonly tablesByName = new Map<string, TableEntry>();
+  /** Keys of configured entries (prefetched, pinned) for `/v1/health`. */
+  private readonly configuredKeys = new Set<string>();
+  private readonly startedAt: number;
+  private status: HealthPayload['status'] = 'starting';
+  private readonly ssmBatches: Coalescer<string, ParameterPayload>;
+  private readonly itemBatches: Coalescer<string, ItemJson>;
+
+  constructor(private readonly opts: AwsStoreOptions) {
+    this.startedAt = opts.clock.now();
+    this.cache = new Cache<Value>({
+      clock: opts.clock,
+      maxEntries: opts.maxEntries,
+      maxBytes: opts.maxBytes,
+      defaults: defaultPolicy(opts.ttlMs),
+      sizeOf,
+      isNotFound,
+      waitMs: opts.waitMs ?? 5000,
+      onBackgroundError: (key, err) => {
+        opts.logger.warn('background refresh failed; serving the last good value', {
+          ...this.describe(key),
+          error: errorCode(err),
+        });
+      },
+    });
+    for (const p of opts.config.parameters)
+      if (!this.paramsByName.has(p.name)) this.paramsByName.set(p.name, p);
+    // Longest path first, so a name finds its most specific hierarchy.
+    this.paths = [...opts.config.paths].sort((a, b) => b.path.length - a.path.length);
+    for (const t of opts.config.tables)
+      if (!this.tablesByName.has(t.table)) this.tablesByName.set(t.table, t);
+    this.ssmBatches = new Coalescer({
+      maxBatch: GET_PARAMETERS_BATCH,
+      load: (group, names) => {
+        const [region, decrypt] = JSON.parse(group) as [string | null, boolean];
+        return opts.ssm.getParameters(region ?? undefined, names, decrypt);
+      },
+    });
+    this.itemBatches = new Coalescer({
+      maxBatch: 100,
+      load: async (region, ids) => {
+        const requests = ids.map((id) => JSON.parse(id) as ItemRequest);
+        const r = region === '' ? undefined : region;
+        if (requests.length === 1) {
+          const only = requests[0] as ItemRequest;
+          const id = ids[0] as string;
+          const result = await opts.dynamodb.getItem(r, only.table, only.key).catch((e: Error) => e);
+          return new Map([[id, result]]);
+        }
+        const got = await opts.dynamodb.batchGet(r, requests);
+        const out = new Map<string, ItemJson | Error>();
+        requests.forEach((req, i) => {
+          const v = got.get(itemId(req.table, req.key));
+          if (v !== undefined) out.set(ids[i] as string, v);
+        });
+        return out;
+      },
+    });
+  }
+
+  /** Names and table of a cache key, for logs (never a value). */
+  private describe(key: string): Record<string, string> {
+    const t = parseCacheKey(key);
+    return t.kind === 'parameter' ? { parameter: t.name } : { table: t.table, key: encodeKey(t.key) };
+  }
+
+  private parameterRegion(name: string): string | undefined {
+    const configured = this.paramsByName.get(name);
+    if (configured) return configured.region ?? this.opts.region;
+    for (const p of this.paths) {
+      const prefix = p.path.endsWith('/') ? p.path : `${p.path}/`;
+      if (name.startsWith(prefix)) return p.region ?? this.opts.region;
+    }
+    return this.opts.region;
+  }
+
+  private parameterTtl(name: string): number | undefined {
+    const configured = this.paramsByName.get(name);
+    if (configured) return configured.ttlMs;
+    for (const p of this.paths) {
+      const prefix = p.path.endsWith('/') ? p.path : `${p.path}/`;
+      if (name.startsWith(prefix)) return p.ttlMs;
+    }
+    return undefined;
+  }
+
+  private entryOptions(ttlMs: number | undefined, pinned?: boolean): EntryOptions {
+    return {
+      ...(ttlMs !== undefined ? { policy: defaultPolicy(ttlMs) } : {}),
+      ...(pinned !== undefined ? { pinned } : {}),
+    };
+  }
+
+  private loader(t: Target): () => Promise<Value> {
+    if (t.kind === 'parameter') {
+      const group = JSON.stringify([t.region ?? null, t.decrypt]);
+      return async () => parameterValue(await this.ssmBatches.load(group, t.name));
+    }
+    const id = JSON.stringify({ table: t.table, key: t.key });
+    return async () => itemValue(t.table, t.key, await this.itemBatches.load(t.region ?? '', id));
+  }
+
+  private reply(lookup: Lookup<Value>, body: Buffer, contentType: string): Reply {
+    return { body, contentType, cache: lookup.status, ageMs: lookup.ageMs, ttlLeftMs: lookup.ttlLeftMs };
+  }
+
+  async parameter(query: ParameterQuery, form: ParameterForm): Promise<Reply> {
+    const region = this.parameterRegion(query.name);
+    let target: Target = { kind: 'parameter', region, decrypt: query.decrypt, name: query.name };
+    let key = cacheKey(target);
+    if (!this.cache.has(key) && !query.refresh) {
+      // A String parameter reads the same with or without decryption: use the other entry if it is one.
+      const other: Target = { ...target, decrypt: !query.decrypt };
+      const v = this.cache.peek(cacheKey(other));
+      if (v?.kind === 'parameter' && v.payload.type !== 'SecureString') {
+        target = other;
+        key = cacheKey(other);
+      }
+    }
+    const lookup = await this.cache.get(key, this.loader(target), {
+      ...this.entryOptions(this.parameterTtl(query.name)),
+      forceRefresh: query.refresh,
+    });
+    const v = lookup.value as ParameterValue;
+    if (form === 'v1') return this.reply(lookup, v.v1, JSON_TYPE);
+    if (form === 'aws') {
+      v.aws ??= awsParameterBody(v.payload);
+      return this.reply(lookup, v.aws, JSON_TYPE);
+    }
+    v.legacy ??= Buffer.from(v.payload.value);
+    return this.reply(lookup, v.legacy, TEXT_TYPE);
+  }
+
+  async item(query: DynamoDbQuery, form: ItemForm): Promise<Reply> {
+    const table = this.tablesByName.get(query.table);
+    const target: Target = {
+      kind: 'item',
+      region: table?.region ?? this.opts.region,
+      table: query.table,
+      key: query.key,
+    };
+    const lookup = await this.cache.get(cacheKey(target), this.loader(target), {
+      ...this.entryOptions(table?.ttlMs),
+      forceRefresh: query.refresh,
+    });
+    const v = lookup.value as ItemValue;
+    if (form === 'v1') return this.reply(lookup, v.v1, JSON_TYPE);
+    v.legacy ??= legacyItemBody(v.payload.item);
+    return this.reply(lookup, v.legacy, JSON_TYPE);
+  }
+
+  /**
+   * The seed addressed items as `TABLE-HASH[-SORT]`. Values may contain `-`, so the id is matched against
+   * the configured keys of the configured tables (either attribute order); a table whose key has a single
+   * attribute also reads through any other value.
+   */
+  async legacyItem(id: string): Promise<Reply> {
+    const tables = [...this.tablesByName.values()].sort((a, b) => b.table.length - a.table.length);
+    for (const t of tables) {
+      if (!id.startsWith(`${t.table}-`)) continue;
+      const rest = id.slice(t.table.length + 1);
+      for (const key of t.keys) {
+        const values = Object.values(key).map(keyText);
+        const forms = values.length === 2 ? [values.join('-'), [...values].reverse().join('-')] : [values[0]];
+        if (forms.includes(rest)) return this.item({ table: t.table, key, refresh: false }, 'legacy');
+      }
+      const sample = t.keys[0];
+      const names = sample ? Object.keys(sample) : [];
+      if (sample && names.length === 1 && rest !== '') {
+        const name = names[0] as string;
+        const type = Object.keys(sample[name] as KeyAttributeValue)[0] as 'S' | 'N' | 'B';
+        const key = { [name]: { [type]: rest } } as unknown as KeyAttributes;
+        return this.item({ table: t.table, key, refresh: false }, 'legacy');
+      }
+    }
+    throw new NotFoundError(`no configured item matches ${id.slice(0, 200)}`);
+  }
+
+  /** Loads everything in the config, batched; resolves by `deadlineMs` even if loads are still running. */
+  async prefetch(deadlineMs: number): Promise<PrefetchReport> {
+    const started = this.opts.clock.now();
+    const { config, logger } = this.opts;
+    const counts = { parameters: 0, items: 0, notFound: 0, failed: 0 };
+    const record = (key: string, result: Value | Error): void => {
+      if (!(result instanceof Error)) {
+        if (result.kind === 'parameter') counts.parameters++;
+        else counts.items++;
+        return;
+      }
+      if (isNotFound(result)) counts.notFound++;
+      else counts.failed++;
+      logger.warn(
+        isNotFound(result) ? 'configured item does not exist' : 'prefetch failed; will retry on demand',
+        {
+          ...this.describe(key),
+          error: errorCode(result),
+        },
+      );
+    };
+
+    const jobs: Promise<void>[] = [];
+    // Parameters by name: one GetParameters per 10 names of a region and decryption setting.
+    const groups = new Map<
+      string,
+      { region: string | undefined; decrypt: boolean; entries: ParameterEntry[] }
+    >();
+    for (const p of config.parameters) {
+      const region = p.region ?? this.opts.region;
+      const g = JSON.stringify([region ?? null, p.decrypt]);
+      let group = groups.get(g);
+      if (!group) {
+        group = { region, decrypt: p.decrypt, entries: [] };
+        groups.set(g, group);
+      }
+      group.entries.push(p);
+    }
+    for (const group of groups.values()) {
+      const byKey = new Map<string, string>();
+      const entries = group.entries.map((p) => {
+        const key = cacheKey({
+          kind: 'parameter',
+          region: group.region,
+          decrypt: group.decrypt,
+          name: p.name,
+        });
+        byKey.set(key, p.name);
+        this.configuredKeys.add(key);
+        return { key, opts: this.entryOptions(p.ttlMs, true) };
+      });
+      jobs.push(
+        this.cache
+          .loadMany(entries, async (keys) => {
+            const names = keys.map((k) => byKey.get(k) as string);
+            const got = await this.opts.ssm.getParameters(group.region, names, group.decrypt);
+            return this.mapParameters(keys, names, got);
+          })
+          .then((results) => {
+            for (const [k, r] of results) record(k, r);
+          }),
+      );
+    }
+    // Hierarchies: the path query says which names exist; then each is stored like a configured name.
+    for (const p of config.paths) {
+      const region = p.region ?? this.opts.region;
+      jobs.push(
+        this.opts.ssm
+          .getParametersByPath(region, p.path, p.recursive, p.decrypt)
+          .then(async ({ parameters, truncated }) => {
+            if (truncated)
+              logger.warn('parameter path has too many parameters; loaded the first pages', { path: p.path });
+            const values = new Map<string, Value>();
+            for (const payload of parameters) {
+              const key = cacheKey({ kind: 'parameter', region, decrypt: p.decrypt, name: payload.name });
+              values.set(key, parameterValue(payload));
+              this.configuredKeys.add(key);
+            }
+            const results = await this.cache.loadMany(
+              [...values.keys()].map((key) => ({ key, opts: this.entryOptions(p.ttlMs, true) })),
+              async () => values,
+            );
+            for (const [k, r] of results) record(k, r);
+          })
+          .catch((err: unknown) => {
+            counts.failed++;
+            logger.warn('prefetch of a parameter path failed; its names load on demand', {
+              path: p.path,
+              error: errorCode(err),
+            });
+          }),
+      );
+    }
+    // Items: one BatchGetItem per 100 keys of a region, across tables.
+    const byRegion = new Map<
+      string,
+      Array<{ key: string; request: ItemRequest; ttlMs: number | undefined }>
+    >();
+    for (const t of config.tables) {
+      const region = t.region ?? this.opts.region;
+      let list = byRegion.get(region ?? '');
+      if (!list) {
+        list = [];
+        byRegion.set(region ?? '', list);
+      }
+      for (const k of t.keys) {
+        const key = cacheKey({ kind: 'item', region, table: t.table, key: k });
+        this.configuredKeys.add(key);
+        list.push({ key, request: { table: t.table, key: k }, ttlMs: t.ttlMs });
+      }
+    }
+    for (const [region, list] of byRegion) {
+      jobs.push(
+        this.loadItems(region === '' ? undefined : region, list, true).then((results) => {
+          for (const [k, r] of results) record(k, r);
+        }),
+      );
+    }
+
+    let timer: NodeJS.Timeout | undefined;
+    const all = Promise.all(jobs).then(() => true);
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), deadlineMs);
+      timer.unref();
+    });
+    const finished = await Promise.race([all, timedOut]);
+    clearTimeout(timer);
+    const done = counts.parameters + counts.items + counts.notFound + counts.failed;
+    const pending = finished ? 0 : Math.max(0, this.configuredKeys.size - done);
+    if (!finished)
+      logger.warn('prefetch deadline passed; the rest loads in the background', { deadlineMs, pending });
+    return { ms: this.opts.clock.now() - started, ...counts, pending };
+  }
+
+  private mapParameters(
+    keys: readonly string[],
+    names: readonly string[],
+    got: Map<string, ParameterPayload | Error>,
+  ): Map<string, Value | Error> {
+    const out = new Map<string, Value | Error>();
+    keys.forEach((key, i) => {
+      const r = got.get(names[i] as string);
+      if (r !== undefined) out.set(key, r instanceof Error ? r : parameterValue(r));
+    });
+    return out;
+  }
+
+  private loadItems(
+    region: string | undefined,
+    list: ReadonlyArray<{ key: string; request: ItemRequest; ttlMs: number | undefined }>,
+    pinned: boolean | undefined,
+  ): Promise<Map<string, Value | Error>> {
+    const byKey = new Map(list.map((e) => [e.key, e.request]));
+    return this.cache.loadMany(
+      list.map((e) => ({ key: e.key, opts: pinned === undefined ? {} : this.entryOptions(e.ttlMs, pinned) })),
+      async (keys) => {
+        const requests = keys.map((k) => byKey.get(k) as ItemRequest);
+        const got = await this.opts.dynamodb.batchGet(region, requests);
+        const out = new Map<string, Value | Error>();
+        keys.forEach((k, i) => {
+          const req = requests[i] as ItemRequest;
+          const r = got.get(itemId(req.table, req.key));
+          if (r !== undefined) out.set(k, r instanceof Error ? r : itemValue(req.table, req.key, r));
+        });
+        return out;
+      },
+    );
+  }
+
+  /**
+   * Refresh-ahead (on INVOKE): reloads, in batches, every entry whose freshness ends within `withinMs`.
+   * Resolves with the number of entries refreshed; failures keep the old values (stale-if-error).
+   */
+  async refreshExpiring(withinMs: number): Promise<number> {
+    const keys = this.cache.expiring(withinMs);
+    if (keys.length === 0) return 0;
+    const params = new Map<
+      string,
+      { region: string | undefined; decrypt: boolean; keys: string[]; names: string[] }
+    >();
+    const items = new Map<string, Array<{ key: string; request: ItemRequest; ttlMs: number | undefined }>>();
+    for (const key of keys) {
+      const t = parseCacheKey(key);
+      if (t.kind === 'parameter') {
+        const g = JSON.stringify([t.region ?? null, t.decrypt]);
+        let group = params.get(g);
+        if (!group) {
+          group = { region: t.region, decrypt: t.decrypt, keys: [], names: [] };
+          params.set(g, group);
+        }
+        group.keys.push(key);
+        group.names.push(t.name);
+      } else {
+        let list = items.get(t.region ?? '');
+        if (!list) {
+          list = [];
+          items.set(t.region ?? '', list);
+        }
+        list.push({ key, request: { table: t.table, key: t.key }, ttlMs: undefined });
+      }
+    }
+    const jobs: Promise<unknown>[] = [];
+    for (const g of params.values()) {
+      jobs.push(
+        this.cache.loadMany(
+          g.keys.map((key) => ({ key })),
+          async (ks) => {
+            const names = ks.map((k) => (parseCacheKey(k) as { name: string }).name);
+            return this.mapParameters(
+              ks,
+              names,
+              await this.opts.ssm.getParameters(g.region, names, g.decrypt),
+            );
+          },
+        ),
+      );
+    }
+    for (const [region, list] of items)
+      jobs.push(this.loadItems(region === '' ? undefined : region, list, undefined));
+    await Promise.all(jobs);
+    return keys.length;
+  }
+
+  markReady(): void {
+    this.status = 'ready';
+  }
+
+  markStopping(): void {
+    this.status = 'stopping';
+  }
+
+  health(): HealthPayload {
+    let failed = 0;
+    for (const key of this.configuredKeys) if (!this.cache.has(key)) failed++;
+    return {
+      status: this.status,
+      entries: this.cache.size,
+      failed,
+      uptimeMs: this.opts.clock.now() - this.startedAt,
+    };
+  }
+
+  stats(): StatsPayload {
+    const s = this.cache.stats();
+    return {
+      entries: s.entries,
+      bytes: s.bytes,
+      maxEntries: this.opts.maxEntries,
+      maxBytes: this.opts.maxBytes,
+      hits: s.hits,
+      misses: s.misses,
+      staleServes: s.staleServes,
+      negativeHits: s.negativeHits,
+      evictions: s.evictions,
+      refreshes: s.refreshes,
+      backendCalls: { ...this.opts.backendCalls },
+      errors: s.errors,
+    };
+  }
+}

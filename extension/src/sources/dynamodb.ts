@@ -1,0 +1,218 @@
+/**
+ * DynamoDB: `BatchGetItem` (at most 100 keys a call, `UnprocessedKeys` retried with jittered backoff) and
+ * `GetItem` for a single read. Items stay DynamoDB JSON — lossless for numbers, sets and binary (base64).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
+ */
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClient,
+  GetItemCommand,
+  type KeysAndAttributes,
+} from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValueJson,
+  encodeKey,
+  type ItemJson,
+  type KeyAttributes,
+  type KeyAttributeValue,
+} from '@lambda-cache/shared';
+import { NotFoundError } from '../errors.js';
+import { type CallCounter, chunk, jitteredDelay, sleep } from './clients.js';
+
+/** `BatchGetItem` accepts at most 100 keys a call. */
+export const BATCH_GET_LIMIT = 100;
+/** Rounds of `UnprocessedKeys` retries before the leftover keys fail as throttled. */
+const MAX_UNPROCESSED_ROUNDS = 6;
+
+export interface ItemRequest {
+  readonly table: string;
+  /** Canonical (see `normalizeKey`). */
+  readonly key: KeyAttributes;
+}
+
+export interface DynamoDbSourceOptions {
+  clientFor(region: string | undefined): DynamoDBClient;
+  count?: CallCounter;
+  /** Waits between `UnprocessedKeys` rounds. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The id of one item in a batch result: table and canonical key. */
+export function itemId(table: string, key: KeyAttributes): string {
+  return `${table}\n${encodeKey(key)}`;
+}
+
+/** Thrown for keys DynamoDB still left unprocessed after every retry round. */
+export class UnprocessedKeysError extends Error {
+  // Named as DynamoDB's own throttling error, so it is answered like one (429).
+  override readonly name = 'ProvisionedThroughputExceededException';
+  readonly code = 'UnprocessedKeys';
+}
+
+function bytesToBase64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+}
+
+/** An SDK attribute value as DynamoDB JSON (binary as base64). */
+export function toJson(v: AttributeValue): AttributeValueJson {
+  if (v.S !== undefined) return { S: v.S };
+  if (v.N !== undefined) return { N: v.N };
+  if (v.B !== undefined) return { B: bytesToBase64(v.B) };
+  if (v.BOOL !== undefined) return { BOOL: v.BOOL };
+  if (v.NULL !== undefined) return { NULL: true };
+  if (v.SS !== undefined) return { SS: [...v.SS] };
+  if (v.NS !== undefined) return { NS: [...v.NS] };
+  if (v.BS !== undefined) return { BS: v.BS.map(bytesToBase64) };
+  if (v.L !== undefined) return { L: v.L.map(toJson) };
+  if (v.M !== undefined) return { M: toItemJson(v.M) };
+  throw new TypeError('DynamoDB sent an attribute value of an unknown type');
+}
+
+export function toItemJson(item: Record<string, AttributeValue>): ItemJson {
+  const out: Record<string, AttributeValueJson> = {};
+  for (const [k, v] of Object.entries(item)) out[k] = toJson(v);
+  return out;
+}
+
+function keyValue(v: KeyAttributeValue): AttributeValue {
+  if ('S' in v) return { S: v.S };
+  if ('N' in v) return { N: v.N };
+  return { B: Buffer.from(v.B, 'base64') };
+}
+
+function toSdkKey(key: KeyAttributes): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const [k, v] of Object.entries(key)) out[k] = keyValue(v);
+  return out;
+}
+
+/**
+ * The text that identifies a key within a table, computed the same way from a requested key and from a
+ * returned item: numbers are compared as DynamoDB canonicalizes them, binary by its bytes.
+ */
+function matchText(names: readonly string[], attrs: Record<string, AttributeValue>): string | undefined {
+  const parts: string[] = [];
+  for (const n of names) {
+    const v = attrs[n];
+    if (v?.S !== undefined) parts.push(`S${v.S}`);
+    else if (v?.N !== undefined) parts.push(`N${v.N}`);
+    else if (v?.B !== undefined) parts.push(`B${bytesToBase64(v.B)}`);
+    else return undefined;
+  }
+  return JSON.stringify(parts);
+}
+
+export class DynamoDbSource {
+  private readonly wait: (ms: number) => Promise<void>;
+
+  constructor(private readonly opts: DynamoDbSourceOptions) {
+    this.wait = opts.sleep ?? sleep;
+  }
+
+  /** One item; a missing item throws {@link NotFoundError}. */
+  async getItem(region: string | undefined, table: string, key: KeyAttributes): Promise<ItemJson> {
+    this.opts.count?.('dynamodb:GetItem');
+    const res = await this.opts
+      .clientFor(region)
+      .send(new GetItemCommand({ TableName: table, Key: toSdkKey(key) }));
+    if (!res.Item) throw new NotFoundError(`item ${encodeKey(key)} was not found in table ${table}`);
+    return toItemJson(res.Item);
+  }
+
+  /**
+   * Any number of items from any tables of one region, 100 keys a call. The result has an entry for every
+   * request, by {@link itemId}: the item, a {@link NotFoundError}, or the error of its call.
+   */
+  async batchGet(
+    region: string | undefined,
+    requests: readonly ItemRequest[],
+  ): Promise<Map<string, ItemJson | Error>> {
+    const out = new Map<string, ItemJson | Error>();
+    const unique = new Map<string, ItemRequest>();
+    for (const r of requests) unique.set(itemId(r.table, r.key), r);
+    await Promise.all(chunk([...unique.values()], BATCH_GET_LIMIT).map((b) => this.batch(region, b, out)));
+    return out;
+  }
+
+  private async batch(
+    region: string | undefined,
+    requests: readonly ItemRequest[],
+    out: Map<string, ItemJson | Error>,
+  ): Promise<void> {
+    // table → match text → request, so returned items (in any order) find the key they answer.
+    const pending = new Map<string, { names: string[]; byMatch: Map<string, ItemRequest> }>();
+    for (const r of requests) {
+      const sdkKey = toSdkKey(r.key);
+      let t = pending.get(r.table);
+      if (!t) {
+        t = { names: Object.keys(r.key), byMatch: new Map() };
+        pending.set(r.table, t);
+      }
+      const m = matchText(t.names, sdkKey);
+      if (m === undefined || Object.keys(r.key).length !== t.names.length) {
+        // A key with other attribute names than its table's first key: ask for it on its own.
+        out.set(itemId(r.table, r.key), await this.getItem(region, r.table, r.key).catch((e: Error) => e));
+        continue;
+      }
+      t.byMatch.set(m, r);
+    }
+    let unprocessed: Record<string, KeysAndAttributes> | undefined = {};
+    for (const [table, t] of pending) {
+      if (t.byMatch.size > 0)
+        unprocessed[table] = { Keys: [...t.byMatch.values()].map((r) => toSdkKey(r.key)) };
+    }
+    for (let round = 0; unprocessed && Object.keys(unprocessed).length > 0; round++) {
+      if (round > MAX_UNPROCESSED_ROUNDS) {
+        for (const t of pending.values()) {
+          for (const r of t.byMatch.values()) {
+            out.set(itemId(r.table, r.key), new UnprocessedKeysError('DynamoDB left the key unprocessed'));
+          }
+        }
+        return;
+      }
+      if (round > 0) await this.wait(jitteredDelay(round - 1));
+      let res: BatchGetItemCommandOutput;
+      try {
+        this.opts.count?.('dynamodb:BatchGetItem');
+        res = await this.opts.clientFor(region).send(new BatchGetItemCommand({ RequestItems: unprocessed }));
+      } catch (err) {
+        for (const t of pending.values())
+          for (const r of t.byMatch.values()) out.set(itemId(r.table, r.key), err as Error);
+        return;
+      }
+      for (const [table, items] of Object.entries(res.Responses ?? {})) {
+        const t = pending.get(table);
+        if (!t) continue;
+        for (const item of items) {
+          const m = matchText(t.names, item);
+          const r = m === undefined ? undefined : t.byMatch.get(m);
+          if (!r) continue;
+          out.set(itemId(r.table, r.key), toItemJson(item));
+          t.byMatch.delete(m as string);
+        }
+      }
+      unprocessed = res.UnprocessedKeys;
+      // Keys neither returned nor unprocessed do not exist.
+      const still = new Set<string>();
+      for (const [table, ka] of Object.entries(unprocessed ?? {})) {
+        const t = pending.get(table);
+        for (const k of ka.Keys ?? []) {
+          const m = t ? matchText(t.names, k) : undefined;
+          if (m !== undefined) still.add(`${table}\n${m}`);
+        }
+      }
+      for (const [table, t] of pending) {
+        for (const [m, r] of t.byMatch) {
+          if (still.has(`${table}\n${m}`)) continue;
+          out.set(
+            itemId(r.table, r.key),
+            new NotFoundError(`item ${encodeKey(r.key)} was not found in table ${table}`),
+          );
+          t.byMatch.delete(m);
+        }
+      }
+    }
+  }
+}

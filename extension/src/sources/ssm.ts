@@ -1,0 +1,128 @@
+/**
+ * SSM Parameter Store: `GetParameters` in batches of 10 (the API's limit) and `GetParametersByPath`,
+ * paged. Names may carry a `:version` or `:label` selector and may be `/aws/reference/secretsmanager/…`.
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html
+ */
+import {
+  GetParametersByPathCommand,
+  GetParametersCommand,
+  type GetParametersCommandOutput,
+  type Parameter,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { ParameterPayload, ParameterType } from '@lambda-cache/shared';
+import { NotFoundError } from '../errors.js';
+import { type CallCounter, chunk } from './clients.js';
+
+/** `GetParameters` accepts at most 10 names a call. */
+export const GET_PARAMETERS_BATCH = 10;
+/** `GetParametersByPath` returns at most 10 a page. */
+const PATH_PAGE_SIZE = 10;
+/** A hierarchy larger than this many pages is cut off (and logged by the caller) rather than loaded forever. */
+const MAX_PATH_PAGES = 500;
+
+export interface SsmSourceOptions {
+  clientFor(region: string | undefined): SSMClient;
+  count?: CallCounter;
+}
+
+function payload(name: string, p: Parameter): ParameterPayload {
+  return {
+    name,
+    type: (p.Type ?? 'String') as ParameterType,
+    value: p.Value ?? '',
+    version: p.Version ?? 0,
+    lastModified: p.LastModifiedDate instanceof Date ? p.LastModifiedDate.toISOString() : null,
+    ...(p.ARN !== undefined ? { arn: p.ARN } : {}),
+    ...(p.DataType !== undefined ? { dataType: p.DataType } : {}),
+    ...(p.Selector !== undefined ? { selector: p.Selector } : {}),
+    ...(p.SourceResult !== undefined ? { sourceResult: p.SourceResult } : {}),
+  };
+}
+
+function isValidationError(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'ValidationException';
+}
+
+export class SsmSource {
+  constructor(private readonly opts: SsmSourceOptions) {}
+
+  /**
+   * Loads `names` (any number; sent 10 a call). Every name gets a payload or an error: a name SSM lists
+   * in `InvalidParameters` gets a {@link NotFoundError}; a failed call gives its error to all its names.
+   */
+  async getParameters(
+    region: string | undefined,
+    names: readonly string[],
+    decrypt: boolean,
+  ): Promise<Map<string, ParameterPayload | Error>> {
+    const unique = [...new Set(names)];
+    const out = new Map<string, ParameterPayload | Error>();
+    await Promise.all(
+      chunk(unique, GET_PARAMETERS_BATCH).map((batch) => this.batch(region, batch, decrypt, out)),
+    );
+    return out;
+  }
+
+  private async batch(
+    region: string | undefined,
+    names: string[],
+    decrypt: boolean,
+    out: Map<string, ParameterPayload | Error>,
+  ): Promise<void> {
+    let res: GetParametersCommandOutput;
+    try {
+      this.opts.count?.('ssm:GetParameters');
+      res = await this.opts
+        .clientFor(region)
+        .send(new GetParametersCommand({ Names: names, WithDecryption: decrypt }));
+    } catch (err) {
+      // One malformed name fails the whole call; ask for the others alone so they are not punished with it.
+      if (isValidationError(err) && names.length > 1) {
+        await Promise.all(names.map((n) => this.batch(region, [n], decrypt, out)));
+        return;
+      }
+      for (const n of names) out.set(n, err as Error);
+      return;
+    }
+    const byName = new Map<string, Parameter>();
+    for (const p of res.Parameters ?? []) {
+      if (p.Name === undefined) continue;
+      byName.set(`${p.Name}${p.Selector ?? ''}`, p);
+      if (!byName.has(p.Name)) byName.set(p.Name, p);
+      if (p.ARN !== undefined) byName.set(`${p.ARN}${p.Selector ?? ''}`, p);
+    }
+    const invalid = new Set(res.InvalidParameters ?? []);
+    for (const n of names) {
+      const p = invalid.has(n) ? undefined : byName.get(n);
+      out.set(n, p ? payload(n, p) : new NotFoundError(`parameter ${n} was not found`));
+    }
+  }
+
+  /** Every parameter under `path` (one level, or all with `recursive`), following `NextToken`. */
+  async getParametersByPath(
+    region: string | undefined,
+    path: string,
+    recursive: boolean,
+    decrypt: boolean,
+  ): Promise<{ parameters: ParameterPayload[]; truncated: boolean }> {
+    const parameters: ParameterPayload[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PATH_PAGES; page++) {
+      this.opts.count?.('ssm:GetParametersByPath');
+      const res = await this.opts.clientFor(region).send(
+        new GetParametersByPathCommand({
+          Path: path,
+          Recursive: recursive,
+          WithDecryption: decrypt,
+          MaxResults: PATH_PAGE_SIZE,
+          ...(token !== undefined ? { NextToken: token } : {}),
+        }),
+      );
+      for (const p of res.Parameters ?? []) if (p.Name !== undefined) parameters.push(payload(p.Name, p));
+      token = res.NextToken;
+      if (!token) return { parameters, truncated: false };
+    }
+    return { parameters, truncated: true };
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * What the HTTP server needs from the layers below it: ready-to-write answers. The server never calls AWS
+ * and never serializes a cached value; a store hands it the bytes it stored when the value was loaded.
+ */
+import type {
+  CacheStatus,
+  DynamoDbQuery,
+  HealthPayload,
+  ParameterQuery,
+  StatsPayload,
+} from '@lambda-cache/shared';
+import { HttpError } from './errors.js';
+
+/** One answer: the stored body and what the cache knows about its freshness. */
+export interface Reply {
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly cache: CacheStatus;
+  readonly ageMs: number;
+  readonly ttlLeftMs: number;
+}
+
+/**
+ * The body shape a parameter is served in: `v1` is {@link ParameterPayload}, `aws` the body of SSM's
+ * `GetParameter` (as AWS's Parameters and Secrets extension sends it), `legacy` the raw value (the seed).
+ */
+export type ParameterForm = 'v1' | 'aws' | 'legacy';
+/** `v1` is {@link DynamoDbPayload}; `legacy` the item as plain JSON, as the seed served it. */
+export type ItemForm = 'v1' | 'legacy';
+
+export interface Store {
+  parameter(query: ParameterQuery, form: ParameterForm): Promise<Reply>;
+  item(query: DynamoDbQuery, form: ItemForm): Promise<Reply>;
+  /** The seed's `TABLE-HASH[-SORT]` item id, resolved against the configured tables. */
+  legacyItem(id: string): Promise<Reply>;
+  health(): HealthPayload;
+  stats(): StatsPayload;
+}
+
+/**
+ * The store the server answers from while the real one is still being built (config, SDK): requests wait
+ * for it, bounded, instead of being told "not ready"; `/v1/health` says `starting`.
+ */
+export class PendingStore implements Store {
+  private current: Store | undefined;
+  private failure: Error | undefined;
+  private readonly ready: Promise<Store>;
+  private settle!: { resolve(store: Store): void; reject(err: Error): void };
+
+  constructor(
+    private readonly now: () => number,
+    /** How long a request waits for the store. */
+    private readonly waitMs = 8000,
+  ) {
+    this.ready = new Promise<Store>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.ready.catch(() => undefined);
+    this.startedAt = now();
+  }
+
+  private readonly startedAt: number;
+
+  resolve(store: Store): void {
+    this.current = store;
+    this.settle.resolve(store);
+  }
+
+  /** Requests waiting, and those that come later, fail with `err` (answered 503). */
+  fail(err: Error): void {
+    this.failure = err;
+    this.settle.reject(err);
+  }
+
+  private async get(): Promise<Store> {
+    if (this.current) return this.current;
+    if (this.failure) throw unavailable();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable()), this.waitMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.ready.catch(() => Promise.reject(unavailable())), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async parameter(query: ParameterQuery, form: ParameterForm): Promise<Reply> {
+    return (await this.get()).parameter(query, form);
+  }
+
+  async item(query: DynamoDbQuery, form: ItemForm): Promise<Reply> {
+    return (await this.get()).item(query, form);
+  }
+
+  async legacyItem(id: string): Promise<Reply> {
+    return (await this.get()).legacyItem(id);
+  }
+
+  health(): HealthPayload {
+    if (this.current) return this.current.health();
+    return { status: 'starting', entries: 0, failed: 0, uptimeMs: this.now() - this.startedAt };
+  }
+
+  stats(): StatsPayload {
+    if (this.current) return this.current.stats();
+    return {
+      entries: 0,
+      bytes: 0,
+      maxEntries: 0,
+      maxBytes: 0,
+      hits: 0,
+      misses: 0,
+      staleServes: 0,
+      negativeHits: 0,
+      evictions: 0,
+      refreshes: 0,
+      backendCalls: {},
+      errors: 0,
+    };
+  }
+}
+
+function unavailable(): HttpError {
+  return HttpError.of('ServiceUnavailable', 'the extension is not ready: its configuration did not load');
+}
