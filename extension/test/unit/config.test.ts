@@ -1,0 +1,392 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, describeConfig, loadConfig, parseConfig } from '../../src/config.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const fixture = (name: string) => join(fixtures, name);
+
+/** Loads a fixture that must fail and returns its error. */
+async function failure(name: string): Promise<ConfigError> {
+  const err = await loadConfig(fixture(name), { required: true }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConfigError);
+  return err as ConfigError;
+}
+
+function parseFailure(text: string): ConfigError {
+  try {
+    parseConfig(text, 'config.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads the seed file exactly as the seed wrote it', async () => {
+    const config = await loadConfig(fixture('seed.yaml'), { required: true });
+    expect(config).toStrictEqual({
+      file: fixture('seed.yaml'),
+      parameters: [
+        { name: 'CacheExtensions_Parameter1', region: 'us-west-2', decrypt: true, ttlMs: undefined },
+        {
+          name: '/aws/reference/secretsmanager/secret_info',
+          region: 'us-west-2',
+          decrypt: true,
+          ttlMs: undefined,
+        },
+      ],
+      paths: [],
+      tables: [
+        {
+          table: 'DynamoDbTable',
+          region: undefined,
+          ttlMs: undefined,
+          keys: [{ pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } }],
+        },
+      ],
+    });
+  });
+
+  it('reads every extension and lists each item once when items repeat', async () => {
+    const config = await loadConfig(fixture('extended.yaml'), { required: true });
+    expect(config.parameters).toStrictEqual([
+      { name: '/app/prod/plain', region: 'eu-west-1', decrypt: false, ttlMs: 30_000 },
+      { name: '/app/prod/db-password', region: 'eu-west-1', decrypt: true, ttlMs: 60_000 },
+      { name: '/app/shared/url', region: undefined, decrypt: true, ttlMs: undefined },
+      { name: '/app/shared/url:2', region: undefined, decrypt: true, ttlMs: undefined },
+      { name: '/app/shared/url:live', region: undefined, decrypt: true, ttlMs: undefined },
+    ]);
+    expect(config.paths).toStrictEqual([
+      {
+        path: '/app/prod/feature-flags/',
+        recursive: true,
+        region: undefined,
+        decrypt: true,
+        ttlMs: 5_400_000,
+      },
+      { path: '/app/shared/', recursive: false, region: undefined, decrypt: true, ttlMs: undefined },
+    ]);
+    expect(config.tables).toStrictEqual([
+      {
+        table: 'Orders',
+        region: 'us-east-2',
+        ttlMs: 600_000,
+        keys: [
+          { customer: { S: 'c-1' }, order: { N: '7' } },
+          { customer: { S: 'c-1' }, order: { N: '1.5' } },
+          { customer: { S: '0012' }, order: { N: '0' } },
+        ],
+      },
+      { table: 'Blobs', region: undefined, ttlMs: undefined, keys: [{ id: { B: 'AQID' } }] },
+    ]);
+  });
+
+  it('returns a deeply frozen config when loading succeeds', async () => {
+    const config = await loadConfig(fixture('extended.yaml'), { required: true });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.parameters)).toBe(true);
+    expect(Object.isFrozen(config.tables[0]?.keys[0]?.customer)).toBe(true);
+  });
+
+  it.each(['empty.yaml', 'comments-only.yaml', 'empty-map.yaml'])(
+    'returns an empty config when the file is %s',
+    async (name) => {
+      const config = await loadConfig(fixture(name), { required: true });
+      expect(config).toStrictEqual({ file: fixture(name), parameters: [], paths: [], tables: [] });
+    },
+  );
+
+  it('keeps the seed habits working when types are lower case and the sort key is left empty', async () => {
+    const config = await loadConfig(fixture('quirks.yaml'), { required: true });
+    expect(config.parameters).toStrictEqual([]);
+    expect(config.tables).toStrictEqual([
+      { table: 'DynamoDbTable', region: undefined, ttlMs: undefined, keys: [{ pKey: { S: '0012' } }] },
+    ]);
+  });
+
+  it('returns an empty config when the file is missing and not required', async () => {
+    const config = await loadConfig(fixture('does-not-exist.yaml'), { required: false });
+    expect(config).toStrictEqual({
+      file: fixture('does-not-exist.yaml'),
+      parameters: [],
+      paths: [],
+      tables: [],
+    });
+  });
+
+  it('fails with "not found" when a required file is missing', async () => {
+    const err = await failure('does-not-exist.yaml');
+    expect(err.message).toBe(
+      `${fixture('does-not-exist.yaml')}: not found (expected a YAML file there, or CACHE_EXTENSION_CONFIG naming one)`,
+    );
+    expect(err.code).toBe('ConfigInvalid');
+    expect(err.line).toBeUndefined();
+  });
+
+  it('fails naming the directory when the path is a directory', async () => {
+    const err = await loadConfig(fixtures, { required: false }).catch((e: unknown) => e as ConfigError);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toContain('is a directory (expected a readable YAML file)');
+  });
+
+  it('names line, column, key path and the valid keys when a key is unknown', async () => {
+    const err = await failure('unknown-key.yaml');
+    expect(err.message).toBe(
+      `${fixture('unknown-key.yaml')}:7:5: dynamodb[0].hashkeytyp: unknown key (expected one of table, region, ttl, ` +
+        'hashkey, hashkeytype, hashkeyvalue, sortkey, sortkeytype, sortkeyvalue, keys)',
+    );
+    expect(err).toMatchObject({
+      file: fixture('unknown-key.yaml'),
+      line: 7,
+      column: 5,
+      keyPath: 'dynamodb[0].hashkeytyp',
+    });
+  });
+
+  it('names the duration format when a ttl has no unit', async () => {
+    const err = await failure('bad-ttl.yaml');
+    expect(err.message).toBe(
+      `${fixture('bad-ttl.yaml')}:4:14: parameters[0].names[0].ttl: "5" is not a valid duration ` +
+        '(expected a duration from 0s to 24h with a unit: ms, s, m or h, e.g. 30s, 5m, 1h30m)',
+    );
+  });
+
+  it('names the valid range when a ttl is longer than a day', async () => {
+    const err = await failure('bad-range.yaml');
+    expect(err.message).toBe(
+      `${fixture('bad-range.yaml')}:6:10: dynamodb[0].ttl: "25h" is not a valid duration ` +
+        '(expected a duration from 0s to 24h with a unit: ms, s, m or h, e.g. 30s, 5m, 1h30m)',
+    );
+  });
+
+  it('fails when a sort key is given without its type', async () => {
+    const err = await failure('sort-without-type.yaml');
+    expect(err.message).toBe(
+      `${fixture('sort-without-type.yaml')}:2:5: dynamodb[0]: misses sortkeytype: the type of sortkey ` +
+        '(expected S, N or B (string, number, binary))',
+    );
+  });
+
+  it('fails naming the table key attributes when a keys object names another attribute', async () => {
+    const err = await failure('wrong-attribute.yaml');
+    expect(err.message).toBe(
+      `${fixture('wrong-attribute.yaml')}:11:9: dynamodb[0].keys[1].other: unknown key (expected one of pKey, sKey)`,
+    );
+  });
+
+  it('fails when a number key value is not a decimal number', async () => {
+    const err = await failure('bad-number.yaml');
+    expect(err.message).toBe(
+      `${fixture('bad-number.yaml')}:7:13: dynamodb[0].keys[1].id: "0x10" is not a number ` +
+        '(expected a number, as a YAML number or a numeric string, of at most 38 significant digits)',
+    );
+  });
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('parseConfig', () => {
+  it.each([
+    ['- a\n- b\n', '1:1: (top level): is a list (expected a mapping with parameters, dynamodb)'],
+    [
+      'Parameters: []\n',
+      '1:1: Parameters: unknown key, did you mean parameters? (expected one of parameters, dynamodb)',
+    ],
+    [
+      'parameters:\n  names: [a]\n',
+      '2:3: parameters: is a mapping (expected a list of groups with region, names, path, ttl, decrypt)',
+    ],
+    [
+      'parameters:\n  - region: us-west-2\n',
+      '2:5: parameters[0]: has neither names nor path (expected names: a list of parameter names, and/or path: /prefix/)',
+    ],
+    [
+      'parameters:\n  - names: [a]\n    region: Oregon\n',
+      '3:13: parameters[0].region: "Oregon" is not a region (expected an AWS region such as us-west-2, or no region for the function’s own)',
+    ],
+    [
+      'parameters:\n  - names: [a]\n    decrypt: "yes"\n',
+      '3:14: parameters[0].decrypt: is a string (expected true or false)',
+    ],
+    [
+      'parameters:\n  - names: [a]\n    recursive: true\n',
+      '3:5: parameters[0].recursive: applies only to a path (expected path next to it, or no recursive)',
+    ],
+    [
+      'parameters:\n  - path: app/\n',
+      '2:11: parameters[0].path: "app/" is not a parameter path (expected a parameter path starting with /, e.g. /app/prod/, of at most 2048 characters)',
+    ],
+    [
+      'parameters:\n  - names: [a, [b]]\n',
+      '2:16: parameters[0].names[1]: is a list (expected a parameter name of 1 to 2048 characters without spaces, e.g. /app/prod/db-url)',
+    ],
+    [
+      'parameters:\n  - names:\n      - name: a\n        ttl: 1m\n      - name: a\n        ttl: 2m\n',
+      '5:15: parameters[0].names[1].name: parameter a is also listed at line 3 with ttl 1m, here with ttl 2m (expected one ttl)',
+    ],
+    [
+      'parameters:\n  - names: ["a b"]\n',
+      '2:13: parameters[0].names[0]: "a b" contains a space or control character (expected a parameter name of 1 to 2048 characters without spaces, e.g. /app/prod/db-url)',
+    ],
+    [
+      'parameters:\n  - names:\n      - {ttl: 1m}\n',
+      '3:9: parameters[0].names[0]: misses name (expected a parameter name of 1 to 2048 characters without spaces, e.g. /app/prod/db-url)',
+    ],
+    [
+      'dynamodb:\n  - hashkey: id\n',
+      '2:5: dynamodb[0]: misses table (expected a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -) or a table ARN)',
+    ],
+    [
+      'dynamodb:\n  - table: T\n',
+      '2:12: dynamodb[0].table: "T" is not a table name (expected a DynamoDB table name (3 to 255 of A-Z a-z 0-9 _ . -) or a table ARN)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: X\n    hashkeyvalue: a\n',
+      '4:18: dynamodb[0].hashkeytype: "X" is not a key type (expected S, N or B (string, number, binary))',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: S\n',
+      '2:5: dynamodb[0]: has neither hashkeyvalue nor keys (expected hashkeyvalue (and sortkeyvalue), or keys: a list of key mappings)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: S\n    hashkeyvalue: a\n    sortkeyvalue: b\n',
+      '6:5: dynamodb[0].sortkeyvalue: is given without sortkey (expected sortkey and sortkeytype next to it)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: S\n    sortkey: s\n    sortkeytype: S\n    hashkeyvalue: a\n',
+      '7:5: dynamodb[0].hashkeyvalue: is given without sortkeyvalue, but the table has sort key s (expected sortkeyvalue too, or keys: a list of { hashkey: value, sortkey: value })',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: B\n    hashkeyvalue: "not base64!"\n',
+      '5:19: dynamodb[0].hashkeyvalue: "not base64!" is not base64 (expected padded base64, e.g. AQID)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: N\n    hashkeyvalue: true\n',
+      '5:19: dynamodb[0].hashkeyvalue: is a boolean (true) (expected a number, as a YAML number or a numeric string, of at most 38 significant digits)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: N\n    hashkeyvalue: 1e200\n',
+      '5:19: dynamodb[0].hashkeyvalue: "1e200" is out of DynamoDB\'s number range (expected a number, as a YAML number or a numeric string, of at most 38 significant digits)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: S\n    keys:\n      - {}\n',
+      '6:9: dynamodb[0].keys[0]: misses the key attribute id (expected a mapping of id)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: S\n    keys:\n      - id: ""\n',
+      '6:13: dynamodb[0].keys[0].id: is an empty string, which DynamoDB refuses in keys (expected a non-empty string)',
+    ],
+    [
+      'dynamodb:\n  - table: Tab\n    hashkey: id\n    hashkeytype: S\n    sortkey: id\n    sortkeytype: S\n    keys: []\n',
+      '5:14: dynamodb[0].sortkey: is the same attribute as hashkey (expected two different names)',
+    ],
+    [
+      'dynamodb:\n  - {table: Tab, hashkey: id, hashkeytype: S, keys: [id: a]}\n  - {table: Tab, hashkey: pk, hashkeytype: S, keys: [pk: a]}\n',
+      '3:18: dynamodb[1].hashkey: table Tab has another key schema at line 2 (expected the same hashkey, sortkey and types as there (hashkey id S))',
+    ],
+    [
+      'dynamodb:\n  - {table: Tab, hashkey: id, hashkeytype: S, keys: [id: a]}\n  - {table: Tab, hashkey: id, hashkeytype: S, ttl: 1m, keys: [id: a]}\n',
+      '3:63: dynamodb[1].keys[0]: this key of Tab is also listed at line 2 with the default ttl, here with ttl 1m (expected one ttl)',
+    ],
+    ['parameters: []\nparameters: []\n', '2:1: Map keys must be unique (expected valid YAML)'],
+  ])('names the position, path and valid values when the config is %j', (text, expected) => {
+    expect(parseFailure(text).message).toBe(`config.yaml:${expected}`);
+  });
+
+  it('merges repeated keys of one table across entries when their ttl agrees', () => {
+    const config = parseConfig(
+      'dynamodb:\n  - {table: Tab, hashkey: id, hashkeytype: N, keys: [id: 1, id: 2]}\n' +
+        '  - {table: Tab, hashkey: id, hashkeytype: N, keys: [id: "2.0", id: 3]}\n',
+      'config.yaml',
+    );
+    expect(config.tables).toStrictEqual([
+      { table: 'Tab', region: undefined, ttlMs: undefined, keys: [{ id: { N: '1' } }, { id: { N: '2' } }] },
+      { table: 'Tab', region: undefined, ttlMs: undefined, keys: [{ id: { N: '3' } }] },
+    ]);
+  });
+
+  it('keeps a number key exact when it has more digits than a double holds', () => {
+    const config = parseConfig(
+      'dynamodb:\n  - {table: Tab, hashkey: id, hashkeytype: N, hashkeyvalue: 12345678901234567890123456789}\n',
+      'config.yaml',
+    );
+    expect(config.tables[0]?.keys).toStrictEqual([{ id: { N: '12345678901234567890123456789' } }]);
+  });
+
+  it('resolves anchors and aliases when groups share settings', () => {
+    const config = parseConfig(
+      'parameters:\n  - region: &r eu-west-1\n    names: &n [a]\n  - region: *r\n    decrypt: false\n    names: *n\n',
+      'config.yaml',
+    );
+    expect(config.parameters).toStrictEqual([
+      { name: 'a', region: 'eu-west-1', decrypt: true, ttlMs: undefined },
+      { name: 'a', region: 'eu-west-1', decrypt: false, ttlMs: undefined },
+    ]);
+  });
+
+  it('accepts a ttl of zero when an item must always be fetched', () => {
+    const config = parseConfig('parameters:\n  - names: [a]\n    ttl: 0s\n', 'config.yaml');
+    expect(config.parameters[0]?.ttlMs).toBe(0);
+  });
+});
+
+describe('describeConfig', () => {
+  it('summarizes counts, regions and ttls without names when items are configured', async () => {
+    const config = await loadConfig(fixture('extended.yaml'), { required: true });
+    const line = describeConfig(config);
+    expect(line).toBe(
+      `${fixture('extended.yaml')}: 5 parameters, 2 paths, 4 items in 2 table entries, ` +
+        'regions default eu-west-1 us-east-2, ttls 10m 1h30m 1m 30s default',
+    );
+    expect(line).not.toContain('db-password');
+    expect(line).not.toContain('c-1');
+  });
+
+  it('says everything is read through when nothing is configured', () => {
+    expect(describeConfig(parseConfig('', 'config.yaml'))).toBe(
+      'config.yaml: nothing to prefetch; every item is read through on demand',
+    );
+  });
+});
+
+describe('loadConfig on written files', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lc-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports the position of a YAML syntax error without a raw parser exception', async () => {
+    const file = join(dir, 'syntax-error.yaml');
+    await writeFile(
+      file,
+      'parameters:\n  - region: us-west-2\n    names: [CacheExtensions_Parameter1\ndynamodb: []\n',
+    );
+    const err = await loadConfig(file, { required: true }).catch((e: unknown) => e as ConfigError);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(
+      new RegExp(`^${escapeRegExp(file)}:[3-5]:\\d+: [^\\n]+ \\(expected valid YAML\\)$`),
+    );
+    expect((err as ConfigError).stack).not.toContain('YAMLParseError');
+  });
+
+  it('refuses a file larger than the limit when it is read', async () => {
+    const file = join(dir, 'huge.yaml');
+    await writeFile(file, `# ${'x'.repeat(1024 * 1024)}\n`);
+    const err = await loadConfig(file, { required: true }).catch((e: unknown) => e as ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `${file}: is larger than 1048576 bytes (expected a list of items to cache)`,
+    );
+  });
+});
