@@ -24,16 +24,11 @@ interface Outcome {
 async function initWith(config: string, env: Record<string, string> = {}): Promise<Outcome> {
   const stack = await startStack({ backends, config, env, init: false, requireListening: false });
   try {
-    const settled = await stack.initDone.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    const ext = stack.lambda.extensions[0];
-    const initError = ext?.initError;
-    if (initError === undefined && settled === undefined) {
-      return { reported: undefined, exitCode: null, logs: stack.logs() };
-    }
-    const reported = JSON.stringify(initError ?? String(settled));
+    const result = await stack.initDone;
+    if (result.ok) return { reported: undefined, exitCode: null, logs: stack.logs() };
+    const initError = stack.lambda.extensions[0]?.initError;
+    // The error type and the body the extension posted to init/error (or, failing that, why init failed).
+    const reported = initError ? `${initError.errorType} ${initError.body}` : JSON.stringify(result.error);
     await waitFor(
       'the extension to exit after init/error',
       () => stack.lambda.extensions[0]?.exitCode != null,
