@@ -1,0 +1,199 @@
+/**
+ * A small Node runtime for the local Lambda emulator: loads `_HANDLER` from `LAMBDA_TASK_ROOT` and serves
+ * the Runtime API loop (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html), as Lambda's
+ * managed Node runtime does. Started by the emulator as `node bootstrap.js`.
+ */
+import { Agent, request } from 'node:http';
+import { format } from 'node:util';
+import { type Handler, HandlerLoadError, loadHandler } from './handler.js';
+
+const RUNTIME_PATH = '/2018-06-01/runtime';
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const [apiHost, apiPort] = (process.env.AWS_LAMBDA_RUNTIME_API ?? '').split(':');
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+function call(
+  method: 'GET' | 'POST',
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: apiHost,
+        port: Number(apiPort),
+        method,
+        path: `${RUNTIME_PATH}${path}`,
+        agent,
+        headers:
+          body === undefined
+            ? headers
+            : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface LambdaError {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+}
+
+function toLambdaError(error: unknown): LambdaError {
+  if (error instanceof Error) {
+    return {
+      errorType: error.name || 'Error',
+      errorMessage: error.message,
+      trace: (error.stack ?? '').split('\n'),
+    };
+  }
+  return {
+    errorType: typeof error,
+    errorMessage: typeof error === 'string' ? error : format('%o', error),
+    trace: [],
+  };
+}
+
+let currentRequestId: string | undefined;
+
+/** The handler's console, in the managed runtime's text format: `<time>\t<request id>\t<LEVEL>\t<message>`. */
+function patchConsole(): void {
+  const write =
+    (level: string) =>
+    (...args: unknown[]): void => {
+      process.stdout.write(
+        `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\t${level}\t${format(...args)}\n`,
+      );
+    };
+  console.log = write('INFO');
+  console.info = write('INFO');
+  console.warn = write('WARN');
+  console.error = write('ERROR');
+  console.debug = write('DEBUG');
+  console.trace = write('TRACE');
+}
+
+function header(reply: Reply, name: string): string {
+  const value = reply.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+function context(reply: Reply, requestId: string) {
+  const deadline = Number(header(reply, 'lambda-runtime-deadline-ms'));
+  return {
+    awsRequestId: requestId,
+    invokedFunctionArn: header(reply, 'lambda-runtime-invoked-function-arn'),
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: (): number => Math.max(0, deadline - Date.now()),
+  };
+}
+
+/** Runs the handler, async or callback style, to its result. */
+function run(handler: Handler, event: unknown, ctx: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (error?: unknown, result?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (error !== undefined && error !== null) reject(error);
+      else resolve(result);
+    };
+    try {
+      const returned = handler.length >= 3 ? handler(event, ctx, callback) : handler(event, ctx);
+      if (
+        handler.length < 3 ||
+        (returned !== null && typeof (returned as Promise<unknown>)?.then === 'function')
+      ) {
+        Promise.resolve(returned).then(
+          (result) => callback(undefined, result),
+          (error: unknown) => callback(error ?? new Error('the handler rejected without a reason')),
+        );
+      }
+    } catch (error) {
+      callback(error ?? new Error('the handler threw without a reason'));
+    }
+  });
+}
+
+async function postError(path: string, error: LambdaError): Promise<void> {
+  await call('POST', path, JSON.stringify(error), { 'lambda-runtime-function-error-type': error.errorType });
+}
+
+async function main(): Promise<void> {
+  patchConsole();
+  let handler: Handler;
+  try {
+    handler = await loadHandler(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.env._HANDLER ?? '');
+  } catch (error) {
+    const lambdaError =
+      error instanceof HandlerLoadError
+        ? { ...toLambdaError(error), errorType: error.errorType }
+        : toLambdaError(error);
+    process.stdout.write(
+      `${new Date().toISOString()}\tundefined\tERROR\tUncaught Exception \t${JSON.stringify(lambdaError)}\n`,
+    );
+    await postError('/init/error', lambdaError);
+    process.exit(1);
+  }
+
+  for (;;) {
+    const next = await call('GET', '/invocation/next');
+    if (next.status !== 200) throw new Error(`invocation/next answered ${next.status}: ${next.body}`);
+    const requestId = header(next, 'lambda-runtime-aws-request-id');
+    currentRequestId = requestId;
+    process.env._X_AMZN_TRACE_ID = header(next, 'lambda-runtime-trace-id');
+    const id = encodeURIComponent(requestId);
+    try {
+      const event: unknown = JSON.parse(next.body);
+      const result = await run(handler, event, context(next, requestId));
+      await call('POST', `/invocation/${id}/response`, JSON.stringify(result) ?? 'null');
+    } catch (error) {
+      const lambdaError = toLambdaError(error);
+      process.stdout.write(
+        `${new Date().toISOString()}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify(lambdaError)}\n`,
+      );
+      await postError(`/invocation/${id}/error`, lambdaError);
+    }
+  }
+}
+
+process.on('unhandledRejection', (reason) => {
+  const error = toLambdaError(reason);
+  process.stdout.write(
+    `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify({ ...error, errorType: 'Runtime.UnhandledPromiseRejection' })}\n`,
+  );
+  process.exit(128);
+});
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `runtime bootstrap failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
