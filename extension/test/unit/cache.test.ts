@@ -1,0 +1,477 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  Cache,
+  type CacheOptions,
+  DEFAULT_MAX_LOAD_MS,
+  defaultPolicy,
+  ERROR_RETRY_MS,
+  type FreshnessPolicy,
+  WaitTimeoutError,
+} from '../../src/cache.js';
+import { ManualClock } from '../../src/clock.js';
+
+class NotFound extends Error {
+  override readonly name = 'NotFound';
+}
+
+const POLICY: FreshnessPolicy = {
+  ttlMs: 10_000,
+  staleWhileRevalidateMs: 5_000,
+  staleIfErrorMs: 60_000,
+  negativeTtlMs: 2_000,
+};
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets every pending promise callback run; no time passes. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function make(overrides: Partial<CacheOptions<string>> = {}) {
+  const clock = new ManualClock(1_000_000);
+  const cache = new Cache<string>({
+    clock,
+    maxEntries: 100,
+    maxBytes: 1024 * 1024,
+    defaults: POLICY,
+    sizeOf: (v) => v.length,
+    isNotFound: (err) => err instanceof NotFound,
+    waitMs: Number.POSITIVE_INFINITY,
+    ...overrides,
+  });
+  return { clock, cache };
+}
+
+/** A loader that answers `value-1`, `value-2`, … and counts its calls. */
+function counting(prefix = 'value') {
+  const loader = vi.fn(async () => `${prefix}-${loader.mock.calls.length}`);
+  return loader;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('defaultPolicy', () => {
+  it('bounds stale-while-revalidate by a minute and negative caching by 30 s when the ttl is long', () => {
+    expect(defaultPolicy(300_000)).toEqual({
+      ttlMs: 300_000,
+      staleWhileRevalidateMs: 60_000,
+      staleIfErrorMs: 3_600_000,
+      negativeTtlMs: 30_000,
+    });
+  });
+
+  it('never serves stale longer than fresh when the ttl is short', () => {
+    expect(defaultPolicy(5_000)).toMatchObject({ staleWhileRevalidateMs: 5_000, negativeTtlMs: 5_000 });
+    expect(defaultPolicy(0)).toMatchObject({ ttlMs: 0, staleWhileRevalidateMs: 0, negativeTtlMs: 0 });
+  });
+});
+
+describe('Cache.get', () => {
+  it('moves from miss to hit to stale to miss as time passes', async () => {
+    const { clock, cache } = make();
+    const loader = counting();
+
+    expect(await cache.get('k', loader)).toEqual({
+      value: 'value-1',
+      status: 'miss',
+      ageMs: 0,
+      ttlLeftMs: 10_000,
+    });
+    clock.advance(4_000);
+    expect(await cache.get('k', loader)).toEqual({
+      value: 'value-1',
+      status: 'hit',
+      ageMs: 4_000,
+      ttlLeftMs: 6_000,
+    });
+    clock.advance(6_000);
+    expect(await cache.get('k', loader)).toEqual({
+      value: 'value-1',
+      status: 'stale',
+      ageMs: 10_000,
+      ttlLeftMs: 0,
+    });
+    await settle();
+    expect(loader).toHaveBeenCalledTimes(2);
+    expect(await cache.get('k', loader)).toMatchObject({ value: 'value-2', status: 'hit', ageMs: 0 });
+
+    clock.advance(POLICY.ttlMs + POLICY.staleWhileRevalidateMs);
+    expect(await cache.get('k', loader)).toMatchObject({ value: 'value-3', status: 'miss' });
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 2, staleServes: 1, refreshes: 2, errors: 0 });
+  });
+
+  it('starts exactly one background refresh when 50 requests find the value stale', async () => {
+    const { clock, cache } = make();
+    await cache.get('k', counting('old'));
+    clock.advance(POLICY.ttlMs + 1);
+    const refresh = deferred<string>();
+    const loader = vi.fn(() => refresh.promise);
+
+    const answers = await Promise.all(Array.from({ length: 50 }, () => cache.get('k', loader)));
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(new Set(answers.map((a) => `${a.status}:${a.value}`))).toEqual(new Set(['stale:old-1']));
+
+    refresh.resolve('new');
+    await settle();
+    expect(await cache.get('k', loader)).toMatchObject({ value: 'new', status: 'hit' });
+    expect(loader).toHaveBeenCalledTimes(1);
+  });
+
+  it('calls the loader once when 50 concurrent requests miss', async () => {
+    const { cache } = make();
+    const load = deferred<string>();
+    const loader = vi.fn(() => load.promise);
+
+    const pending = Array.from({ length: 50 }, () => cache.get('k', loader));
+    await settle();
+    load.resolve('v');
+    const answers = await Promise.all(pending);
+
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(answers.every((a) => a.value === 'v' && a.status === 'miss')).toBe(true);
+    expect(cache.stats()).toMatchObject({ misses: 50, entries: 1 });
+  });
+
+  it('reloads a fresh entry when asked to force a refresh', async () => {
+    const { cache } = make();
+    const loader = counting();
+    await cache.get('k', loader);
+    expect(await cache.get('k', loader, { forceRefresh: true })).toMatchObject({
+      value: 'value-2',
+      status: 'miss',
+    });
+    expect(loader).toHaveBeenCalledTimes(2);
+  });
+
+  it('serves the last good value while loads fail within stale-if-error, then throws', async () => {
+    const { clock, cache } = make();
+    await cache.get('k', counting('good'));
+    const boom = new Error('backend down');
+    const failing = vi.fn(async () => {
+      throw boom;
+    });
+
+    clock.advance(POLICY.ttlMs + POLICY.staleWhileRevalidateMs); // past SWR: the request waits for the load
+    expect(await cache.get('k', failing)).toMatchObject({ value: 'good-1', status: 'stale', ttlLeftMs: 0 });
+    expect(failing).toHaveBeenCalledTimes(1);
+
+    // Known to be failing: answered at once, retried in the background at most once per ERROR_RETRY_MS.
+    expect(await cache.get('k', failing)).toMatchObject({ value: 'good-1', status: 'stale' });
+    await settle();
+    expect(failing).toHaveBeenCalledTimes(1);
+    clock.advance(ERROR_RETRY_MS);
+    expect(await cache.get('k', failing)).toMatchObject({ value: 'good-1', status: 'stale' });
+    await settle();
+    expect(failing).toHaveBeenCalledTimes(2);
+
+    clock.advance(POLICY.staleIfErrorMs); // beyond the bound
+    await expect(cache.get('k', failing)).rejects.toBe(boom);
+    expect(cache.stats().errors).toBe(3);
+  });
+
+  it('recovers when a failing backend answers again', async () => {
+    const { clock, cache } = make();
+    await cache.get('k', counting('good'));
+    clock.advance(POLICY.ttlMs + POLICY.staleWhileRevalidateMs);
+    await cache.get('k', () => Promise.reject(new Error('down')));
+    clock.advance(ERROR_RETRY_MS);
+    await cache.get('k', async () => 'back');
+    await settle();
+    expect(await cache.get('k', counting())).toMatchObject({ value: 'back', status: 'hit' });
+  });
+
+  it('throws without a stale value when the first load fails, and loads again on the next request', async () => {
+    const { cache } = make();
+    const boom = new Error('down');
+    await expect(cache.get('k', () => Promise.reject(boom))).rejects.toBe(boom);
+    const syncThrow = () => {
+      throw boom;
+    };
+    await expect(cache.get('k', syncThrow as unknown as () => Promise<string>)).rejects.toBe(boom);
+    expect(await cache.get('k', async () => 'ok')).toMatchObject({ value: 'ok', status: 'miss' });
+  });
+
+  it('remembers not-found until the negative ttl expires', async () => {
+    const { clock, cache } = make();
+    const missing = new NotFound('no such parameter');
+    const loader = vi.fn(async (): Promise<string> => {
+      throw missing;
+    });
+
+    await expect(cache.get('k', loader)).rejects.toBe(missing);
+    clock.advance(POLICY.negativeTtlMs - 1);
+    await expect(cache.get('k', loader)).rejects.toBe(missing);
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(cache.has('k')).toBe(false);
+    expect(cache.stats()).toMatchObject({ negativeHits: 1, entries: 1, errors: 0 });
+
+    clock.advance(1);
+    expect(await cache.get('k', async () => 'created')).toMatchObject({ value: 'created', status: 'miss' });
+  });
+
+  it('drops the old value when a refresh says the item no longer exists', async () => {
+    const { clock, cache } = make();
+    await cache.get('k', counting());
+    clock.advance(POLICY.ttlMs + POLICY.staleWhileRevalidateMs);
+    const gone = new NotFound('deleted');
+    await expect(cache.get('k', () => Promise.reject(gone))).rejects.toBe(gone);
+    expect(cache.peek('k')).toBeUndefined();
+  });
+
+  it('throws WaitTimeoutError after waitMs and still caches the load when it finishes', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { cache } = make({ waitMs: 50 });
+    const load = deferred<string>();
+    const loader = vi.fn(() => load.promise);
+
+    const first = cache.get('k', loader).catch((e: unknown) => e);
+    const second = cache.get('k', loader, { waitMs: 500 }).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(50);
+    const err = await first;
+    expect(err).toBeInstanceOf(WaitTimeoutError);
+    expect(err).toMatchObject({ code: 'WaitTimeout', key: 'k', waitMs: 50 });
+
+    load.resolve('late');
+    expect(await second).toMatchObject({ value: 'late', status: 'miss' });
+    expect(await cache.get('k', loader)).toMatchObject({ value: 'late', status: 'hit' });
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('serves the stale value when a wait times out and the value is within stale-if-error', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { clock, cache } = make({ waitMs: 50 });
+    await cache.get('k', counting('old'));
+    clock.advance(POLICY.ttlMs + POLICY.staleWhileRevalidateMs);
+    const pending = cache.get('k', () => new Promise<string>(() => {}));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await pending).toMatchObject({ value: 'old-1', status: 'stale' });
+  });
+
+  it('starts a new load when the running one exceeded maxLoadMs and ignores the lost one', async () => {
+    const { clock, cache } = make();
+    const hung = deferred<string>();
+    void cache.get('k', () => hung.promise);
+    clock.advance(DEFAULT_MAX_LOAD_MS);
+    expect(await cache.get('k', async () => 'fresh')).toMatchObject({ value: 'fresh', status: 'miss' });
+    hung.resolve('lost');
+    await settle();
+    expect(cache.peek('k')).toBe('fresh');
+  });
+
+  it('does not store a load that finishes after its key was deleted', async () => {
+    const { cache } = make();
+    const load = deferred<string>();
+    const pending = cache.get('k', () => load.promise);
+    await settle();
+    cache.delete('k');
+    load.resolve('v');
+    expect(await pending).toMatchObject({ value: 'v', status: 'miss' });
+    expect(cache.has('k')).toBe(false);
+  });
+
+  it('reports background refresh failures but not not-found answers', async () => {
+    const onBackgroundError = vi.fn();
+    const { clock, cache } = make({ onBackgroundError });
+    await cache.get('a', counting());
+    await cache.get('b', counting());
+    clock.advance(POLICY.ttlMs);
+    const boom = new Error('down');
+    await cache.get('a', () => Promise.reject(boom));
+    await cache.get('b', () => Promise.reject(new NotFound('gone')));
+    await settle();
+    expect(onBackgroundError).toHaveBeenCalledTimes(1);
+    expect(onBackgroundError).toHaveBeenCalledWith('a', boom);
+  });
+
+  it('applies per-entry policy overrides when they are given', async () => {
+    const { clock, cache } = make();
+    await cache.get('short', counting(), { policy: { ttlMs: 1_000 } });
+    clock.advance(1_000);
+    expect(await cache.get('short', counting())).toMatchObject({ status: 'stale' });
+  });
+});
+
+describe('Cache.loadMany', () => {
+  it('makes a concurrent get wait for the batch and then hit', async () => {
+    const { cache } = make();
+    const batch = deferred<Map<string, string | Error>>();
+    const batchFn = vi.fn((_keys: string[]) => batch.promise);
+    const loader = counting();
+
+    const loading = cache.loadMany([{ key: 'a' }, { key: 'b', opts: { pinned: true } }], batchFn);
+    const waiting = cache.get('a', loader);
+    await settle();
+    expect(batchFn).toHaveBeenCalledWith(['a', 'b']);
+    batch.resolve(
+      new Map<string, string | Error>([
+        ['a', 'A'],
+        ['b', 'B'],
+      ]),
+    );
+
+    expect(await waiting).toMatchObject({ value: 'A', status: 'miss' });
+    expect(await loading).toEqual(
+      new Map([
+        ['a', 'A'],
+        ['b', 'B'],
+      ]),
+    );
+    expect(await cache.get('a', loader)).toMatchObject({ value: 'A', status: 'hit' });
+    expect(await cache.get('b', loader)).toMatchObject({ value: 'B', status: 'hit' });
+    expect(loader).not.toHaveBeenCalled();
+  });
+
+  it('stores values and negatives, keeps old values on failure, and reports keys it was not given', async () => {
+    const { clock, cache } = make();
+    await cache.get('kept', async () => 'old');
+    clock.advance(POLICY.ttlMs + 1);
+    const missing = new NotFound('missing');
+    const boom = new Error('throttled');
+
+    const results = await cache.loadMany(
+      [{ key: 'ok' }, { key: 'missing' }, { key: 'kept' }, { key: 'forgotten' }, { key: 'ok' }],
+      async () =>
+        new Map<string, string | Error>([
+          ['ok', 'v'],
+          ['missing', missing],
+          ['kept', boom],
+        ]),
+    );
+
+    expect(results.get('ok')).toBe('v');
+    expect(results.get('missing')).toBe(missing);
+    expect(results.get('kept')).toBe(boom);
+    expect(results.get('forgotten')).toBeInstanceOf(Error);
+    expect(cache.peek('kept')).toBe('old');
+    await expect(cache.get('missing', counting())).rejects.toBe(missing);
+    expect(cache.stats().errors).toBe(2);
+  });
+
+  it('resolves every key with the error when the batch rejects', async () => {
+    const { cache } = make();
+    const boom = new Error('network');
+    const results = await cache.loadMany([{ key: 'a' }, { key: 'b' }], async () => {
+      throw boom;
+    });
+    expect(results).toEqual(
+      new Map([
+        ['a', boom],
+        ['b', boom],
+      ]),
+    );
+    expect(await cache.get('a', async () => 'later')).toMatchObject({ value: 'later', status: 'miss' });
+  });
+
+  it('joins a load already running instead of loading the key twice', async () => {
+    const { cache } = make();
+    const load = deferred<string>();
+    const single = cache.get('a', () => load.promise);
+    const batchFn = vi.fn(async (keys: string[]) => new Map<string, string | Error>(keys.map((k) => [k, k])));
+    const loading = cache.loadMany([{ key: 'a' }, { key: 'b' }], batchFn);
+    await settle();
+    expect(batchFn).toHaveBeenCalledWith(['b']);
+    load.resolve('from-get');
+    expect(await loading).toEqual(
+      new Map([
+        ['b', 'b'],
+        ['a', 'from-get'],
+      ]),
+    );
+    expect(await single).toMatchObject({ value: 'from-get' });
+  });
+});
+
+describe('Cache eviction', () => {
+  it('evicts the least recently used read-through entry when maxEntries is exceeded', async () => {
+    const { cache } = make({ maxEntries: 3 });
+    for (const k of ['a', 'b', 'c']) await cache.get(k, async () => k);
+    await cache.get('a', counting()); // a is now the most recently used
+    await cache.get('d', async () => 'd');
+    expect(['a', 'b', 'c', 'd'].filter((k) => cache.has(k))).toEqual(['a', 'c', 'd']);
+    expect(cache.stats()).toMatchObject({ entries: 3, evictions: 1 });
+  });
+
+  it('never evicts pinned entries, even when they alone exceed the bound', async () => {
+    const { cache } = make({ maxEntries: 2 });
+    await cache.loadMany(
+      ['p1', 'p2', 'p3'].map((key) => ({ key, opts: { pinned: true } })),
+      async (keys) => new Map<string, string | Error>(keys.map((k) => [k, k])),
+    );
+    await cache.get('r', async () => 'r');
+    expect(['p1', 'p2', 'p3', 'r'].filter((k) => cache.has(k))).toEqual(['p1', 'p2', 'p3']);
+    expect(cache.size).toBe(3);
+    // A later get without options keeps the entry pinned.
+    await cache.get('p1', counting(), { forceRefresh: true });
+    await cache.get('r2', async () => 'r2');
+    expect(cache.has('p1')).toBe(true);
+  });
+
+  it('evicts by bytes when maxBytes is exceeded, counting negative entries too', async () => {
+    const big = 'x'.repeat(500);
+    const { cache } = make({ maxBytes: 1_000 });
+    await cache.get('a', async () => big);
+    await cache.get('b', async () => big);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(1_000);
+    expect(cache.has('a')).toBe(false);
+    expect(cache.has('b')).toBe(true);
+    const before = cache.stats().bytes;
+    await cache.get('gone', () => Promise.reject(new NotFound('x'))).catch(() => {});
+    expect(cache.stats().bytes).toBeGreaterThan(before);
+    expect(cache.size).toBe(2);
+  });
+
+  it('keeps the byte count exact when entries are replaced and deleted', async () => {
+    const { cache } = make();
+    await cache.get('a', async () => 'short');
+    await cache.get('a', async () => 'much longer value', { forceRefresh: true });
+    await cache.get('b', async () => 'b');
+    cache.delete('a');
+    cache.delete('b');
+    expect(cache.stats()).toMatchObject({ bytes: 0, entries: 0 });
+  });
+});
+
+describe('Cache.expiring', () => {
+  it('lists pinned then used read-through keys that expire soon, skipping loading, unused and negative ones', async () => {
+    const { clock, cache } = make();
+    const batch = async (keys: string[]) => new Map<string, string | Error>(keys.map((k) => [k, k]));
+    await cache.get('used', async () => 'u');
+    await cache.get('unused', async () => 'x');
+    await cache.get('missing', () => Promise.reject(new NotFound('no'))).catch(() => {});
+    await cache.loadMany([{ key: 'pinned', opts: { pinned: true } }], batch);
+    await cache.get('long', async () => 'l', { policy: { ttlMs: 60_000 } });
+    await cache.get('long', counting());
+    clock.advance(1);
+    await cache.get('used', counting());
+
+    expect(cache.expiring(1_000)).toEqual([]);
+    clock.advance(POLICY.ttlMs - 1_000);
+    expect(cache.expiring(1_000)).toEqual(['pinned', 'used']);
+
+    const load = deferred<string>();
+    void cache.get('pinned', () => load.promise, { forceRefresh: true });
+    expect(cache.expiring(1_000)).toEqual(['used']);
+    load.resolve('p2');
+    await settle();
+    clock.advance(60_000);
+    expect(cache.expiring(0)).toEqual(['pinned', 'long', 'used']);
+  });
+});
