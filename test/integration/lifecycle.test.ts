@@ -40,7 +40,7 @@ describe('extension lifecycle', () => {
 
   it('exits 0 when the SHUTDOWN reason is in another case', async () => {
     stack = await startStack();
-    const result = await stack.lambda.shutdown('SPINDOWN');
+    const result = await stack.lambda.shutdown('SPINDOWN' as 'spindown');
     expect(result.killed).toEqual([]);
     expect(exitCodesOf(result)).toEqual([0]);
   });
