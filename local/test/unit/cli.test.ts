@@ -1,0 +1,138 @@
+import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CliIo, runCli } from '../../src/cli.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/lambda/', import.meta.url));
+const functionDir = join(fixtures, 'function');
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+function capture(signal?: AbortSignal): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: (line) => out.push(line),
+    stderr: (line) => err.push(line),
+    ...(signal ? { signal } : {}),
+  };
+}
+
+async function layerDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'cli-test-'));
+  dirs.push(dir);
+  await mkdir(join(dir, 'extensions'));
+  await copyFile(join(fixtures, 'extension.cjs'), join(dir, 'extensions', 'ext-normal'));
+  await chmod(join(dir, 'extensions', 'ext-normal'), 0o755);
+  return dir;
+}
+
+describe('runCli', { timeout: 20_000 }, () => {
+  it('prints the usage and exits 0 when asked for --help', async () => {
+    const io = capture();
+    expect(await runCli(['--help'], io)).toBe(0);
+    expect(io.out.join('\n')).toMatch(/^Usage: lambda-cache-local <command>/);
+    expect(io.out.join('\n')).toContain('--layer <zip|dir>');
+    expect(io.err).toEqual([]);
+  });
+
+  it('exits 2 with a one-line error and no stack trace when a flag is unknown', async () => {
+    const io = capture();
+    expect(await runCli(['invoke', '--bogus'], io)).toBe(2);
+    expect(io.err[0]).toMatch(/^lambda-cache-local: .*--bogus/);
+    expect(io.err.join('\n')).not.toMatch(/\n\s+at /);
+    expect(io.err).toContain('Run lambda-cache-local --help for usage.');
+  });
+
+  it('exits 2 naming the missing flag when invoke has no --layer', async () => {
+    const io = capture();
+    expect(await runCli(['invoke', '--function', functionDir], io)).toBe(2);
+    expect(io.err[0]).toBe('lambda-cache-local: invoke needs --layer <zip|dir>');
+  });
+
+  it('exits 2 when --times is not a whole number in range', async () => {
+    const io = capture();
+    expect(await runCli(['invoke', '--layer', '.', '--function', functionDir, '--times', '0x10'], io)).toBe(
+      2,
+    );
+    expect(io.err[0]).toContain('--times must be a whole number from 1 to 1000');
+  });
+
+  it('exits 2 when --event is not JSON', async () => {
+    const io = capture();
+    expect(await runCli(['invoke', '--layer', '.', '--function', functionDir, '--event', '{nope'], io)).toBe(
+      2,
+    );
+    expect(io.err[0]).toContain('--event is not valid JSON');
+  });
+
+  it('exits 2 on an unknown command', async () => {
+    const io = capture();
+    expect(await runCli(['deploy'], io)).toBe(2);
+    expect(io.err[0]).toContain('unknown command "deploy"');
+  });
+
+  it('invokes the function N times and prints Lambda lines and responses when given a layer directory', async () => {
+    const io = capture();
+    const eventFile = join(await layerDir(), 'event.json');
+    await writeFile(eventFile, '{"from":"file"}');
+    const status = await runCli(
+      [
+        'invoke',
+        '--layer',
+        await layerDir(),
+        '--function',
+        functionDir,
+        '--handler',
+        'esm.handler',
+        '--event',
+        `@${eventFile}`,
+        '--times',
+        '2',
+      ],
+      io,
+    );
+    expect(status).toBe(0);
+    expect(io.out).toContain('EXTENSION\tName: ext-normal\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
+    const responses = io.out.filter((line) => line.startsWith('RESPONSE RequestId: '));
+    expect(responses).toHaveLength(2);
+    expect(responses[0]).toContain('"event":{"from":"file"}');
+    const reports = io.out.filter((line) => line.startsWith('REPORT '));
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toContain('Init Duration');
+    expect(reports[1]).not.toContain('Init Duration');
+  });
+
+  it('exits 1 when an invoke fails', async () => {
+    const io = capture();
+    const status = await runCli(
+      ['invoke', '--layer', await layerDir(), '--function', functionDir, '--handler', 'fail.handler'],
+      io,
+    );
+    expect(status).toBe(1);
+    expect(
+      io.out.some((line) => line.startsWith('ERROR RequestId: ') && line.includes('"errorType":"TypeError"')),
+    ).toBe(true);
+  });
+
+  it('prints the backend environment and stops when aborted', async () => {
+    const controller = new AbortController();
+    const io = capture(controller.signal);
+    const running = runCli(['backends'], io);
+    for (let i = 0; i < 100 && !io.out.some((line) => line.startsWith('# stop')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(io.out.some((line) => /^export AWS_ENDPOINT_URL_SSM=http:\/\/127\.0\.0\.1:\d+$/.test(line))).toBe(
+      true,
+    );
+    controller.abort();
+    expect(await running).toBe(0);
+  });
+});
