@@ -36,7 +36,10 @@ export function awsParameterBody(p: ParameterPayload): Buffer {
 
 function sortedObject<T>(entries: Array<[string, T]>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const [k, v] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
+  for (const [k, v] of entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    // defineProperty: an attribute named `__proto__` stays an attribute.
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
   return out;
 }
 

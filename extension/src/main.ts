@@ -22,6 +22,9 @@ if (args.length > 1 || (args.length === 1 && args[0] !== 'serve')) {
   process.exit(2);
 }
 
+// The SDK inside the layer is ours to update, not the function author's: its Node version notice is noise.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
 process.once('SIGTERM', () => controller.abort());

@@ -70,9 +70,14 @@ export function toJson(v: AttributeValue): AttributeValueJson {
   throw new TypeError('DynamoDB sent an attribute value of an unknown type');
 }
 
+/** Sets an own property, even one named `__proto__` (plain assignment would change the prototype). */
+export function setOwn<T>(target: Record<string, T>, name: string, value: T): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function toItemJson(item: Record<string, AttributeValue>): ItemJson {
   const out: Record<string, AttributeValueJson> = {};
-  for (const [k, v] of Object.entries(item)) out[k] = toJson(v);
+  for (const [k, v] of Object.entries(item)) setOwn(out, k, toJson(v));
   return out;
 }
 
@@ -84,7 +89,7 @@ function keyValue(v: KeyAttributeValue): AttributeValue {
 
 function toSdkKey(key: KeyAttributes): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
-  for (const [k, v] of Object.entries(key)) out[k] = keyValue(v);
+  for (const [k, v] of Object.entries(key)) setOwn(out, k, keyValue(v));
   return out;
 }
 
