@@ -84,7 +84,14 @@ export function normalizeKey(key: unknown): KeyAttributes {
   const out: Record<string, KeyAttributeValue> = {};
   for (const name of names) {
     if (name === '') throw new KeyError('a key attribute name must not be empty');
-    out[name] = canonicalValue(name, (key as Record<string, unknown>)[name]);
+    // defineProperty, not assignment: an attribute may be named `__proto__`, which assignment would
+    // swallow as a prototype change, leaving two different keys with one canonical text.
+    Object.defineProperty(out, name, {
+      value: canonicalValue(name, (key as Record<string, unknown>)[name]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }

@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULTS,
+  ENV,
+  EnvError,
+  formatDuration,
+  parseBoolean,
+  parseDuration,
+  parseExtensionSettings,
+  parseInteger,
+  parseLogLevel,
+  parsePort,
+  readPort,
+  readVar,
+} from '../../src/env.js';
+
+describe('readVar', () => {
+  it('returns undefined when the variable is missing, empty or blank', () => {
+    expect(readVar({}, 'X')).toBeUndefined();
+    expect(readVar({ X: '' }, 'X')).toBeUndefined();
+    expect(readVar({ X: '  \t' }, 'X')).toBeUndefined();
+  });
+
+  it('trims the value when it is set', () => {
+    expect(readVar({ X: ' 5m ' }, 'X')).toBe('5m');
+  });
+});
+
+describe('parseInteger', () => {
+  it.each(['0x10', '-1', '+1', '1e3', '1.5', '', ' 1', 'one', '١٢'])('rejects %j', (text) => {
+    expect(() => parseInteger(text, 0, 100)).toThrow(/is not a whole decimal number \(expected 0 to 100\)/);
+  });
+
+  it('rejects values outside the range and names the range', () => {
+    expect(() => parseInteger('101', 0, 100)).toThrow('101 is out of range (expected 0 to 100)');
+    expect(() => parseInteger('4', 5, 100)).toThrow('(expected 5 to 100)');
+    expect(() => parseInteger('9'.repeat(20), 0, Number.MAX_SAFE_INTEGER)).toThrow(/out of range/);
+  });
+
+  it('accepts decimal digits within the range', () => {
+    expect(parseInteger('0', 0, 100)).toBe(0);
+    expect(parseInteger('100', 0, 100)).toBe(100);
+    expect(parseInteger('007', 0, 100)).toBe(7);
+  });
+});
+
+describe('parsePort', () => {
+  it.each(['9001', '65536', '-1', '0x10', '1e3', '3000.0', '80 80'])('rejects %j', (text) => {
+    expect(() => parsePort(text)).toThrow(RangeError);
+  });
+
+  it('names the reserved port and the valid range when given 9001', () => {
+    expect(() => parsePort('9001')).toThrow(
+      '9001 is reserved by the Lambda Runtime API (expected 0 to 65535, not 9001)',
+    );
+  });
+
+  it('accepts 0 and ordinary ports', () => {
+    expect(parsePort('0')).toBe(0);
+    expect(parsePort('3000')).toBe(3000);
+    expect(parsePort('65535')).toBe(65535);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['0', 0],
+    ['0s', 0],
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1_500],
+    ['2m30s500ms', 150_500],
+    ['24h', 86_400_000],
+  ])('reads %j as %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['5', '', '-1s', '1e3s', '1d', 'ms', '5 m', '5M', '0x10s', '1h 30m', '.5s', 'five minutes'])(
+    'rejects %j and names the valid units',
+    (text) => {
+      expect(() => parseDuration(text)).toThrow(
+        /is not a duration \(expected a number with a unit: ms, s, m or h/,
+      );
+    },
+  );
+
+  it('rejects durations longer than a day', () => {
+    expect(() => parseDuration('25h')).toThrow('"25h" is longer than the maximum of 24h');
+    expect(() => parseDuration('24h1ms')).toThrow(RangeError);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0s'],
+    [500, '500ms'],
+    [1_500, '1s500ms'],
+    [300_000, '5m'],
+    [5_400_000, '1h30m'],
+  ])('writes %d ms as %j', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it('writes text that parses back to the same duration', () => {
+    for (const ms of [1, 999, 1_000, 61_001, 3_599_999, 86_400_000]) {
+      expect(parseDuration(formatDuration(ms))).toBe(ms);
+    }
+  });
+});
+
+describe('parseBoolean', () => {
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+  ])('reads %j as %s', (text, value) => {
+    expect(parseBoolean(text)).toBe(value);
+  });
+
+  it.each(['maybe', '2', 'on', 'y', ''])('rejects %j', (text) => {
+    expect(() => parseBoolean(text)).toThrow('(expected true or false)');
+  });
+});
+
+describe('parseLogLevel', () => {
+  it('accepts every level in any case', () => {
+    expect(parseLogLevel('DEBUG')).toBe('debug');
+    expect(parseLogLevel('none')).toBe('none');
+  });
+
+  it('rejects unknown levels and lists the valid ones', () => {
+    expect(() => parseLogLevel('verbose')).toThrow('(expected one of debug, info, warn, error, none)');
+  });
+});
+
+describe('readPort', () => {
+  it('returns the default when the variable is missing or empty', () => {
+    expect(readPort({})).toBe(3000);
+    expect(readPort({ [ENV.port]: '' })).toBe(3000);
+  });
+
+  it('throws EnvError naming the variable when the value is malformed', () => {
+    expect(() => readPort({ [ENV.port]: '0x10' })).toThrow(EnvError);
+    expect(() => readPort({ [ENV.port]: '65536' })).toThrow(/^CACHE_EXTENSION_PORT: 65536 is out of range/);
+  });
+});
+
+describe('parseExtensionSettings', () => {
+  it('returns every default when the environment is empty', () => {
+    const settings = parseExtensionSettings({});
+    expect(settings).toEqual({
+      port: DEFAULTS.port,
+      ttlMs: DEFAULTS.ttlMs,
+      initStartup: true,
+      configPath: '/var/task/config.yaml',
+      logLevel: 'info',
+      logFormat: 'text',
+      maxEntries: DEFAULTS.maxEntries,
+      maxBytes: DEFAULTS.maxBytes,
+      legacyRoutes: false,
+      sessionToken: undefined,
+      runtimeApi: undefined,
+      region: undefined,
+    });
+    expect(Object.isFrozen(settings)).toBe(true);
+  });
+
+  it('reads every variable when all are set', () => {
+    const settings = parseExtensionSettings({
+      CACHE_EXTENSION_PORT: '0',
+      CACHE_EXTENSION_TTL: '30s',
+      CACHE_EXTENSION_INIT_STARTUP: 'false',
+      CACHE_EXTENSION_CONFIG: '/opt/config.yaml',
+      CACHE_EXTENSION_LOG_LEVEL: 'DEBUG',
+      CACHE_EXTENSION_MAX_ENTRIES: '10',
+      CACHE_EXTENSION_MAX_BYTES: '1048576',
+      CACHE_EXTENSION_LEGACY_ROUTES: 'true',
+      AWS_LAMBDA_LOG_FORMAT: 'json',
+      AWS_SESSION_TOKEN: 'token',
+      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+      AWS_REGION: 'eu-west-1',
+    });
+    expect(settings).toEqual({
+      port: 0,
+      ttlMs: 30_000,
+      initStartup: false,
+      configPath: '/opt/config.yaml',
+      logLevel: 'debug',
+      logFormat: 'json',
+      maxEntries: 10,
+      maxBytes: 1_048_576,
+      legacyRoutes: true,
+      sessionToken: 'token',
+      runtimeApi: '127.0.0.1:9001',
+      region: 'eu-west-1',
+    });
+  });
+
+  it('prefers CACHE_EXTENSION_TTL over CACHE_TIMEOUT_IN_MINUTES when both are set', () => {
+    expect(parseExtensionSettings({ CACHE_EXTENSION_TTL: '45s', CACHE_TIMEOUT_IN_MINUTES: '10' }).ttlMs).toBe(
+      45_000,
+    );
+  });
+
+  it('uses CACHE_TIMEOUT_IN_MINUTES when CACHE_EXTENSION_TTL is unset or empty', () => {
+    expect(parseExtensionSettings({ CACHE_TIMEOUT_IN_MINUTES: '10' }).ttlMs).toBe(600_000);
+    expect(parseExtensionSettings({ CACHE_EXTENSION_TTL: '', CACHE_TIMEOUT_IN_MINUTES: '1' }).ttlMs).toBe(
+      60_000,
+    );
+    expect(parseExtensionSettings({ CACHE_TIMEOUT_IN_MINUTES: '1440' }).ttlMs).toBe(86_400_000);
+  });
+
+  it('does not fall back to the older variable when CACHE_EXTENSION_TTL is malformed', () => {
+    expect(() =>
+      parseExtensionSettings({ CACHE_EXTENSION_TTL: '5', CACHE_TIMEOUT_IN_MINUTES: '10' }),
+    ).toThrow(/^CACHE_EXTENSION_TTL: "5" is not a duration/);
+  });
+
+  it.each([
+    ['CACHE_TIMEOUT_IN_MINUTES', '1441', /expected 0 to 1440/],
+    ['CACHE_TIMEOUT_IN_MINUTES', '5m', /not a whole decimal number/],
+    ['CACHE_EXTENSION_PORT', '9001', /reserved/],
+    ['CACHE_EXTENSION_INIT_STARTUP', 'sometimes', /expected true or false/],
+    ['CACHE_EXTENSION_LOG_LEVEL', 'trace', /expected one of/],
+    ['CACHE_EXTENSION_MAX_ENTRIES', '0', /expected 1 to 10000000/],
+    ['CACHE_EXTENSION_MAX_ENTRIES', '1e3', /not a whole decimal number/],
+    ['CACHE_EXTENSION_MAX_BYTES', '1023', /expected 1024 to/],
+    ['CACHE_EXTENSION_LEGACY_ROUTES', 'enabled', /expected true or false/],
+  ])('throws EnvError naming %s when it is %j', (variable, value, message) => {
+    let caught: unknown;
+    try {
+      parseExtensionSettings({ [variable]: value });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(EnvError);
+    expect(caught).toMatchObject({ variable, code: 'EnvInvalid' });
+    expect((caught as EnvError).message).toMatch(new RegExp(`^${variable}: `));
+    expect((caught as EnvError).message).toMatch(message);
+  });
+
+  it('treats an empty session token as no token', () => {
+    expect(parseExtensionSettings({ AWS_SESSION_TOKEN: '' }).sessionToken).toBeUndefined();
+  });
+});

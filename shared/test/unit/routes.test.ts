@@ -1,0 +1,127 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encodeKey, type KeyAttributes } from '../../src/keys.js';
+import {
+  dynamodbPath,
+  MAX_PARAMETER_NAME_LENGTH,
+  MAX_TABLE_NAME_LENGTH,
+  parameterPath,
+  parseDynamoDbQuery,
+  parseParameterQuery,
+  ROUTES,
+  RouteError,
+} from '../../src/routes.js';
+
+/** What the server sees: the path and query of a request, as node:http hands it over. */
+function request(pathAndQuery: string): { pathname: string; search: URLSearchParams } {
+  const url = new URL(pathAndQuery, 'http://127.0.0.1');
+  return { pathname: url.pathname, search: url.searchParams };
+}
+
+/** Names with the characters that break hand-built URLs: `/ : & = + % # ?`, spaces and unicode. */
+const awkwardName = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom('/', ':', ' ', '&', '=', '+', '%', '#', '?', '%20', 'é', '日本', '🔑', '\t'),
+      fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }),
+    ),
+    { minLength: 1, maxLength: 12 },
+  )
+  .map((parts) => parts.join(''));
+
+const keyArb: fc.Arbitrary<KeyAttributes> = fc.oneof(
+  awkwardName.map((S) => ({ pKey: { S } })),
+  fc.tuple(awkwardName, fc.integer()).map(([S, n]) => ({ pKey: { S }, sKey: { N: String(n) } })),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 16 })
+    .map((b) => ({ id: { B: Buffer.from(b).toString('base64') } })),
+);
+
+describe('parameterPath and parseParameterQuery', () => {
+  it('round-trips any name and flags', () => {
+    fc.assert(
+      fc.property(awkwardName, fc.boolean(), fc.boolean(), (name, decrypt, refresh) => {
+        const { pathname, search } = request(parameterPath(name, { decrypt, refresh }));
+        expect(pathname).toBe(ROUTES.parameters);
+        expect(parseParameterQuery(search)).toEqual({ name, decrypt, refresh });
+      }),
+    );
+  });
+
+  it('writes only what differs from the defaults', () => {
+    expect(parameterPath('/app/db url')).toBe('/v1/parameters?name=%2Fapp%2Fdb%20url');
+    expect(parameterPath('a+b', { decrypt: false, refresh: true })).toBe(
+      '/v1/parameters?name=a%2Bb&decrypt=false&refresh=true',
+    );
+  });
+
+  it('keeps a version or label selector as part of the name', () => {
+    expect(parseParameterQuery(request(parameterPath('/app/url:3')).search).name).toBe('/app/url:3');
+  });
+
+  it.each([
+    ['', /name is required/],
+    ['name=', /name is required/],
+    ['name=a&name=b', /name is given 2 times/],
+    ['name=a&decrypt=true&decrypt=false', /decrypt is given 2 times/],
+    ['name=a&decrypt=maybe', /decrypt must be true or false/],
+    ['name=a&refresh=1', /refresh must be true or false/],
+    [
+      'name=a&withDecryption=true',
+      /unknown query parameter "withDecryption" \(expected name, decrypt, refresh\)/,
+    ],
+    [`name=${'a'.repeat(MAX_PARAMETER_NAME_LENGTH + 1)}`, /at most 2048/],
+  ])('throws RouteError when the query is %j', (query, message) => {
+    expect(() => parseParameterQuery(new URLSearchParams(query))).toThrow(RouteError);
+    expect(() => parseParameterQuery(new URLSearchParams(query))).toThrow(message);
+  });
+
+  it('refuses to build a path when the name is empty or too long', () => {
+    expect(() => parameterPath('')).toThrow(RouteError);
+    expect(() => parameterPath('a'.repeat(MAX_PARAMETER_NAME_LENGTH + 1))).toThrow(RouteError);
+    expect(parameterPath('a'.repeat(MAX_PARAMETER_NAME_LENGTH))).toContain('name=a');
+  });
+});
+
+describe('dynamodbPath and parseDynamoDbQuery', () => {
+  it('round-trips any table and key, handing back the canonical key', () => {
+    fc.assert(
+      fc.property(awkwardName, keyArb, fc.boolean(), (table, key, refresh) => {
+        const { pathname, search } = request(dynamodbPath(table, key, { refresh }));
+        expect(pathname).toBe(ROUTES.dynamodb);
+        const parsed = parseDynamoDbQuery(search);
+        expect(parsed.table).toBe(table);
+        expect(parsed.refresh).toBe(refresh);
+        expect(encodeKey(parsed.key)).toBe(encodeKey(key));
+      }),
+    );
+  });
+
+  it('writes the same URL for two spellings of one key', () => {
+    const a = dynamodbPath('T', { sKey: { N: '1.50' }, pKey: { S: 'x' } });
+    const b = dynamodbPath('T', { pKey: { S: 'x' }, sKey: { N: '+1.5' } });
+    expect(a).toBe(b);
+  });
+
+  it.each([
+    ['key={"id":{"S":"a"}}', /table is required/],
+    ['table=T', /key is required/],
+    ['table=T&key=', /key is required/],
+    ['table=T&key={id}', /^key: the key is not valid JSON/],
+    ['table=T&key={"id":{"S":""}}', /^key: key attribute "id" is an empty string/],
+    ['table=T&table=U&key={"id":{"S":"a"}}', /table is given 2 times/],
+    ['table=T&key={"id":{"S":"a"}}&key={"id":{"S":"b"}}', /key is given 2 times/],
+    ['table=T&key={"id":{"S":"a"}}&consistent=true', /unknown query parameter "consistent"/],
+    ['table=T&key={"id":{"S":"a"}}&refresh=yes', /refresh must be true or false/],
+    [`table=${'t'.repeat(MAX_TABLE_NAME_LENGTH + 1)}&key={"id":{"S":"a"}}`, /at most 1024/],
+  ])('throws RouteError when the query is %j', (query, message) => {
+    const search = new URLSearchParams(query);
+    expect(() => parseDynamoDbQuery(search)).toThrow(RouteError);
+    expect(() => parseDynamoDbQuery(search)).toThrow(message);
+  });
+
+  it('refuses to build a path when the key is invalid', () => {
+    expect(() => dynamodbPath('T', { id: { S: '' } })).toThrow(/empty string/);
+    expect(() => dynamodbPath('', { id: { S: 'a' } })).toThrow(RouteError);
+  });
+});
