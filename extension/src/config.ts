@@ -521,7 +521,7 @@ function readTables(r: Reader, field: Field | undefined, tables: TableEntry[]): 
         [schema.hashkey]: keyValue(r, hashValue.value, hashValue.path, schema.hashType),
       };
       if (schema.sortkey && schema.sortType && sortValue) {
-        key[schema.sortkey] = keyValue(r, sortValue.value, sortValue.path, schema.sortType);
+        define(key, schema.sortkey, keyValue(r, sortValue.value, sortValue.path, schema.sortType));
       }
       keys.push({ key: canonical(key), node: hashValue.value, path: hashValue.path });
     } else if (!keysField) {
@@ -542,7 +542,7 @@ function readTables(r: Reader, field: Field | undefined, tables: TableEntry[]): 
         const value = values.get(attribute);
         if (!value) r.fail(item.node, item.path, `misses the key attribute ${attribute}`, expectedKey);
         const type = attribute === schema.hashkey ? schema.hashType : (schema.sortType as KeyType);
-        key[attribute] = keyValue(r, value.value, value.path, type);
+        define(key, attribute, keyValue(r, value.value, value.path, type));
       }
       keys.push({ key: canonical(key), node: item.node, path: item.path });
     }
@@ -657,8 +657,13 @@ function isBase64(text: string): boolean {
 /** Attributes sorted by name, as `normalizeKey` would return them; the values are already canonical. */
 function canonical(key: Record<string, KeyAttributeValue>): KeyAttributes {
   const out: Record<string, KeyAttributeValue> = {};
-  for (const name of Object.keys(key).sort()) out[name] = key[name] as KeyAttributeValue;
+  for (const name of Object.keys(key).sort()) define(out, name, key[name] as KeyAttributeValue);
   return out;
+}
+
+/** Sets an own property even when the attribute is named `__proto__` (assignment would not). */
+function define(target: Record<string, KeyAttributeValue>, name: string, value: KeyAttributeValue): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function deepFreeze<T>(value: T): T {
