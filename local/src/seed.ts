@@ -159,7 +159,12 @@ export function checkSeed(data: unknown, source = 'seed'): Seed {
       }
       return item;
     });
-    return { name: string(entry.name, `${path}.name`), hashKey, ...(sortKey ? { sortKey } : {}), items };
+    const name = string(entry.name, `${path}.name`);
+    // DynamoDB's table-name rule; dynalite would refuse the table with a less helpful message.
+    if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(name)) {
+      fail(`${path}.name`, '3 to 255 characters of a-z, A-Z, 0-9, _ - .');
+    }
+    return { name, hashKey, ...(sortKey ? { sortKey } : {}), items };
   });
 
   return { parameters, secrets, tables };

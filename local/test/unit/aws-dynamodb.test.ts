@@ -1,0 +1,129 @@
+import {
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Backends, startBackends } from '../../src/backends.js';
+import { dynamoClient } from '../fixtures/aws-clients.js';
+
+describe('dynamodb backend', () => {
+  let backends: Backends;
+  let dynamo: DynamoDBClient;
+
+  beforeAll(async () => {
+    backends = await startBackends({
+      seed: {
+        tables: [
+          {
+            name: 'DynamoDbTable',
+            hashKey: { name: 'pKey', type: 'S' },
+            sortKey: { name: 'sKey', type: 'S' },
+            items: [
+              { pKey: 'pKey1', sKey: 'sKey1', Data: 'Data goes here' },
+              ...Array.from({ length: 30 }, (_, i) => ({ pKey: `bulk${i}`, sKey: 's', n: i })),
+            ],
+          },
+          { name: 'Numbers', hashKey: { name: 'id', type: 'N' }, items: [{ id: 1, label: 'one' }] },
+        ],
+      },
+    });
+    dynamo = dynamoClient(backends.dynamodb);
+  });
+
+  afterEach(() => {
+    backends.dynamodb.setFaults({});
+    backends.dynamodb.resetCalls();
+  });
+
+  afterAll(async () => {
+    dynamo.destroy();
+    await backends.close();
+  });
+
+  it('serves seeded items through the proxy without counting the seeding', async () => {
+    expect(backends.dynamodb.calls).toEqual({});
+    const { Item } = await dynamo.send(
+      new GetItemCommand({ TableName: 'DynamoDbTable', Key: { pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } } }),
+    );
+    expect(unmarshall(Item ?? {})).toEqual({ pKey: 'pKey1', sKey: 'sKey1', Data: 'Data goes here' });
+    const numbers = await dynamo.send(new GetItemCommand({ TableName: 'Numbers', Key: { id: { N: '1' } } }));
+    expect(numbers.Item).toEqual({ id: { N: '1' }, label: { S: 'one' } });
+  });
+
+  it('answers BatchGetItem and counts it by operation when the SDK sends it', async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => ({ pKey: { S: `bulk${i}` }, sKey: { S: 's' } }));
+    const result = await dynamo.send(
+      new BatchGetItemCommand({ RequestItems: { DynamoDbTable: { Keys: keys } } }),
+    );
+    const items = (result.Responses?.DynamoDbTable ?? []).map((item) => unmarshall(item));
+    expect(items.map((item) => item.n).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+    await dynamo.send(new ListTablesCommand({}));
+    expect(backends.dynamodb.calls).toEqual({ BatchGetItem: 1, ListTables: 1 });
+    expect(backends.dynamodb.callLog[0]).toMatchObject({ operation: 'BatchGetItem' });
+  });
+
+  it('makes an item written with putItem readable through the endpoint', async () => {
+    await backends.dynamodb.putItem('DynamoDbTable', {
+      pKey: 'late',
+      sKey: 'x',
+      nested: { list: [1, 'two'] },
+    });
+    const { Item } = await dynamo.send(
+      new GetItemCommand({ TableName: 'DynamoDbTable', Key: { pKey: { S: 'late' }, sKey: { S: 'x' } } }),
+    );
+    expect(unmarshall(Item ?? {})).toEqual({ pKey: 'late', sKey: 'x', nested: { list: [1, 'two'] } });
+    expect(backends.dynamodb.calls).toEqual({ GetItem: 1 });
+  });
+
+  it('passes dynalite errors through when a request is invalid', async () => {
+    const error = await dynamo
+      .send(new PutItemCommand({ TableName: 'Missing', Item: { id: { S: '1' } } }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('throttles with ProvisionedThroughputExceededException in the JSON 1.0 shape when throttleRate is 1', async () => {
+    backends.dynamodb.setFaults({ throttleRate: 1, operations: ['BatchGetItem'] });
+    const error = await dynamo
+      .send(
+        new BatchGetItemCommand({
+          RequestItems: { DynamoDbTable: { Keys: [{ pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } }] } },
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'ProvisionedThroughputExceededException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const raw = await fetch(backends.dynamodb.endpoint, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'DynamoDB_20120810.BatchGetItem',
+        'content-type': 'application/x-amz-json-1.0',
+      },
+      body: '{}',
+    });
+    expect(await raw.json()).toMatchObject({
+      __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+      message: expect.any(String),
+    });
+  });
+
+  it('makes the SDK fail to deserialize when malformed is truncated', async () => {
+    backends.dynamodb.setFaults({ malformed: 'truncated' });
+    const error = await dynamo.send(new ListTablesCommand({})).catch((e: unknown) => e);
+    expect(String((error as Error).message)).toMatch(/Deserialization error|JSON/);
+  });
+
+  it('answers InternalServerError with status 500 when failRate is 1', async () => {
+    backends.dynamodb.setFaults({ failRate: 1 });
+    const error = await dynamo.send(new ListTablesCommand({})).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+  });
+});

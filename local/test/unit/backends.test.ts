@@ -1,0 +1,193 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { describe, expect, it } from 'vitest';
+import { checkSeed, loadSeed, SeedError, startBackends } from '../../src/backends.js';
+import { ssmClient } from '../fixtures/aws-clients.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+
+/**
+ * Counts of the handle kinds a leaked server or socket would show up as, once the handles that
+ * earlier tests closed have left the list (a closed handle is listed until the next loop turn).
+ */
+async function settledHandles(): Promise<Record<string, number>> {
+  let previous = JSON.stringify(networkHandles());
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const current = JSON.stringify(networkHandles());
+    if (current === previous) break;
+    previous = current;
+  }
+  return networkHandles();
+}
+
+function networkHandles(): Record<string, number> {
+  const counts: Record<string, number> = { TCPServerWrap: 0, TCPSocketWrap: 0 };
+  for (const kind of process.getActiveResourcesInfo()) {
+    if (kind in counts) counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
+}
+
+describe('loadSeed', () => {
+  it('reads parameters, secrets and tables when the file is YAML', async () => {
+    const seed = await loadSeed(fixture('seed.yaml'));
+    expect(seed.parameters?.map((p) => p.name)).toEqual([
+      'CacheExtensions_Parameter1',
+      '/app/prod/db-url',
+      '/app/prod/feature',
+    ]);
+    expect(seed.parameters?.[2]).toMatchObject({ value: 'on', history: ['off', 'maybe'], labels: ['live'] });
+    expect(seed.tables?.[0]).toMatchObject({ name: 'DynamoDbTable', sortKey: { name: 'sKey', type: 'S' } });
+  });
+
+  it('reads the same shape when the file is JSON', async () => {
+    const seed = await loadSeed(fixture('seed.json'));
+    expect(seed.tables?.[0]?.items).toEqual([{ id: 7, ok: true }]);
+  });
+
+  it('names the file and the member when a key is unknown', async () => {
+    const error = await loadSeed(fixture('seed-unknown-key.yaml')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SeedError);
+    expect((error as Error).message).toContain('seed-unknown-key.yaml');
+    expect((error as Error).message).toContain('parameters[0].colour');
+  });
+
+  it('names the item attribute when a key value has the wrong type', async () => {
+    await expect(loadSeed(fixture('seed-bad-key-type.yaml'))).rejects.toThrow(
+      /tables\[0\]\.items\[0\]\.id must be a number/,
+    );
+  });
+
+  it('names the table when its name breaks the DynamoDB rule', () => {
+    expect(() =>
+      checkSeed({ tables: [{ name: 'T', hashKey: { name: 'id', type: 'S' }, items: [] }] }),
+    ).toThrow(/seed: tables\[0\]\.name must be 3 to 255 characters/);
+  });
+
+  it('names the file when it is not valid YAML', async () => {
+    // Written at run time: a broken YAML file in the tree would fail the formatter.
+    const dir = await mkdtemp(join(tmpdir(), 'seed-'));
+    try {
+      await writeFile(join(dir, 'broken.yaml'), 'parameters: [\n  - name: : :\n');
+      await expect(loadSeed(join(dir, 'broken.yaml'))).rejects.toThrow(/broken\.yaml: not valid YAML/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the file when it does not exist', async () => {
+    await expect(loadSeed(fixture('missing.yaml'))).rejects.toThrow(
+      /missing\.yaml: cannot read the seed file \(ENOENT\)/,
+    );
+  });
+
+  it('refuses a file when its extension is not yaml, yml or json', async () => {
+    await expect(loadSeed(fixture('aws-clients.ts'))).rejects.toThrow(SeedError);
+  });
+});
+
+describe('startBackends', () => {
+  it('serves the seed file to SDK clients configured only by env when given a path', async () => {
+    const backends = await startBackends({ seed: fixture('seed.yaml'), region: 'us-west-2' });
+    const saved = { ...process.env };
+    Object.assign(process.env, backends.env);
+    delete process.env.AWS_PROFILE;
+    const ssm = new SSMClient({ maxAttempts: 1 });
+    const secrets = new SecretsManagerClient({ maxAttempts: 1 });
+    const dynamo = new DynamoDBClient({ maxAttempts: 1 });
+    try {
+      expect(backends.env).toMatchObject({ AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'us-west-2' });
+      expect(backends.env.AWS_ENDPOINT_URL_SSM).toBe(backends.ssm.endpoint);
+      expect(backends.ssm.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const parameter = await ssm.send(new GetParameterCommand({ Name: 'CacheExtensions_Parameter1' }));
+      expect(parameter.Parameter?.Value).toBe('Parameter 1 value');
+      expect(parameter.Parameter?.ARN).toContain(':us-west-2:');
+      const secret = await secrets.send(new GetSecretValueCommand({ SecretId: 'secret_info' }));
+      expect(JSON.parse(secret.SecretString ?? '{}')).toMatchObject({ username: 'app' });
+      const item = await dynamo.send(
+        new GetItemCommand({
+          TableName: 'DynamoDbTable',
+          Key: { pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } },
+        }),
+      );
+      expect(item.Item?.Data).toEqual({ S: 'Data goes here' });
+      expect(backends.ssm.calls).toEqual({ GetParameter: 1 });
+      expect(backends.secretsManager.calls).toEqual({ GetSecretValue: 1 });
+      expect(backends.dynamodb.calls).toEqual({ GetItem: 1 });
+    } finally {
+      process.env = saved;
+      ssm.destroy();
+      secrets.destroy();
+      dynamo.destroy();
+      await backends.close();
+    }
+  });
+
+  it('gives each history entry its own version and labels the current one when seeded', async () => {
+    const backends = await startBackends({ seed: fixture('seed.yaml') });
+    const ssm = ssmClient(backends.ssm);
+    try {
+      const result = await ssm.send(
+        new GetParametersCommand({
+          Names: ['/app/prod/feature:1', '/app/prod/feature:live', '/app/prod/feature:2'],
+        }),
+      );
+      expect(result.Parameters?.map((p) => [p.Value, p.Version])).toEqual([
+        ['off', 1],
+        ['on', 3],
+        ['maybe', 2],
+      ]);
+    } finally {
+      ssm.destroy();
+      await backends.close();
+    }
+  });
+
+  it('adds a version readable over HTTP when putParameter overwrites', async () => {
+    const backends = await startBackends();
+    const ssm = ssmClient(backends.ssm);
+    try {
+      backends.ssm.putParameter({ name: '/late', value: 'one' });
+      backends.ssm.putParameter({ name: '/late', value: 'two', overwrite: true });
+      expect(() => backends.ssm.putParameter({ name: '/late', value: 'three' })).toThrow(/already exists/);
+      const { Parameter } = await ssm.send(new GetParameterCommand({ Name: '/late' }));
+      expect(Parameter).toMatchObject({ Value: 'two', Version: 2 });
+      expect(backends.ssm.calls).toEqual({ GetParameter: 1 });
+    } finally {
+      ssm.destroy();
+      await backends.close();
+    }
+  });
+
+  it('refuses a seed with a clear error and leaves nothing listening when the seed is invalid', async () => {
+    const before = await settledHandles();
+    await expect(
+      startBackends({
+        seed: { tables: [{ name: 'T', hashKey: { name: 'id', type: 'S' }, items: [{ id: 1 }] }] },
+      }),
+    ).rejects.toThrow(SeedError);
+    expect(networkHandles()).toEqual(before);
+  });
+
+  it('leaves no server or socket open when closed, and closes again without error', async () => {
+    const before = await settledHandles();
+    const backends = await startBackends({ seed: fixture('seed.yaml') });
+    const ssm = ssmClient(backends.ssm);
+    await ssm.send(new GetParameterCommand({ Name: 'CacheExtensions_Parameter1' }));
+    expect(networkHandles().TCPServerWrap).toBeGreaterThan(before.TCPServerWrap ?? 0);
+    ssm.destroy();
+    await backends.close();
+    await backends.close();
+    expect(await settledHandles()).toEqual(before);
+  });
+
+  it('refuses any host but loopback', async () => {
+    await expect(startBackends({ host: '0.0.0.0' as '127.0.0.1' })).rejects.toThrow(RangeError);
+  });
+});
