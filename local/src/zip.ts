@@ -56,6 +56,15 @@ function inside(dest: string, name: string): string {
  */
 export async function extractLayer(zipFile: string, destDir?: string): Promise<string> {
   const dest = destDir === undefined ? await mkdtemp(join(tmpdir(), 'lambda-layer-')) : resolve(destDir);
+  try {
+    return await extractInto(zipFile, dest);
+  } catch (error) {
+    if (destDir === undefined) await rm(dest, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function extractInto(zipFile: string, dest: string): Promise<string> {
   await mkdir(dest, { recursive: true });
   const root = await realpath(dest);
   let zip: yauzl.ZipFile;
