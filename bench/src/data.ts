@@ -1,0 +1,108 @@
+/**
+ * What the benchmark stores in the local backends and the config.yaml files that prefetch it. The seed's
+ * own example (one parameter, one secret through SSM's reference prefix, one item) is the "seed's config".
+ */
+import type { Seed } from '@lambda-cache/local';
+
+export const REGION = 'us-west-2';
+
+export const SEED_PARAMETER = 'CacheExtensions_Parameter1';
+export const SEED_TABLE = 'DynamoDbTable';
+export const SEED_ITEM_KEY = { pKey: 'pKey1', sKey: 'sKey1' } as const;
+
+/** The seed's `config.yaml`, as the seed wrote it. */
+export const SEED_CONFIG = `parameters:
+  - region: us-west-2
+    names:
+      - CacheExtensions_Parameter1
+      - /aws/reference/secretsmanager/secret_info
+dynamodb:
+  - table: DynamoDbTable
+    hashkey: pKey
+    hashkeytype: S
+    hashkeyvalue: pKey1
+    sortkey: sKey
+    sortkeytype: S
+    sortkeyvalue: sKey1
+`;
+
+export const BENCH_TABLE = 'BenchTable';
+
+/** Names of the prefetch parameters, the 1 KB parameters and the read-through parameters. */
+export const prefetchName = (i: number): string => `/bench/prefetch/p${i}`;
+export const kilobyteName = (i: number): string => `/bench/kb/p${i}`;
+export const READ_THROUGH_PREFIX = '/bench/read-through/p';
+export const prefetchKey = (i: number): { pKey: string; sKey: string } => ({ pKey: `item${i}`, sKey: 'v1' });
+
+export interface DataSizes {
+  /** Parameters and items for the prefetch runs. */
+  readonly prefetch: number;
+  /** 1 KB parameters for the memory runs. */
+  readonly kilobyte: number;
+  readonly valueBytes: number;
+  /** Parameters only ever read through. */
+  readonly readThrough: number;
+}
+
+/** A deterministic printable value of exactly `bytes` characters. */
+export function fixedValue(i: number, bytes: number): string {
+  const head = `value-${i}-`;
+  return head + 'x'.repeat(Math.max(0, bytes - head.length));
+}
+
+export function benchSeed(sizes: DataSizes): Seed {
+  const parameters: { name: string; value: string }[] = [{ name: SEED_PARAMETER, value: 'Parameter_value' }];
+  for (let i = 0; i < sizes.prefetch; i++)
+    parameters.push({ name: prefetchName(i), value: fixedValue(i, 64) });
+  for (let i = 0; i < sizes.kilobyte; i++)
+    parameters.push({ name: kilobyteName(i), value: fixedValue(i, sizes.valueBytes) });
+  for (let i = 0; i < sizes.readThrough; i++)
+    parameters.push({ name: `${READ_THROUGH_PREFIX}${i}`, value: fixedValue(i, 32) });
+  const items: Record<string, string>[] = [];
+  for (let i = 0; i < sizes.prefetch; i++) items.push({ ...prefetchKey(i), Data: fixedValue(i, 64) });
+  return {
+    parameters,
+    secrets: [{ name: 'secret_info', value: 'secret-info-value' }],
+    tables: [
+      {
+        name: SEED_TABLE,
+        hashKey: { name: 'pKey', type: 'S' },
+        sortKey: { name: 'sKey', type: 'S' },
+        items: [{ ...SEED_ITEM_KEY, Data: 'Data goes here' }],
+      },
+      {
+        name: BENCH_TABLE,
+        hashKey: { name: 'pKey', type: 'S' },
+        sortKey: { name: 'sKey', type: 'S' },
+        items,
+      },
+    ],
+  };
+}
+
+/** A config.yaml in the seed's own format: one `names` list, one `dynamodb` entry per item. */
+export function configFor(parameterNames: readonly string[], itemCount: number): string {
+  const lines: string[] = [];
+  if (parameterNames.length > 0) {
+    lines.push('parameters:', `  - region: ${REGION}`, '    names:');
+    for (const name of parameterNames) lines.push(`      - ${name}`);
+  }
+  if (itemCount > 0) {
+    lines.push('dynamodb:');
+    for (let i = 0; i < itemCount; i++) {
+      const key = prefetchKey(i);
+      lines.push(
+        `  - table: ${BENCH_TABLE}`,
+        '    hashkey: pKey',
+        '    hashkeytype: S',
+        `    hashkeyvalue: ${key.pKey}`,
+        '    sortkey: sKey',
+        '    sortkeytype: S',
+        `    sortkeyvalue: ${key.sKey}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

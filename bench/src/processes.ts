@@ -1,0 +1,186 @@
+/** Child processes the orchestrator starts, and what it reads about them (start-up times, RSS). */
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { LatencyArgs, LatencyResult, LoadArgs, LoadResult, Reply } from './protocol.js';
+
+/** The AWS SDK's notice about future Node versions is noise in every measuring process. */
+export const QUIET_SDK = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } as const;
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+/** Resolves with the first message of a child, or rejects if it exits or takes longer than `timeoutMs`. */
+function firstMessage<T>(child: ChildProcess, what: string, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${what} did not start within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (m: T) => {
+      cleanup();
+      resolve(m);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`${what} exited with ${code} before it was ready`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+/** Stops a child by its pid: disconnect, then SIGTERM if it lingers, then SIGKILL. */
+export async function stop(child: ChildProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.disconnect();
+  const timer = setTimeout(() => child.kill('SIGTERM'), graceMs);
+  const killer = setTimeout(() => child.kill('SIGKILL'), graceMs * 2);
+  await exited;
+  clearTimeout(timer);
+  clearTimeout(killer);
+}
+
+/** The measuring worker: load generator and per-call latency timer, in its own process. */
+export class Worker {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`worker: ${m.error}`));
+    });
+    child.on('exit', (code) => {
+      for (const p of this.pending.values()) p.reject(new Error(`worker exited with ${code}`));
+      this.pending.clear();
+    });
+  }
+
+  static async start(env: Record<string, string>): Promise<Worker> {
+    const child = fork(here('./worker.js'), [], {
+      env: { ...process.env, ...QUIET_SDK, ...env },
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await firstMessage(child, 'the worker', 30_000);
+    return new Worker(child);
+  }
+
+  private send<T>(task: string, args: unknown): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, task, args });
+    });
+  }
+
+  load(args: LoadArgs): Promise<LoadResult> {
+    return this.send('load', args);
+  }
+
+  latency(args: LatencyArgs): Promise<LatencyResult> {
+    return this.send('latency', args);
+  }
+
+  close(): Promise<void> {
+    return stop(this.child);
+  }
+}
+
+/** A bare `node:http` server answering `body` to everything, in its own process. */
+export async function startBareServer(body: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const child = fork(here('./bare-server.js'), [], {
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const started = firstMessage<{ port: number }>(child, 'the bare server', 10_000);
+  child.send({ body });
+  const { port } = await started;
+  return { port, close: () => stop(child) };
+}
+
+/** `node -e 0`: spawn to exit, the floor of any Node process start. */
+export function nodeE0Ms(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const ms = performance.now() - t0;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`node -e 0 exited with ${code}`));
+    });
+  });
+}
+
+/** Resident set size of a process, in MiB (Linux `/proc`). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The Node process behind a pid: itself, or (when the pid is a shell launcher) its first Node descendant. */
+export function nodePidOf(pid: number): number {
+  let current = pid;
+  for (let depth = 0; depth < 4; depth++) {
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${current}/comm`, 'utf8').trim();
+    } catch {
+      return pid;
+    }
+    if (comm === 'node' || comm.startsWith('node')) return current;
+    const next = children(current)[0];
+    if (next === undefined) return current;
+    current = next;
+  }
+  return current;
+}
+
+/** RSS of a bare Node process that has started and sits idle. */
+export async function bareNodeRssMiB(settleMs: number): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    ['-e', "process.stdout.write('ready\\n'); setInterval(() => {}, 1000);"],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('bare node did not start')), 10_000);
+      child.stdout?.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, settleMs));
+    return rssMiB(child.pid as number);
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,63 @@
+/**
+ * 5. Start-up and size: spawn → `register` and spawn → ready with the seed's config, against
+ * `node -e 0` (spawn → exit) on the same machine; the bundle's and the layer zip's sizes.
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Context } from '../context.js';
+import { SEED_CONFIG } from '../data.js';
+import { nodeE0Ms } from '../processes.js';
+import { startExtension } from '../stack.js';
+
+export const STARTUP_FIGURES = {
+  register: 'startup.spawn_to_register',
+  ready: 'startup.spawn_to_ready_seed_config',
+  nodeE0: 'startup.node_e0',
+  bundle: 'size.bundle',
+  zip: 'size.layer_zip',
+} as const;
+
+export async function startup(ctx: Context): Promise<void> {
+  const { options, recorder } = ctx;
+  const register: number[] = [];
+  const ready: number[] = [];
+  const nodeE0: number[] = [];
+  // One unmeasured start first, so the file cache is warm for the product and for node -e 0 alike.
+  await (
+    await startExtension({
+      layerDir: ctx.layerDir,
+      backends: ctx.backends,
+      config: SEED_CONFIG,
+      token: ctx.token,
+      env: ctx.extensionEnv,
+    })
+  ).close();
+  await nodeE0Ms();
+  for (let round = 0; round < options.startupRounds; round++) {
+    nodeE0.push(await nodeE0Ms());
+    const ext = await startExtension({
+      layerDir: ctx.layerDir,
+      backends: ctx.backends,
+      config: SEED_CONFIG,
+      token: ctx.token,
+      env: ctx.extensionEnv,
+    });
+    register.push(ext.registerMs);
+    ready.push(ext.readyMs);
+    await ext.close();
+  }
+  const F = STARTUP_FIGURES;
+  recorder.figure(F.register, 'ms', 'extension spawn → register request', register);
+  recorder.figure(F.ready, 'ms', "extension spawn → ready (init done), the seed's config", ready);
+  recorder.figure(F.nodeE0, 'ms', 'node -e 0, spawn → exit', nodeE0);
+  const bundle = (await stat(join(ctx.layerDir, 'lambda-cache', 'index.mjs'))).size;
+  const zip = (await stat(ctx.layerZip)).size;
+  recorder.figure(F.bundle, 'KiB', 'lambda-cache/index.mjs, the bundled extension', [bundle / 1024]);
+  recorder.figure(F.zip, 'KiB', 'dist/lambda-cache-layer.zip', [zip / 1024]);
+  recorder.ratio(
+    'startup.register_minus_node_e0_ms',
+    recorder.median(F.register) - recorder.median(F.nodeE0),
+  );
+  recorder.ratio('startup.ready_minus_node_e0_ms', recorder.median(F.ready) - recorder.median(F.nodeE0));
+  ctx.log(`startup: register ${recorder.median(F.register)} ms, node -e 0 ${recorder.median(F.nodeE0)} ms`);
+}

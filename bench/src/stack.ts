@@ -1,0 +1,124 @@
+/**
+ * The product as Lambda runs it: the packaged layer, extracted, started by the local Lambda emulator as a
+ * real child process, against the local backends. Times spawn → register and spawn → ready.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type Backends, LambdaEmulator } from '@lambda-cache/local';
+import { HEADERS, ROUTES, type StatsPayload } from '@lambda-cache/shared';
+import { request } from 'undici';
+import { REGION } from './data.js';
+import { nodePidOf } from './processes.js';
+
+/** The extension's listening line; with port 0 it names the port it got. */
+const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+
+export interface ExtensionRun {
+  readonly port: number;
+  readonly origin: string;
+  /** The extension's Node process (not its launcher). */
+  readonly pid: number;
+  /** Spawn → the emulator receives `register`. */
+  readonly registerMs: number;
+  /** Spawn → init done: every extension has registered, prefetched and asked for its first event. */
+  readonly readyMs: number;
+  get(path: string): Promise<{ status: number; body: string }>;
+  stats(): Promise<StatsPayload>;
+  close(): Promise<void>;
+}
+
+export interface ExtensionOptions {
+  readonly layerDir: string;
+  readonly backends: Backends;
+  readonly config: string;
+  readonly token: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly initTimeoutMs?: number;
+}
+
+function lineText(entry: unknown): string {
+  if (typeof entry === 'string') return entry;
+  if (entry && typeof entry === 'object' && 'line' in entry) return String((entry as { line: unknown }).line);
+  return JSON.stringify(entry);
+}
+
+export async function startExtension(opts: ExtensionOptions): Promise<ExtensionRun> {
+  const functionDir = await mkdtemp(join(tmpdir(), 'lambda-cache-bench-fn-'));
+  let lambda: LambdaEmulator | undefined;
+  const close = async (): Promise<void> => {
+    if (lambda) await lambda.shutdown('spindown').catch(() => undefined);
+    lambda = undefined;
+    await rm(functionDir, { recursive: true, force: true });
+  };
+  try {
+    await writeFile(join(functionDir, 'config.yaml'), opts.config);
+    await writeFile(join(functionDir, 'index.mjs'), 'export const handler = async () => ({ ok: true });\n');
+    let registeredAt = Number.NaN;
+    const created = await LambdaEmulator.create({
+      layerDir: opts.layerDir,
+      functionDir,
+      handler: 'index.handler',
+      env: {
+        ...opts.backends.env,
+        AWS_REGION: REGION,
+        CACHE_EXTENSION_PORT: '0',
+        CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
+        AWS_SESSION_TOKEN: opts.token,
+        ...opts.env,
+      },
+      beforeRegisterResponse: async () => {
+        registeredAt = performance.now();
+      },
+      initTimeoutMs: opts.initTimeoutMs ?? 30_000,
+    });
+    lambda = created;
+    const t0 = performance.now();
+    const init = await created.init();
+    const readyAt = performance.now();
+    if (!init.ok) {
+      throw new Error(
+        `init failed (${init.error?.errorType}): ${init.error?.message}\n${created.logs.slice(-30).map(lineText).join('\n')}`,
+      );
+    }
+    const match = created.logs
+      .map(lineText)
+      .reduce<RegExpExecArray | null>((m, l) => m ?? LISTENING.exec(l), null);
+    if (!match)
+      throw new Error(
+        `the extension never printed its listening line:\n${created.logs.map(lineText).join('\n')}`,
+      );
+    const port = Number(match[1]);
+    const origin = `http://127.0.0.1:${port}`;
+    const launcherPid = created.extensions[0]?.pid;
+    if (launcherPid === undefined) throw new Error('the emulator reports no extension process');
+    const headers = { [HEADERS.token]: opts.token };
+    const get = async (path: string) => {
+      const res = await request(`${origin}${path}`, { headers, headersTimeout: 30_000, bodyTimeout: 30_000 });
+      return { status: res.statusCode, body: await res.body.text() };
+    };
+    return {
+      port,
+      origin,
+      pid: nodePidOf(launcherPid),
+      registerMs: registeredAt - t0,
+      readyMs: readyAt - t0,
+      get,
+      stats: async () => {
+        const res = await get(ROUTES.stats);
+        if (res.status !== 200) throw new Error(`GET ${ROUTES.stats} answered ${res.status}`);
+        return JSON.parse(res.body) as StatsPayload;
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Backend calls of a prefetch: SSM GetParameters and DynamoDB BatchGetItem, as the extension counts them. */
+export function sumCalls(stats: StatsPayload): number {
+  return Object.values(stats.backendCalls).reduce((a, b) => a + b, 0);
+}
