@@ -230,7 +230,7 @@ class Client {
     if (!isDynamoDbPayload(body)) {
       throw new ExtensionError('the extension answered without an item', { status: 200 });
     }
-    return fromWireItem(body.item, this.#options.bigNumbers);
+    return fromWireItem(table, body.item, this.#options.bigNumbers);
   }
 
   close(): Promise<void> {

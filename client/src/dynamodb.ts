@@ -11,7 +11,7 @@ import {
   KeyError,
   normalizeKey,
 } from '@lambda-cache/shared';
-import { BadRequestError } from './errors.js';
+import { BadRequestError, TransformError } from './errors.js';
 import type { BigNumbers } from './options.js';
 import type { ItemKey } from './schema.js';
 
@@ -62,6 +62,19 @@ function toAttributeMap(item: Readonly<Record<string, AttributeValueJson>>): Rec
 }
 
 /** The item as a plain object: numbers, sets (`Set`), binary (`Uint8Array`), nested maps and lists. */
-export function fromWireItem(item: ItemJson, wrapNumbers: BigNumbers): Record<string, unknown> {
-  return unmarshall(toAttributeMap(item), { wrapNumbers: wrapNumbers as boolean });
+export function fromWireItem(
+  table: string,
+  item: ItemJson,
+  wrapNumbers: BigNumbers,
+): Record<string, unknown> {
+  try {
+    return unmarshall(toAttributeMap(item), { wrapNumbers: wrapNumbers as boolean });
+  } catch {
+    // The SDK's message quotes the number; an item value must not reach a log through an error.
+    throw new TransformError(
+      'unmarshall',
+      `an item of table "${table}" has a number JavaScript cannot hold exactly: ` +
+        'pass bigNumbers: true (NumberValue) or a converter such as BigInt to createCacheClient',
+    );
+  }
 }

@@ -1,0 +1,145 @@
+import type { ParameterPayload } from '@lambda-cache/shared';
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  type CacheClient,
+  type CacheSchema,
+  createCacheClient,
+  getItem,
+  getParameter,
+  NotFoundError,
+  type Parameter,
+  UpstreamError,
+} from '../../src/index.js';
+
+interface AppConfig {
+  readonly featureFlags: readonly string[];
+}
+interface Row {
+  readonly pKey: string;
+  readonly sKey: string;
+  readonly Data: string;
+}
+
+interface Schema extends CacheSchema {
+  readonly parameters: {
+    readonly '/app/db-url': string;
+    readonly '/app/config': AppConfig;
+    readonly [name: `/app/tree/${string}`]: string;
+  };
+  readonly tables: {
+    readonly DynamoDbTable: {
+      readonly key: { readonly pKey: string; readonly sKey: string };
+      readonly item: Row;
+    };
+    readonly Orders: {
+      readonly key: { readonly id: number | bigint };
+      readonly item: { readonly total: number };
+    };
+  };
+}
+
+declare const typed: CacheClient<Schema>;
+const untyped = createCacheClient();
+
+describe('getParameter types', () => {
+  it('returns string, string[] or the parsed type when transform says so', () => {
+    expectTypeOf(untyped.getParameter('/any')).resolves.toEqualTypeOf<string>();
+    expectTypeOf(untyped.getParameter('/any', { transform: 'list' })).resolves.toEqualTypeOf<string[]>();
+    expectTypeOf(untyped.getParameter('/any', { transform: 'json' })).resolves.toEqualTypeOf<unknown>();
+    expectTypeOf(
+      untyped.getParameter<AppConfig>('/any', { transform: 'json' }),
+    ).resolves.toEqualTypeOf<AppConfig>();
+    expectTypeOf(getParameter('/any', { decrypt: false })).resolves.toEqualTypeOf<string>();
+  });
+
+  it('returns the metadata when metadata is true', () => {
+    expectTypeOf(untyped.getParameter('/any', { metadata: true })).resolves.toEqualTypeOf<
+      Parameter<string>
+    >();
+    expectTypeOf(untyped.getParameter('/any', { metadata: true, transform: 'list' })).resolves.toEqualTypeOf<
+      Parameter<string[]>
+    >();
+    expectTypeOf(
+      typed.getParameter('/app/config', { metadata: true, transform: 'json' }),
+    ).resolves.toEqualTypeOf<Parameter<AppConfig>>();
+  });
+
+  it('takes the value type from the schema when transform is json', () => {
+    expectTypeOf(
+      typed.getParameter('/app/config', { transform: 'json' }),
+    ).resolves.toEqualTypeOf<AppConfig>();
+    expectTypeOf(
+      typed.getParameter('/app/config:3', { transform: 'json' }),
+    ).resolves.toEqualTypeOf<AppConfig>();
+    expectTypeOf(typed.getParameter('/app/tree/a/b')).resolves.toEqualTypeOf<string>();
+  });
+
+  it('refuses a name the schema does not know', () => {
+    // @ts-expect-error not in the schema
+    void typed.getParameter('/app/typo');
+    // @ts-expect-error not in the schema, even with a transform
+    void typed.getParameter('/nope', { transform: 'json' });
+    // @ts-expect-error transform is json or list
+    void untyped.getParameter('/any', { transform: 'yaml' });
+  });
+
+  it('keeps the shape of the wire payload when metadata is returned', () => {
+    expectTypeOf<Parameter<string>>().toEqualTypeOf<ParameterPayload>();
+  });
+});
+
+describe('getItem types', () => {
+  it('returns the schema item or undefined when the table and key match', () => {
+    expectTypeOf(typed.getItem('DynamoDbTable', { pKey: 'a', sKey: 'b' })).resolves.toEqualTypeOf<
+      Row | undefined
+    >();
+    expectTypeOf(typed.getItem('Orders', { id: 1n })).resolves.toEqualTypeOf<
+      { readonly total: number } | undefined
+    >();
+  });
+
+  it('returns the asked type or a record when there is no schema', () => {
+    expectTypeOf(untyped.getItem<Row>('T', { pKey: 'a', sKey: 'b' })).resolves.toEqualTypeOf<
+      Row | undefined
+    >();
+    expectTypeOf(untyped.getItem('T', { id: 1 })).resolves.toEqualTypeOf<
+      Record<string, unknown> | undefined
+    >();
+    expectTypeOf(getItem<Row>('T', { id: new Uint8Array(1) })).resolves.toEqualTypeOf<Row | undefined>();
+  });
+
+  it('refuses a wrong table, a wrong key shape or a wrong key type', () => {
+    // @ts-expect-error unknown table
+    void typed.getItem('Typo', { pKey: 'a', sKey: 'b' });
+    // @ts-expect-error missing sort key
+    void typed.getItem('DynamoDbTable', { pKey: 'a' });
+    // @ts-expect-error extra attribute
+    void typed.getItem('DynamoDbTable', { pKey: 'a', sKey: 'b', other: 'c' });
+    // @ts-expect-error number where the schema says string
+    void typed.getItem('DynamoDbTable', { pKey: 1, sKey: 'b' });
+    // @ts-expect-error key values are strings, numbers, bigints or bytes
+    void untyped.getItem('T', { id: true });
+  });
+});
+
+describe('error types', () => {
+  it('narrows with instanceof when an error is caught', () => {
+    const err: unknown = undefined;
+    if (err instanceof UpstreamError) expectTypeOf(err.awsCode).toEqualTypeOf<string | undefined>();
+    if (err instanceof NotFoundError)
+      expectTypeOf(err.code).toEqualTypeOf<
+        | 'NotFound'
+        | 'BadRequest'
+        | 'Forbidden'
+        | 'Throttled'
+        | 'UpstreamError'
+        | 'UpstreamTimeout'
+        | 'ExtensionUnavailable'
+        | 'ExtensionError'
+        | 'Timeout'
+        | 'Aborted'
+        | 'TransformFailed'
+        | 'InvalidOption'
+      >();
+  });
+});

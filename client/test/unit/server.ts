@@ -1,0 +1,78 @@
+/** A stand-in extension for unit tests: a node:http server on 127.0.0.1, port 0, answering as told. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SeenRequest {
+  readonly path: string;
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+export interface Answer {
+  readonly status?: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  /** Never answer (for timeouts). */
+  readonly hang?: boolean;
+  /** Destroy the socket without answering (for resets). */
+  readonly reset?: boolean;
+}
+
+export type Handler = (url: URL, req: http.IncomingMessage, index: number) => Answer;
+
+export interface FakeExtension {
+  readonly port: number;
+  readonly requests: SeenRequest[];
+  handler: Handler;
+  close(): Promise<void>;
+}
+
+/** Listens on `port` (0: any free port) and answers every GET with `handler`. */
+export async function startFakeExtension(handler: Handler, port = 0): Promise<FakeExtension> {
+  const requests: SeenRequest[] = [];
+  const hanging = new Set<http.ServerResponse>();
+  const fake = { handler } as { handler: Handler };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const index = requests.length;
+    requests.push({ path: req.url ?? '/', headers: req.headers });
+    const answer = fake.handler(url, req, index);
+    if (answer.reset) {
+      req.socket.destroy();
+      return;
+    }
+    if (answer.hang) {
+      hanging.add(res);
+      return;
+    }
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+    res.end(text);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return Object.assign(fake, {
+    port: (server.address() as AddressInfo).port,
+    requests,
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+}
+
+/** A port that nothing listens on right now: the OS picks it for port 0, then it is released. */
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A `ParameterPayload` as the extension sends it. */
+export function parameterBody(name: string, value: string, type = 'String'): Record<string, unknown> {
+  return { name, type, value, version: 3, lastModified: '2024-05-01T10:00:00.000Z' };
+}
