@@ -126,7 +126,7 @@ describe('in-process layer', () => {
     }));
     client = createCacheClient({ port: fake.port, now: () => now });
     const first = await client.getItem('T', { id: 'a' });
-    (first?.list as number[]).push(2);
+    (first!.list as number[]).push(2);
     await expect(client.getItem('T', { id: 'a' })).resolves.toEqual({ id: 'a', list: [1] });
     expect(fake.requests).toHaveLength(1);
   });
