@@ -70,6 +70,8 @@ export interface JsonProtocolOptions {
   readonly redact?: (operation: string, request: unknown) => unknown;
   readonly random: () => number;
   readonly now: () => number;
+  /** @default CALL_LOG_LIMIT */
+  readonly callLogLimit?: number;
 }
 
 /** An AWS JSON-protocol endpoint with counting and fault injection. Start it with {@link listen}. */
@@ -143,6 +145,8 @@ export class JsonProtocolServer implements BackendControl {
 
   setFaults(faults: Faults): void {
     this.#faults = normalizeFaults(faults);
+    // Requests held by an earlier latency or hang go on to be answered under the new faults.
+    for (const release of this.#releases) release();
     if (this.#faults.down) {
       for (const socket of this.#sockets) socket.resetAndDestroy();
     }
@@ -179,11 +183,15 @@ export class JsonProtocolServer implements BackendControl {
     const operation = prefixOk ? target.slice(dot + 1) : target || 'Unknown';
     this.#record(operation, rawBody);
 
+    const held = this.#faults;
+    if (faultsApply(held, operation)) {
+      if (held.latencyMs) await this.#hold(held.latencyMs);
+      if (held.hangMs && this.#faults === held) await this.#hold(held.hangMs);
+    }
+    if (this.#closing !== undefined) return;
+    // Faults may have changed while the request was held: the answer follows the current ones.
     const faults = this.#faults;
     const active = faultsApply(faults, operation);
-    if (active && faults.latencyMs) await this.#hold(faults.latencyMs);
-    if (active && faults.hangMs) await this.#hold(faults.hangMs);
-    if (this.#closing !== undefined) return;
 
     let answer: RawAnswer;
     if (req.method !== 'POST') {
@@ -233,11 +241,12 @@ export class JsonProtocolServer implements BackendControl {
     }
     if (request !== undefined && this.#options.redact) request = this.#options.redact(operation, request);
     const entry: CallRecord = Object.freeze({ operation, at: this.#options.now(), request });
-    if (this.#log.length < CALL_LOG_LIMIT) {
+    const limit = this.#options.callLogLimit ?? CALL_LOG_LIMIT;
+    if (this.#log.length < limit) {
       this.#log.push(entry);
     } else {
       this.#log[this.#logStart] = entry;
-      this.#logStart = (this.#logStart + 1) % CALL_LOG_LIMIT;
+      this.#logStart = (this.#logStart + 1) % limit;
     }
   }
 

@@ -250,6 +250,69 @@ describe('ssm emulator', () => {
     expect(error).toMatchObject({ name: 'ParameterNotFound' });
   });
 
+  it('finds a parameter by its ARN when the name is an ARN', async () => {
+    const arn = 'arn:aws:ssm:us-east-1:123456789012:parameter/app/feature';
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: `${arn}:2` }));
+    expect(Parameter).toMatchObject({ Name: '/app/feature', Value: 'v2', Selector: ':2' });
+  });
+
+  it('resolves a Secrets Manager reference in GetParameters and lists a missing secret as invalid', async () => {
+    const result = await ssm.send(
+      new GetParametersCommand({
+        Names: ['/aws/reference/secretsmanager/secret_info', '/aws/reference/secretsmanager/nope'],
+        WithDecryption: true,
+      }),
+    );
+    expect(result.Parameters?.map((p) => p.Value)).toEqual(['{"user":"app"}']);
+    expect(result.InvalidParameters).toEqual(['/aws/reference/secretsmanager/nope']);
+  });
+
+  it('keeps SecureString values hidden in a path listing unless decryption is asked', async () => {
+    const hidden = await ssm.send(new GetParametersByPathCommand({ Path: '/app' }));
+    const secure = hidden.Parameters?.find((p) => p.Name === '/app/secure');
+    expect(secure?.Value).not.toBe('the secret');
+    const shown = await ssm.send(new GetParametersByPathCommand({ Path: '/app', WithDecryption: true }));
+    expect(shown.Parameters?.find((p) => p.Name === '/app/secure')?.Value).toBe('the secret');
+  });
+
+  it('filters a path listing by type and by label when ParameterFilters are given', async () => {
+    const byType = await ssm.send(
+      new GetParametersByPathCommand({
+        Path: '/app',
+        ParameterFilters: [{ Key: 'Type', Option: 'Equals', Values: ['StringList'] }],
+      }),
+    );
+    expect(byType.Parameters?.map((p) => p.Name)).toEqual(['/app/list']);
+    const byLabel = await ssm.send(
+      new GetParametersByPathCommand({
+        Path: '/app',
+        ParameterFilters: [{ Key: 'Label', Values: ['live'] }],
+      }),
+    );
+    expect(byLabel.Parameters?.map((p) => p.Name)).toEqual(['/app/feature']);
+  });
+
+  it('refuses a new parameter with ValidationException when its name is reserved or malformed', async () => {
+    for (const name of ['aws-thing', '/ssm/x', 'a/b', 'has space']) {
+      const error = await ssm
+        .send(new PutParameterCommand({ Name: name, Value: 'x', Type: 'String' }))
+        .catch((e: unknown) => e);
+      expect(error, name).toMatchObject({ name: 'ValidationException' });
+    }
+  });
+
+  it('refuses a standard-tier value over 4096 characters and takes it on the advanced tier', async () => {
+    const value = 'x'.repeat(5000);
+    const refused = await ssm
+      .send(new PutParameterCommand({ Name: '/rw/big', Value: value, Type: 'String' }))
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'ValidationException' });
+    const taken = await ssm.send(
+      new PutParameterCommand({ Name: '/rw/big', Value: value, Type: 'String', Tier: 'Advanced' }),
+    );
+    expect(taken).toMatchObject({ Version: 1, Tier: 'Advanced' });
+  });
+
   it('counts calls by operation when the SDK sends them', async () => {
     backends.ssm.resetCalls();
     await ssm.send(new GetParameterCommand({ Name: 'plain' }));
