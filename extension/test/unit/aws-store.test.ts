@@ -1,0 +1,234 @@
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandInput,
+  DynamoDBClient,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { normalizeKey } from '@lambda-cache/shared';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AwsStore } from '../../src/aws-store.js';
+import { ManualClock } from '../../src/clock.js';
+import { parseConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { DynamoDbSource } from '../../src/sources/dynamodb.js';
+import { SsmSource } from '../../src/sources/ssm.js';
+
+const ssmMock = mockClient(SSMClient);
+const ddbMock = mockClient(DynamoDBClient);
+
+const SEED_CONFIG = `parameters:
+  - region: us-west-2
+    names:
+      - CacheExtensions_Parameter1
+      - /aws/reference/secretsmanager/secret_info
+dynamodb:
+  - table: DynamoDbTable
+    hashkey: pKey
+    hashkeytype: S
+    hashkeyvalue: pKey1
+    sortkey: sKey
+    sortkeytype: S
+    sortkeyvalue: sKey1
+`;
+
+const SEED_ITEM: Record<string, AttributeValue> = {
+  pKey: { S: 'pKey1' },
+  sKey: { S: 'sKey1' },
+  Data: { S: 'Data goes here' },
+};
+
+function answerParameters() {
+  ssmMock.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
+    Parameters: input.Names.filter((n) => !n.startsWith('missing')).map((n) => ({
+      Name: n,
+      Type: n.startsWith('secure') ? 'SecureString' : 'String',
+      Value: `value-of-${n}`,
+      Version: 1,
+    })),
+    InvalidParameters: input.Names.filter((n) => n.startsWith('missing')),
+  }));
+}
+
+function answerItems() {
+  ddbMock.on(BatchGetItemCommand).callsFake((input: BatchGetItemCommandInput) => {
+    const Responses: Record<string, Record<string, AttributeValue>[]> = {};
+    for (const [table, ka] of Object.entries(input.RequestItems ?? {})) {
+      Responses[table] = (ka.Keys ?? []).map((k) => ({ ...k, Data: { S: 'Data goes here' } }));
+    }
+    return { Responses };
+  });
+  ddbMock.on(GetItemCommand).callsFake((input: { Key: Record<string, AttributeValue> }) => ({
+    Item: { ...input.Key, Data: { S: 'Data goes here' } },
+  }));
+}
+
+describe('AwsStore', () => {
+  let clock: ManualClock;
+  let calls: Record<string, number>;
+
+  function store(configText = SEED_CONFIG, ttlMs = 300_000): AwsStore {
+    const ssm = new SSMClient({ region: 'us-west-2' });
+    const ddb = new DynamoDBClient({ region: 'us-west-2' });
+    const count = (op: string) => {
+      calls[op] = (calls[op] ?? 0) + 1;
+    };
+    return new AwsStore({
+      config: parseConfig(configText, 'config.yaml'),
+      ssm: new SsmSource({ clientFor: () => ssm, count }),
+      dynamodb: new DynamoDbSource({ clientFor: () => ddb, count, sleep: async () => undefined }),
+      clock,
+      logger: silentLogger,
+      ttlMs,
+      maxEntries: 1000,
+      maxBytes: 1024 * 1024,
+      region: 'us-west-2',
+      backendCalls: calls,
+      waitMs: 2000,
+    });
+  }
+
+  beforeEach(() => {
+    clock = new ManualClock(1_000_000);
+    calls = {};
+    answerParameters();
+    answerItems();
+  });
+  afterEach(() => {
+    ssmMock.reset();
+    ddbMock.reset();
+  });
+
+  it('prefetches the seed config with one call per service and then serves hits', async () => {
+    const s = store();
+    const report = await s.prefetch(5000);
+    expect(report).toMatchObject({ parameters: 2, items: 1, failed: 0, notFound: 0, pending: 0 });
+    expect(calls).toEqual({ 'ssm:GetParameters': 1, 'dynamodb:BatchGetItem': 1 });
+    const reply = await s.parameter(
+      { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false },
+      'v1',
+    );
+    expect(reply.cache).toBe('hit');
+    expect(JSON.parse(reply.body.toString())).toMatchObject({
+      name: 'CacheExtensions_Parameter1',
+      type: 'String',
+    });
+    const item = await s.item(
+      {
+        table: 'DynamoDbTable',
+        key: normalizeKey({ sKey: { S: 'sKey1' }, pKey: { S: 'pKey1' } }),
+        refresh: false,
+      },
+      'v1',
+    );
+    expect(item.cache).toBe('hit');
+    expect(JSON.parse(item.body.toString()).item.Data).toEqual({ S: 'Data goes here' });
+    expect(calls).toEqual({ 'ssm:GetParameters': 1, 'dynamodb:BatchGetItem': 1 });
+    expect(s.health()).toMatchObject({ failed: 0, entries: 3 });
+  });
+
+  it('serves the same Buffer on every hit when nothing changed', async () => {
+    const s = store();
+    await s.prefetch(5000);
+    const q = { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false };
+    const a = await s.parameter(q, 'aws');
+    const b = await s.parameter(q, 'aws');
+    expect(b.body).toBe(a.body);
+    expect(JSON.parse(a.body.toString())).toMatchObject({
+      Parameter: { Name: 'CacheExtensions_Parameter1', Type: 'String', Version: 1 },
+      ResultMetadata: {},
+    });
+  });
+
+  it('answers the seed routes with the raw value and the plain item when they are asked', async () => {
+    const s = store();
+    await s.prefetch(5000);
+    const raw = await s.parameter(
+      { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false },
+      'legacy',
+    );
+    expect(raw.body.toString()).toBe('value-of-CacheExtensions_Parameter1');
+    const item = await s.legacyItem('DynamoDbTable-pKey1-sKey1');
+    expect(item.body.toString()).toBe('{"Data":"Data goes here","pKey":"pKey1","sKey":"sKey1"}');
+    await expect(s.legacyItem('DynamoDbTable-nope')).rejects.toMatchObject({ code: 'NotFound' });
+  });
+
+  it('coalesces concurrent misses for different names into one GetParameters call', async () => {
+    const s = store('# nothing\n');
+    const names = ['a', 'b', 'c', 'missing-d'];
+    const results = await Promise.allSettled(
+      names.map((name) => s.parameter({ name, decrypt: true, refresh: false }, 'v1')),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect(calls).toEqual({ 'ssm:GetParameters': 1 });
+    // The missing name is remembered for a while: no new call.
+    await expect(
+      s.parameter({ name: 'missing-d', decrypt: true, refresh: false }, 'v1'),
+    ).rejects.toMatchObject({
+      code: 'NotFound',
+    });
+    expect(calls).toEqual({ 'ssm:GetParameters': 1 });
+  });
+
+  it('makes one call when many requests for one name miss together', async () => {
+    const s = store('# nothing\n');
+    await Promise.all(
+      Array.from({ length: 20 }, () => s.parameter({ name: 'one', decrypt: true, refresh: false }, 'v1')),
+    );
+    expect(calls).toEqual({ 'ssm:GetParameters': 1 });
+  });
+
+  it('reuses a String parameter loaded without decryption when decryption is asked', async () => {
+    const s = store('# nothing\n');
+    await s.parameter({ name: 'plain', decrypt: false, refresh: false }, 'v1');
+    const again = await s.parameter({ name: 'plain', decrypt: true, refresh: false }, 'v1');
+    expect(again.cache).toBe('hit');
+    await s.parameter({ name: 'secure-x', decrypt: false, refresh: false }, 'v1');
+    const decrypted = await s.parameter({ name: 'secure-x', decrypt: true, refresh: false }, 'v1');
+    expect(decrypted.cache).toBe('miss');
+    expect(calls).toEqual({ 'ssm:GetParameters': 3 });
+  });
+
+  it('reads one item through with GetItem when it is not configured', async () => {
+    const s = store('# nothing\n');
+    const key = normalizeKey({ id: { N: '7' } });
+    const reply = await s.item({ table: 'Other', key, refresh: false }, 'v1');
+    expect(reply.cache).toBe('miss');
+    expect(JSON.parse(reply.body.toString())).toEqual({
+      table: 'Other',
+      key: { id: { N: '7' } },
+      item: { id: { N: '7' }, Data: { S: 'Data goes here' } },
+    });
+    expect(calls).toEqual({ 'dynamodb:GetItem': 1 });
+  });
+
+  it('refreshes entries close to expiry in batches when an invoke arrives', async () => {
+    const s = store(SEED_CONFIG, 60_000);
+    await s.prefetch(5000);
+    clock.advance(10_000);
+    expect(await s.refreshExpiring(5_000)).toBe(0);
+    clock.advance(46_000);
+    expect(await s.refreshExpiring(5_000)).toBe(3);
+    expect(calls).toEqual({ 'ssm:GetParameters': 2, 'dynamodb:BatchGetItem': 2 });
+    const reply = await s.parameter(
+      { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false },
+      'v1',
+    );
+    expect(reply.cache).toBe('hit');
+    expect(reply.ttlLeftMs).toBe(60_000);
+  });
+
+  it('counts a configured item as failed when its prefetch fails', async () => {
+    ssmMock.reset();
+    ssmMock
+      .on(GetParametersCommand)
+      .rejects(Object.assign(new Error('x'), { name: 'AccessDeniedException', $metadata: {} }));
+    const s = store();
+    const report = await s.prefetch(5000);
+    expect(report).toMatchObject({ parameters: 0, items: 1, failed: 2 });
+    expect(s.health().failed).toBe(2);
+    expect(s.stats().backendCalls).toEqual({ 'ssm:GetParameters': 1, 'dynamodb:BatchGetItem': 1 });
+  });
+});
