@@ -15,7 +15,7 @@ export interface Context {
   readonly worker: Worker;
   /** The session token the extensions run with (and every measured request sends). */
   readonly token: string;
-  /** Extra environment for every extension started (e.g. `NODE_OPTIONS=--cpu-prof` when profiling). */
+  /** Extra environment for every extension started (e.g. a `--cpu-prof` launcher when profiling). */
   readonly extensionEnv: Readonly<Record<string, string>>;
   /** The extension with the seed's config, shared by the hit-path, client and no-cache sections. */
   seedStack(): Promise<ExtensionRun>;

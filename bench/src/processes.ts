@@ -1,6 +1,7 @@
 /** Child processes the orchestrator starts, and what it reads about them (start-up times, RSS). */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { LatencyArgs, LatencyResult, LoadArgs, LoadResult, Reply } from './protocol.js';
@@ -184,3 +185,14 @@ export async function bareNodeRssMiB(settleMs: number): Promise<number> {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Environment that makes the layer's launcher start Node with `--cpu-prof` (Node refuses it in
+ * `NODE_OPTIONS`): a wrapper script in `dir`, named by `LAMBDA_CACHE_NODE`, the launcher's override.
+ */
+export function cpuProfileEnv(dir: string): Record<string, string> {
+  const wrapper = join(dir, 'node-cpu-prof.sh');
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' --cpu-prof --cpu-prof-dir='${dir}' "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return { LAMBDA_CACHE_NODE: wrapper };
+}

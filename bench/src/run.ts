@@ -19,7 +19,7 @@ import { renderChart } from './chart.js';
 import type { Context } from './context.js';
 import { benchSeed, REGION, SEED_CONFIG } from './data.js';
 import { type BenchOptions, FULL, SMOKE } from './options.js';
-import { Worker } from './processes.js';
+import { cpuProfileEnv, QUIET_SDK, Worker } from './processes.js';
 import { renderMarkdown, renderTable } from './report.js';
 import { machine, Recorder, type Results } from './results.js';
 import { client } from './sections/client.js';
@@ -70,9 +70,8 @@ export async function runBench(run: RunOptions): Promise<Results> {
   const token = `IQoJ${randomBytes(24).toString('base64url')}`;
   let worker: Worker | undefined;
   let seedStack: Promise<ExtensionRun> | undefined;
-  const extensionEnv: Record<string, string> = run.profileDir
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(run.profileDir)}` }
-    : {};
+  if (run.profileDir) await mkdir(run.profileDir, { recursive: true });
+  const extensionEnv: Record<string, string> = run.profileDir ? cpuProfileEnv(resolve(run.profileDir)) : {};
   try {
     worker = await Worker.start({ ...backends.env, AWS_REGION: REGION, AWS_SESSION_TOKEN: token });
     const ctx: Context = {
@@ -133,6 +132,7 @@ export async function runBench(run: RunOptions): Promise<Results> {
 }
 
 async function main(): Promise<void> {
+  Object.assign(process.env, QUIET_SDK);
   const { values } = parseArgs({
     options: {
       smoke: { type: 'boolean', default: false },

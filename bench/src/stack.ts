@@ -14,6 +14,8 @@ import { nodePidOf } from './processes.js';
 
 /** The extension's listening line; with port 0 it names the port it got. */
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
+/** The extension's line once its prefetch is over, right before it asks for its first event. */
+const PREFETCH_DONE = /\[lambda-cache\].*prefetch done/;
 
 export interface ExtensionRun {
   readonly port: number;
@@ -22,8 +24,10 @@ export interface ExtensionRun {
   readonly pid: number;
   /** Spawn → the emulator receives `register`. */
   readonly registerMs: number;
-  /** Spawn → init done: every extension has registered, prefetched and asked for its first event. */
+  /** Spawn → the extension's `prefetch done` line (it asks for its first event right after). */
   readonly readyMs: number;
+  /** Spawn → the emulator's init done: the extension ready and the function's runtime started too. */
+  readonly initMs: number;
   get(path: string): Promise<{ status: number; body: string }>;
   stats(): Promise<StatsPayload>;
   close(): Promise<void>;
@@ -56,6 +60,7 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
     await writeFile(join(functionDir, 'config.yaml'), opts.config);
     await writeFile(join(functionDir, 'index.mjs'), 'export const handler = async () => ({ ok: true });\n');
     let registeredAt = Number.NaN;
+    let prefetchedAt: number | undefined;
     const created = await LambdaEmulator.create({
       layerDir: opts.layerDir,
       functionDir,
@@ -67,6 +72,9 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
         CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
         AWS_SESSION_TOKEN: opts.token,
         ...opts.env,
+      },
+      onLog: (line) => {
+        if (prefetchedAt === undefined && PREFETCH_DONE.test(line)) prefetchedAt = performance.now();
       },
       beforeRegisterResponse: async () => {
         registeredAt = performance.now();
@@ -103,7 +111,8 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
       origin,
       pid: nodePidOf(launcherPid),
       registerMs: registeredAt - t0,
-      readyMs: readyAt - t0,
+      readyMs: (prefetchedAt ?? readyAt) - t0,
+      initMs: readyAt - t0,
       get,
       stats: async () => {
         const res = await get(ROUTES.stats);
