@@ -100,6 +100,11 @@ export function checkSeed(data: unknown, source = 'seed'): Seed {
     typeof value === 'string' && value.length > 0 ? value : fail(path, 'a non-empty string');
   const list = (value: unknown, path: string): unknown[] =>
     value === undefined ? [] : Array.isArray(value) ? value : fail(path, 'a list');
+  // YAML reads `value: 42` or `value: true` as a number or a boolean; SSM holds text, so take its text.
+  const scalar = (value: unknown, path: string): string =>
+    typeof value === 'number' || typeof value === 'boolean' ? String(value) : string(value, path);
+  const scalars = (value: unknown, path: string): string[] =>
+    list(value, path).map((item, index) => scalar(item, `${path}[${index}]`));
   const strings = (value: unknown, path: string): string[] =>
     list(value, path).map((item, index) => string(item, `${path}[${index}]`));
 
@@ -115,10 +120,10 @@ export function checkSeed(data: unknown, source = 'seed'): Seed {
     if (typeof type !== 'string' || !TYPES.includes(type)) fail(`${path}.type`, `one of ${TYPES.join(', ')}`);
     return {
       name: string(entry.name, `${path}.name`),
-      value: string(entry.value, `${path}.value`),
+      value: scalar(entry.value, `${path}.value`),
       type: type as ParameterSeed['type'],
       labels: strings(entry.labels, `${path}.labels`),
-      history: strings(entry.history, `${path}.history`),
+      history: scalars(entry.history, `${path}.history`),
     };
   });
 
@@ -126,7 +131,9 @@ export function checkSeed(data: unknown, source = 'seed'): Seed {
     const path = `secrets[${index}]`;
     if (!isObject(entry)) return fail(path, 'a mapping with name and value');
     only(entry, path, ['name', 'value']);
-    return { name: string(entry.name, `${path}.name`), value: string(entry.value, `${path}.value`) };
+    // A secret is often a JSON document: a mapping is stored as its JSON text.
+    const value = isObject(entry.value) ? JSON.stringify(entry.value) : scalar(entry.value, `${path}.value`);
+    return { name: string(entry.name, `${path}.name`), value };
   });
 
   const key = (value: unknown, path: string): TableSeed['hashKey'] => {

@@ -64,6 +64,22 @@ describe('loadSeed', () => {
     );
   });
 
+  it('takes the text of numbers and booleans and the JSON of a secret mapping when values are not strings', () => {
+    const seed = checkSeed({
+      parameters: [{ name: '/n', value: 42, history: [true] }],
+      secrets: [{ name: 's', value: { user: 'app', port: 5432 } }],
+    });
+    expect(seed.parameters?.[0]).toMatchObject({ value: '42', history: ['true'] });
+    expect(seed.secrets?.[0]?.value).toBe('{"user":"app","port":5432}');
+  });
+
+  it('refuses an empty or missing value and names it', () => {
+    expect(() => checkSeed({ parameters: [{ name: '/n' }] })).toThrow(
+      /parameters\[0\]\.value must be a non-empty string/,
+    );
+    expect(() => checkSeed({ secrets: [{ name: 's', value: '' }] })).toThrow(/secrets\[0\]\.value must be/);
+  });
+
   it('names the table when its name breaks the DynamoDB rule', () => {
     expect(() =>
       checkSeed({ tables: [{ name: 'T', hashKey: { name: 'id', type: 'S' }, items: [] }] }),
