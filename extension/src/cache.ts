@@ -377,13 +377,23 @@ export class Cache<V> {
     if (entry.failedAt !== undefined && now - entry.failedAt < ERROR_RETRY_MS) return;
     const key = entry.key;
     this.#start(key, loader, undefined).promise.then((outcome) => {
-      if (outcome.ok || this.#opts.isNotFound(outcome.error)) return;
+      if (outcome.ok) return;
+      let notFound: boolean;
       try {
-        this.#opts.onBackgroundError?.(key, outcome.error);
+        notFound = this.#opts.isNotFound(outcome.error);
       } catch {
-        // A failing error hook must not turn into an unhandled rejection.
+        notFound = false;
       }
+      if (!notFound) this.#report(key, outcome.error);
     });
+  }
+
+  #report(key: string, err: unknown): void {
+    try {
+      this.#opts.onBackgroundError?.(key, err);
+    } catch {
+      // A failing error hook must not turn into an unhandled rejection.
+    }
   }
 
   #start(key: string, loader: () => Promise<V>, opts: EntryOptions | undefined): Flight<V> {
@@ -416,6 +426,11 @@ export class Cache<V> {
       done = true;
       try {
         this.#settle(key, flight, outcome, opts);
+      } catch (err) {
+        // A throwing sizeOf or isNotFound: nothing is stored, but the waiters still get the outcome and
+        // nothing escapes as an unhandled rejection.
+        this.#counts.errors++;
+        this.#report(key, err);
       } finally {
         resolve(outcome);
       }

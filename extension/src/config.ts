@@ -156,15 +156,17 @@ class Reader {
     readonly lines: LineCounter,
   ) {}
 
+  /** The collection being read: the position of last resort, for a value YAML gave no position. */
+  #context: Node | null = null;
+
   fail(node: Node | null | undefined, keyPath: string, problem: string, expected: string): never {
-    const offset = node?.range?.[0];
-    const where: { line?: number; column?: number; keyPath: string } = { keyPath: keyPath || '(top level)' };
-    if (offset !== undefined) {
-      const pos = this.lines.linePos(offset);
-      where.line = Math.max(1, pos.line);
-      where.column = Math.max(1, pos.col);
-    }
-    throw new ConfigError(this.file, `${problem} (expected ${expected})`, where);
+    const offset = node?.range?.[0] ?? this.#context?.range?.[0] ?? 0;
+    const pos = this.lines.linePos(offset);
+    throw new ConfigError(this.file, `${problem} (expected ${expected})`, {
+      line: Math.max(1, pos.line),
+      column: Math.max(1, pos.col),
+      keyPath: keyPath || '(top level)',
+    });
   }
 
   line(node: Node | null | undefined): number | undefined {
@@ -181,6 +183,7 @@ class Reader {
   /** A mapping's pairs by key; unknown keys fail, naming the valid ones. */
   fields(node: Node, path: string, allowed: readonly string[]): Fields {
     if (!isMap(node)) this.fail(node, path, `is ${describe(node)}`, `a mapping with ${allowed.join(', ')}`);
+    this.#context = node;
     const out: Fields = new Map();
     for (const pair of node.items) {
       const keyNode = this.resolve(pair.key);
@@ -205,6 +208,7 @@ class Reader {
     const node = field.value;
     if (!isSeq(node))
       this.fail(node ?? field.key, field.path, `is ${describe(node)}`, `a list of ${expected}`);
+    this.#context = node;
     return node.items.map((item, i) => ({ node: this.resolve(item), path: `${field.path}[${i}]` }));
   }
 
@@ -241,14 +245,15 @@ class Reader {
     try {
       return parseDuration(text);
     } catch {
-      return this.fail(field.value, field.path, `"${text}" is not a valid duration`, EXPECTED.duration);
+      return this.fail(field.value, field.path, `${quote(text)} is not a valid duration`, EXPECTED.duration);
     }
   }
 
   region(field: Field | undefined): string | undefined {
     const text = this.text(field, EXPECTED.region);
     if (text === undefined || text === '' || !field) return undefined;
-    if (!REGION.test(text)) this.fail(field.value, field.path, `"${text}" is not a region`, EXPECTED.region);
+    if (!REGION.test(text))
+      this.fail(field.value, field.path, `${quote(text)} is not a region`, EXPECTED.region);
     return text;
   }
 }
@@ -260,8 +265,17 @@ interface Field {
 }
 type Fields = Map<string, Field>;
 
+const PLAIN_SEGMENT = /^[A-Za-z0-9_$-]+$/;
+
+/** `dynamodb[0].table`; a name that is not plain is written as a JSON string: `keys[0]["my id"]`. */
 function join(path: string, name: string): string {
+  if (!PLAIN_SEGMENT.test(name)) return `${path}[${JSON.stringify(name)}]`;
   return path ? `${path}.${name}` : name;
+}
+
+/** A user's text in a message: JSON-quoted (so newlines and quotes stay visible) and shortened. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
 
 function isNull(node: Node | null): boolean {
@@ -420,7 +434,7 @@ function readParameters(
         BAD_NAME_CHARS.test(prefix)
       ) {
         const problem =
-          prefix === undefined || prefix === '' ? 'is empty' : `"${prefix}" is not a parameter path`;
+          prefix === undefined || prefix === '' ? 'is empty' : `${quote(prefix)} is not a parameter path`;
         r.fail(pathField.value ?? pathField.key, pathField.path, problem, EXPECTED.path);
       }
       const entry: ParameterPathEntry = {
@@ -448,7 +462,7 @@ function checkName(r: Reader, name: string, node: Node | null, path: string): vo
     r.fail(node, path, `is ${name.length} characters long`, EXPECTED.name);
   }
   if (BAD_NAME_CHARS.test(name))
-    r.fail(node, path, `"${name}" contains a space or control character`, EXPECTED.name);
+    r.fail(node, path, `${quote(name)} contains a space or control character`, EXPECTED.name);
 }
 
 interface Schema {
@@ -467,7 +481,12 @@ function readTables(r: Reader, field: Field | undefined, tables: TableEntry[]): 
     const tableNode = node as Node;
     const table = r.required(f, tableNode, path, 'table', EXPECTED.table);
     if (!TABLE_NAME.test(table) && !TABLE_ARN.test(table)) {
-      r.fail(f.get('table')?.value, join(path, 'table'), `"${table}" is not a table name`, EXPECTED.table);
+      r.fail(
+        f.get('table')?.value,
+        join(path, 'table'),
+        `${quote(table)} is not a table name`,
+        EXPECTED.table,
+      );
     }
     const region = r.region(f.get('region'));
     const ttlMs = r.duration(f.get('ttl'));
@@ -596,12 +615,7 @@ function readSchema(r: Reader, f: Fields, node: Node, path: string): Schema {
 
 function checkAttribute(r: Reader, field: Field | undefined, name: string): void {
   if (name.length > MAX_KEY_ATTRIBUTE_LENGTH || BAD_NAME_CHARS.test(name.replace(/ /g, ''))) {
-    r.fail(
-      field?.value,
-      field?.path ?? '',
-      `"${name.slice(0, 64)}" is not an attribute name`,
-      EXPECTED.attribute,
-    );
+    r.fail(field?.value, field?.path ?? '', `${quote(name)} is not an attribute name`, EXPECTED.attribute);
   }
 }
 
@@ -615,13 +629,19 @@ function keyType(
   const field = f.get(name);
   const text = r.text(field, EXPECTED.keyType);
   if (text === undefined || text === '') {
-    const owner = name === 'hashkeytype' ? 'hashkey' : 'sortkey';
-    const problem = field ? 'is empty' : `misses ${name}: the type of ${owner}`;
-    r.fail(field?.value ?? node, field?.path ?? path, problem, EXPECTED.keyType);
+    if (field) r.fail(field.value ?? field.key, field.path, 'is empty', EXPECTED.keyType);
+    // Point at the attribute whose type is missing: that is the line to fix.
+    const owner = f.get(name === 'hashkeytype' ? 'hashkey' : 'sortkey');
+    r.fail(
+      owner?.key ?? node,
+      owner?.path ?? path,
+      `is given without ${name}`,
+      `${name}: ${EXPECTED.keyType}`,
+    );
   }
   const upper = text.toUpperCase();
   if (!(KEY_TYPES as readonly string[]).includes(upper)) {
-    r.fail(field?.value, field?.path ?? path, `"${text}" is not a key type`, EXPECTED.keyType);
+    r.fail(field?.value, field?.path ?? path, `${quote(text)} is not a key type`, EXPECTED.keyType);
   }
   return upper as KeyType;
 }
@@ -644,7 +664,7 @@ function keyValue(r: Reader, node: Node | null, path: string, type: KeyType): Ke
         return r.fail(node, path, (err as Error).message, EXPECTED.N);
       }
     case 'B':
-      if (!isBase64(text)) r.fail(node, path, `"${text.slice(0, 64)}" is not base64`, EXPECTED.B);
+      if (!isBase64(text)) r.fail(node, path, `${quote(text)} is not base64`, EXPECTED.B);
       return { B: text };
   }
 }

@@ -309,6 +309,44 @@ describe('Cache.get', () => {
   });
 });
 
+describe('Cache robustness', () => {
+  it('answers waiters and frees the key when sizeOf throws', async () => {
+    const onBackgroundError = vi.fn();
+    let explode = true;
+    const { cache } = make({
+      onBackgroundError,
+      sizeOf: (v) => {
+        if (explode) throw new Error('cannot measure');
+        return v.length;
+      },
+    });
+    expect(await cache.get('k', async () => 'v')).toMatchObject({ value: 'v', status: 'miss' });
+    expect(cache.has('k')).toBe(false);
+    expect(onBackgroundError).toHaveBeenCalledWith('k', expect.any(Error));
+    const results = await cache.loadMany([{ key: 'b' }], async () => new Map([['b', 'B']]));
+    expect(results.get('b')).toBe('B');
+    explode = false;
+    expect(await cache.get('k', async () => 'again')).toMatchObject({ value: 'again', status: 'miss' });
+    expect(cache.has('k')).toBe(true);
+  });
+
+  it('keeps serving and loading when the error hook itself throws', async () => {
+    const { clock, cache } = make({
+      onBackgroundError: () => {
+        throw new Error('hook');
+      },
+    });
+    await cache.get('k', async () => 'v');
+    clock.advance(POLICY.ttlMs);
+    expect(await cache.get('k', () => Promise.reject(new Error('down')))).toMatchObject({ status: 'stale' });
+    await settle();
+    clock.advance(POLICY.staleWhileRevalidateMs);
+    expect(await cache.get('k', async () => 'w')).toMatchObject({ value: 'v', status: 'stale' });
+    await settle();
+    expect(cache.peek('k')).toBe('w');
+  });
+});
+
 describe('Cache.loadMany', () => {
   it('makes a concurrent get wait for the batch and then hit', async () => {
     const { cache } = make();

@@ -1,8 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { ConfigError, describeConfig, loadConfig, parseConfig } from '../../src/config.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -169,8 +171,8 @@ describe('loadConfig', () => {
   it('fails when a sort key is given without its type', async () => {
     const err = await failure('sort-without-type.yaml');
     expect(err.message).toBe(
-      `${fixture('sort-without-type.yaml')}:2:5: dynamodb[0]: misses sortkeytype: the type of sortkey ` +
-        '(expected S, N or B (string, number, binary))',
+      `${fixture('sort-without-type.yaml')}:5:5: dynamodb[0].sortkey: is given without sortkeytype ` +
+        '(expected sortkeytype: S, N or B (string, number, binary))',
     );
   });
 
@@ -336,6 +338,93 @@ describe('parseConfig', () => {
   it('accepts a ttl of zero when an item must always be fetched', () => {
     const config = parseConfig('parameters:\n  - names: [a]\n    ttl: 0s\n', 'config.yaml');
     expect(config.parameters[0]?.ttlMs).toBe(0);
+  });
+});
+
+describe('parseConfig on arbitrary input', () => {
+  const ERROR_LINE = /^config\.yaml:[1-9]\d*:[1-9]\d*: [^\n]+ \(expected [^\n]+\)$/;
+
+  /** Either a config, or a ConfigError with a position and the valid values; never anything else. */
+  function check(text: string): void {
+    try {
+      parseConfig(text, 'config.yaml');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toMatch(ERROR_LINE);
+      expect((err as ConfigError).line).toBeGreaterThanOrEqual(1);
+    }
+  }
+
+  it('returns a config or a positioned ConfigError when the YAML is random', () => {
+    const scalar = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    const keyName = fc.constantFrom(
+      'table',
+      'hashkey',
+      'hashkeytype',
+      'hashkeyvalue',
+      'sortkey',
+      'sortkeytype',
+      'sortkeyvalue',
+      'keys',
+      'region',
+      'ttl',
+      'names',
+      'path',
+      'recursive',
+      'decrypt',
+      'name',
+      'pKey',
+      'x',
+    );
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('list'), tie('map')),
+      list: fc.array(tie('node'), { maxLength: 3 }),
+      map: fc.dictionary(keyName, tie('node'), { maxKeys: 4 }),
+    })).node;
+    const document = fc.oneof(
+      value,
+      fc.record({ parameters: value, dynamodb: value }, { requiredKeys: [] }),
+      fc.record({ parameters: fc.array(fc.dictionary(keyName, value, { maxKeys: 4 }), { maxLength: 2 }) }),
+      fc.record({ dynamodb: fc.array(fc.dictionary(keyName, value, { maxKeys: 6 }), { maxLength: 2 }) }),
+    );
+    fc.assert(
+      fc.property(document, (doc) => check(YAML.stringify(doc))),
+      { numRuns: 200 },
+    );
+  });
+
+  it('returns a config or a positioned ConfigError when the seed file is damaged', async () => {
+    const seed = await readFile(fixture('seed.yaml'), 'utf8');
+    const damage = fc.constantFrom(
+      '\t',
+      ':',
+      '[',
+      ']',
+      '{',
+      '- ',
+      '"',
+      "'",
+      '&a ',
+      '*a',
+      '!!binary ',
+      '? ',
+      '|',
+      '#',
+      '\n  ',
+      '~',
+    );
+    fc.assert(
+      fc.property(fc.nat(seed.length), damage, (at, text) =>
+        check(seed.slice(0, at) + text + seed.slice(at)),
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 
