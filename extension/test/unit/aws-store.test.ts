@@ -34,12 +34,6 @@ dynamodb:
     sortkeyvalue: sKey1
 `;
 
-const SEED_ITEM: Record<string, AttributeValue> = {
-  pKey: { S: 'pKey1' },
-  sKey: { S: 'sKey1' },
-  Data: { S: 'Data goes here' },
-};
-
 function answerParameters() {
   ssmMock.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
     Parameters: input.Names.filter((n) => !n.startsWith('missing')).map((n) => ({
