@@ -167,6 +167,8 @@ interface Generation {
   /** Registration closes when the runtime starts. */
   registrationOpen: boolean;
   stopping: boolean;
+  /** Set by the first stop; later stops of the same environment wait for it. */
+  stopped?: Promise<Omit<ShutdownResult, 'durationMs'>>;
   /** The first thing that went wrong; fails whatever phase is running or comes next. */
   failure?: PhaseFailure;
   current?: Invocation;
@@ -225,7 +227,7 @@ export class LambdaEmulator {
   readonly #bootstrap: string;
   readonly #arn: string;
   readonly #logs: string[] = [];
-  readonly #logWaiters = new Set<(line: string) => void>();
+  readonly #logWaiters = new Set<{ readonly test: (line: string) => void; readonly cancel: () => void }>();
   readonly #waiters = new Set<() => void>();
   #generation: Generation | undefined;
   #initialized = false;
@@ -234,6 +236,7 @@ export class LambdaEmulator {
   #pendingInitDurationMs: number | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #shutdown: Promise<ShutdownResult> | undefined;
+  #closed = false;
   readonly #extensionsHost: ExtensionsHost = {
     register: (request) => this.#register(request),
     next: (identifier, res) => this.#extensionNext(identifier, res),
@@ -330,19 +333,27 @@ export class LambdaEmulator {
       const match = test(line);
       if (match !== null) return Promise.resolve(match);
     }
+    if (this.#closed) {
+      return Promise.reject(new Error(`no log line matched ${pattern} and the emulator is shut down`));
+    }
     return new Promise((resolveMatch, reject) => {
-      const waiter = (line: string): void => {
-        const match = test(line);
-        if (match === null) return;
+      const fail = (why: string): void => {
         clearTimeout(timer);
         this.#logWaiters.delete(waiter);
-        resolveMatch(match);
-      };
-      const timer = setTimeout(() => {
-        this.#logWaiters.delete(waiter);
         const tail = this.#logs.slice(-20).join('\n');
-        reject(new Error(`no log line matched ${pattern} within ${timeoutMs} ms; last lines:\n${tail}`));
-      }, timeoutMs);
+        reject(new Error(`no log line matched ${pattern} ${why}; last lines:\n${tail}`));
+      };
+      const waiter = {
+        test: (line: string): void => {
+          const match = test(line);
+          if (match === null) return;
+          clearTimeout(timer);
+          this.#logWaiters.delete(waiter);
+          resolveMatch(match);
+        },
+        cancel: () => fail('before the emulator shut down'),
+      };
+      const timer = setTimeout(() => fail(`within ${timeoutMs} ms`), timeoutMs);
       this.#logWaiters.add(waiter);
     });
   }
@@ -383,6 +394,8 @@ export class LambdaEmulator {
       const stopped = await this.#stop(reason);
       this.#server.close();
       this.#server.closeAllConnections();
+      this.#closed = true;
+      for (const waiter of [...this.#logWaiters]) waiter.cancel();
       return { ...stopped, durationMs: performance.now() - started };
     })();
     return this.#shutdown;
@@ -575,11 +588,19 @@ export class LambdaEmulator {
   }
 
   /** Stops every process of the current environment; after it the environment needs a new init. */
-  async #stop(reason: ShutdownReason): Promise<Omit<ShutdownResult, 'durationMs'>> {
+  #stop(reason: ShutdownReason): Promise<Omit<ShutdownResult, 'durationMs'>> {
     this.#initialized = false;
     this.#pendingInitDurationMs = undefined;
     const generation = this.#generation;
-    if (generation === undefined) return { exitCodes: {}, killed: [] };
+    if (generation === undefined) return Promise.resolve({ exitCodes: {}, killed: [] });
+    generation.stopped ??= this.#stopGeneration(generation, reason);
+    return generation.stopped;
+  }
+
+  async #stopGeneration(
+    generation: Generation,
+    reason: ShutdownReason,
+  ): Promise<Omit<ShutdownResult, 'durationMs'>> {
     generation.stopping = true;
     generation.registrationOpen = false;
     const deadlineMs = Date.now() + this.#opts.shutdownTimeoutMs;
@@ -903,7 +924,7 @@ export class LambdaEmulator {
     this.#logs.push(line);
     if (this.#logs.length > MAX_LOG_LINES) this.#logs.splice(0, this.#logs.length - MAX_LOG_LINES);
     this.#opts.onLog?.(line);
-    for (const waiter of [...this.#logWaiters]) waiter(line);
+    for (const waiter of [...this.#logWaiters]) waiter.test(line);
   }
 
   #logExtensionStates(generation: Generation): void {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, normalize, sep } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** A failure to load the handler, with the error type Lambda's Node runtime reports for it. */
@@ -49,8 +49,10 @@ export function parseHandler(handler: string): { modulePath: string; exportPath:
 /** Loads the handler through `import()`, which takes ESM and CommonJS alike. */
 export async function loadHandler(taskRoot: string, handler: string): Promise<Handler> {
   const { modulePath, exportPath } = parseHandler(handler);
-  const base = normalize(join(taskRoot, modulePath));
-  if (!base.startsWith(normalize(taskRoot) + sep) && base !== normalize(taskRoot)) {
+  const root = resolve(taskRoot);
+  const base = resolve(root, modulePath);
+  const fromRoot = relative(root, base);
+  if (fromRoot === '' || fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
     throw new HandlerLoadError(
       'Runtime.MalformedHandlerName',
       `Bad handler ${handler}: it leaves the task root`,

@@ -252,6 +252,40 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
     expect(await res.json()).toMatchObject({ errorType: 'Extension.UnknownExtensionIdentifier' });
   });
 
+  it('answers 400 when the runtime posts a response for a request that is not current', async () => {
+    const lambda = await emulator({ layerDir: await layerWith() });
+    const res = await fetch(`http://${lambda.runtimeApi}/2018-06-01/runtime/invocation/nope/response`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ errorType: 'InvalidRequestID' });
+  });
+
+  it('answers 400 when an extension registers for an unknown event type', async () => {
+    const lambda = await emulator({ layerDir: await layerWith() });
+    const res = await fetch(`http://${lambda.runtimeApi}/2020-01-01/extension/register`, {
+      method: 'POST',
+      headers: { 'Lambda-Extension-Name': 'x' },
+      body: JSON.stringify({ events: ['INVOKE', 'LOGS'] }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errorMessage: string }).errorMessage).toContain('"LOGS"');
+  });
+
+  it('rejects pending waitForLog calls when the emulator shuts down', async () => {
+    const lambda = await emulator({ layerDir: await layerWith() });
+    const waiting = lambda.waitForLog(/never printed/, 10_000);
+    await lambda.shutdown();
+    await expect(waiting).rejects.toThrow(/before the emulator shut down/);
+  });
+
+  it('refuses to invoke after shutdown', async () => {
+    const lambda = await emulator({ layerDir: await layerWith() });
+    await lambda.shutdown();
+    await expect(lambda.invoke({})).rejects.toThrow(/shut down/);
+  });
+
   it('runs extensions that registered for no events without waiting on them', async () => {
     const lambda = await emulator({ layerDir: await layerWith('ext-no-events') });
     const result = await lambda.invoke({});
