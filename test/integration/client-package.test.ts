@@ -1,0 +1,147 @@
+/**
+ * The packed client tarball, installed as a function author would install it, used from a CommonJS and
+ * an ESM handler under the Lambda emulator against the packaged extension.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_ITEM, SEED_PARAMETER, SEED_PARAMETER_VALUE, seedConfig } from '../src/fixtures.js';
+import { repoRoot, type Stack, startStack } from '../src/harness.js';
+
+const run = promisify(execFile);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+const CJS_HANDLER = `'use strict';
+const { createCacheClient, NotFoundError, CacheClientError } = require('@lambda-cache/client');
+const cache = createCacheClient();
+exports.handler = async () => {
+  const value = await cache.getParameter(${JSON.stringify(SEED_PARAMETER)});
+  const item = await cache.getItem('DynamoDbTable', { pKey: 'pKey1', sKey: 'sKey1' });
+  const missing = await cache.getParameter('/no/such/parameter').catch((e) => e);
+  return {
+    format: typeof module === 'object' ? 'cjs' : 'esm',
+    parameterMatches: value === ${JSON.stringify(SEED_PARAMETER_VALUE)},
+    item,
+    notFound: missing instanceof NotFoundError && missing instanceof CacheClientError ? missing.code : String(missing),
+  };
+};
+`;
+
+const ESM_HANDLER = `import { createRequire } from 'node:module';
+import { getItem, getParameter, NotFoundError } from '@lambda-cache/client';
+// The CommonJS build of the same package: a second copy whose errors must still be recognised.
+const cjs = createRequire(import.meta.url)('@lambda-cache/client');
+export const handler = async () => {
+  const value = await getParameter(${JSON.stringify(SEED_PARAMETER)});
+  const item = await getItem('DynamoDbTable', { pKey: 'pKey1', sKey: 'sKey1' });
+  const missing = await getParameter('/no/such/parameter').catch((e) => e);
+  return {
+    format: typeof require === 'undefined' ? 'esm' : 'cjs',
+    parameterMatches: value === ${JSON.stringify(SEED_PARAMETER_VALUE)},
+    item,
+    notFound: missing instanceof NotFoundError ? missing.code : String(missing),
+    twoCopies: cjs.NotFoundError !== NotFoundError && missing instanceof cjs.NotFoundError,
+  };
+};
+`;
+
+const TYPES_CHECK = `import { createCacheClient } from '@lambda-cache/client';
+import type { Schema } from './cache-schema.js';
+const cache = createCacheClient<Schema>();
+export const row: Promise<Record<string, unknown> | undefined> = cache.getItem('DynamoDbTable', { pKey: 'a', sKey: 'b' });
+export const value: Promise<string> = cache.getParameter('CacheExtensions_Parameter1');
+// @ts-expect-error a table the config does not name
+export const wrongTable = cache.getItem('Nope', { pKey: 'a', sKey: 'b' });
+// @ts-expect-error the sort key is missing
+export const wrongKey = cache.getItem('DynamoDbTable', { pKey: 'a' });
+`;
+
+let work: string;
+let functionDir: string;
+
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'lambda-cache-client-pkg-'));
+  functionDir = join(work, 'function');
+  await mkdir(functionDir);
+  await run(npm, ['pack', '--pack-destination', work, '--silent'], { cwd: join(repoRoot, 'client') });
+  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+  if (tarball === undefined) throw new Error('npm pack wrote no tarball');
+  await writeFile(join(functionDir, 'package.json'), '{ "name": "function", "private": true }\n');
+  // Offline: the tarball's one dependency (undici) comes from the npm cache the repository's install filled.
+  await run(npm, ['install', '--offline', '--no-audit', '--no-fund', join(work, tarball)], {
+    cwd: functionDir,
+  });
+  await writeFile(join(functionDir, 'cjs-handler.cjs'), CJS_HANDLER);
+  await writeFile(join(functionDir, 'esm-handler.mjs'), ESM_HANDLER);
+  await writeFile(join(functionDir, 'config.yaml'), seedConfig);
+}, 120_000);
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the packed client', () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.close();
+    stack = undefined;
+  });
+
+  it.each([
+    ['cjs-handler.handler', 'cjs'],
+    ['esm-handler.handler', 'esm'],
+  ])('reads a parameter and an item when %s uses the installed tarball', async (handler, format) => {
+    const port = await freePort();
+    stack = await startStack({ functionDir, handler, env: { CACHE_EXTENSION_PORT: String(port) } });
+    const result = await stack.lambda.invoke({});
+    expect(result.ok).toBe(true);
+    expect(result.payload).toMatchObject({
+      format,
+      parameterMatches: true,
+      item: SEED_ITEM,
+      notFound: 'NotFound',
+    });
+    if (format === 'esm') expect(result.payload).toMatchObject({ twoCopies: true });
+  });
+
+  it('generates a schema that type-checks correct use and rejects misuse when run from the installed bin', async () => {
+    const bin = join(functionDir, 'node_modules', '.bin', 'lambda-cache-types');
+    const { stdout } = await run(bin, ['config.yaml'], { cwd: functionDir });
+    await writeFile(join(functionDir, 'cache-schema.ts'), stdout);
+    await writeFile(join(functionDir, 'check.ts'), TYPES_CHECK);
+    await writeFile(
+      join(functionDir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          typeRoots: [join(repoRoot, 'node_modules', '@types')],
+          types: ['node'],
+        },
+        files: ['check.ts'],
+      }),
+    );
+    const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: functionDir }).catch(
+      (e: { stdout: string; code: number }) => e,
+    );
+    expect(result.stdout).toBe('');
+  });
+});
