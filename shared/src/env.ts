@@ -141,6 +141,21 @@ export function parseLogLevel(text: string): LogLevel {
   throw new RangeError(`"${text}" is not a log level (expected one of ${LOG_LEVELS.join(', ')})`);
 }
 
+/**
+ * The seed's `CACHE_TIMEOUT_IN_MINUTES`: whole minutes (`10`), as its name says, or a Go duration (`10m`),
+ * which is what the seed actually parsed it as (`time.ParseDuration`), so values set for the seed keep working.
+ */
+export function parseLegacyTimeout(text: string): number {
+  if (DECIMAL.test(text)) return parseInteger(text, 0, MAX_DURATION_MS / 60_000) * 60_000;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new RangeError(
+      `"${text}" is neither whole minutes nor a duration (expected minutes from 0 to 1440, or a duration such as 10m)`,
+    );
+  }
+}
+
 /** Reads one variable with a parser, wrapping parser errors in an {@link EnvError} that names it. */
 export function readParsed<T>(env: Env, name: string, parse: (text: string) => T): T | undefined {
   const text = readVar(env, name);
@@ -180,7 +195,7 @@ export interface ExtensionSettings {
 export function parseExtensionSettings(env: Env): ExtensionSettings {
   const ttlMs =
     readParsed(env, ENV.ttl, parseDuration) ??
-    readParsed(env, ENV.legacyTimeoutMinutes, (t) => parseInteger(t, 0, MAX_DURATION_MS / 60_000) * 60_000) ??
+    readParsed(env, ENV.legacyTimeoutMinutes, parseLegacyTimeout) ??
     DEFAULTS.ttlMs;
   const format = readVar(env, ENV.logFormat);
   return Object.freeze({

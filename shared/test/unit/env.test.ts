@@ -218,6 +218,12 @@ describe('parseExtensionSettings', () => {
     expect(parseExtensionSettings({ CACHE_TIMEOUT_IN_MINUTES: '1440' }).ttlMs).toBe(86_400_000);
   });
 
+  it('reads CACHE_TIMEOUT_IN_MINUTES as a duration when it has a unit, as the seed did', () => {
+    expect(parseExtensionSettings({ CACHE_TIMEOUT_IN_MINUTES: '10m' }).ttlMs).toBe(600_000);
+    expect(parseExtensionSettings({ CACHE_TIMEOUT_IN_MINUTES: '90s' }).ttlMs).toBe(90_000);
+    expect(parseExtensionSettings({ CACHE_TIMEOUT_IN_MINUTES: '0' }).ttlMs).toBe(0);
+  });
+
   it('does not fall back to the older variable when CACHE_EXTENSION_TTL is malformed', () => {
     expect(() =>
       parseExtensionSettings({ CACHE_EXTENSION_TTL: '5', CACHE_TIMEOUT_IN_MINUTES: '10' }),
@@ -226,7 +232,12 @@ describe('parseExtensionSettings', () => {
 
   it.each([
     ['CACHE_TIMEOUT_IN_MINUTES', '1441', /expected 0 to 1440/],
-    ['CACHE_TIMEOUT_IN_MINUTES', '5m', /not a whole decimal number/],
+    [
+      'CACHE_TIMEOUT_IN_MINUTES',
+      '5x',
+      /neither whole minutes nor a duration \(expected minutes from 0 to 1440/,
+    ],
+    ['CACHE_TIMEOUT_IN_MINUTES', '25h', /neither whole minutes nor a duration/],
     ['CACHE_EXTENSION_PORT', '9001', /reserved/],
     ['CACHE_EXTENSION_INIT_STARTUP', 'sometimes', /expected true or false/],
     ['CACHE_EXTENSION_LOG_LEVEL', 'trace', /expected one of/],
