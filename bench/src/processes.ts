@@ -162,22 +162,27 @@ export function nodePidOf(pid: number): number {
   return current;
 }
 
-/** RSS of a bare Node process that has started and sits idle. */
-export async function bareNodeRssMiB(settleMs: number): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    ['-e', "process.stdout.write('ready\\n'); setInterval(() => {}, 1000);"],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+/**
+ * RSS of a Node process that ran `setup` (ESM, resolved from `cwd`) and sits idle; with no `setup`, a
+ * bare Node process.
+ */
+export async function idleNodeRssMiB(settleMs: number, setup = '', cwd?: string): Promise<number> {
+  const source = `${setup}\nprocess.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...QUIET_SDK },
+    ...(cwd ? { cwd } : {}),
+  });
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('bare node did not start')), 10_000);
+      const timer = setTimeout(() => reject(new Error('the idle node process did not start')), 30_000);
+      child.once('exit', (code) => reject(new Error(`the idle node process exited with ${code}`)));
       child.stdout?.once('data', () => {
         clearTimeout(timer);
         resolve();
       });
     });
-    await new Promise((r) => setTimeout(r, settleMs));
+    await sleep(settleMs);
     return rssMiB(child.pid as number);
   } finally {
     child.kill('SIGTERM');

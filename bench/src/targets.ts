@@ -39,7 +39,7 @@ export function expectedFigures(options: BenchOptions): string[] {
       for (const metric of ['extension_ready', 'extension_calls', 'seed_ready', 'seed_calls'])
         names.push(prefetchFigure(n, latency, metric));
   names.push(...Object.values(STARTUP_FIGURES));
-  names.push(MEMORY_FIGURES.bare, MEMORY_FIGURES.idle);
+  names.push(MEMORY_FIGURES.bare, MEMORY_FIGURES.withSdk, MEMORY_FIGURES.idle);
   for (const n of options.memoryEntries) names.push(MEMORY_FIGURES.entries(n));
   names.push(
     MEMORY_FIGURES.readThrough(options.readThroughCheckpoint),

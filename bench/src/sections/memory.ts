@@ -2,17 +2,26 @@
  * 6. Memory: RSS of the extension idle with the seed's config, with N prefetched entries of 1 KB, and
  * after many distinct read-through keys (the entry bound must hold RSS flat), against a bare Node process.
  */
+import { fileURLToPath } from 'node:url';
 import { ENV, HEADERS } from '@lambda-cache/shared';
 import type { Context } from '../context.js';
 import { configFor, kilobyteName, READ_THROUGH_PREFIX, range, SEED_CONFIG } from '../data.js';
-import { bareNodeRssMiB, rssMiB, sleep } from '../processes.js';
+import { idleNodeRssMiB, rssMiB, sleep } from '../processes.js';
 import { startExtension } from '../stack.js';
+
+const benchDir = fileURLToPath(new URL('../../', import.meta.url));
+const SDK_SETUP = [
+  "const { SSMClient } = await import('@aws-sdk/client-ssm');",
+  "const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');",
+  "globalThis.clients = [new SSMClient({ region: 'us-west-2' }), new DynamoDBClient({ region: 'us-west-2' })];",
+].join('\n');
 
 /** Time between the last request or init and reading RSS, so allocation bursts settle. */
 const SETTLE_MS = 1000;
 
 export const MEMORY_FIGURES = {
   bare: 'memory.bare_node',
+  withSdk: 'memory.node_with_aws_sdk',
   idle: 'memory.idle_seed_config',
   entries: (n: number) => `memory.entries_${n}x1KB`,
   readThrough: (n: number) => `memory.read_through_${n}`,
@@ -33,8 +42,10 @@ export async function memory(ctx: Context): Promise<void> {
 
   const bare: number[] = [];
   const idle: number[] = [];
+  const withSdk: number[] = [];
   for (let round = 0; round < options.memoryRounds; round++) {
-    bare.push(await bareNodeRssMiB(SETTLE_MS));
+    bare.push(await idleNodeRssMiB(SETTLE_MS));
+    withSdk.push(await idleNodeRssMiB(SETTLE_MS, SDK_SETUP, benchDir));
     const ext = await start(SEED_CONFIG);
     try {
       await sleep(SETTLE_MS);
@@ -44,6 +55,12 @@ export async function memory(ctx: Context): Promise<void> {
     }
   }
   recorder.figure(F.bare, 'MiB', 'RSS of a bare, idle node process', bare);
+  recorder.figure(
+    F.withSdk,
+    'MiB',
+    'RSS of an idle node process that imported and created the SSM and DynamoDB SDK clients (what the SDK alone costs)',
+    withSdk,
+  );
   recorder.figure(F.idle, 'MiB', "RSS of the extension, idle after init with the seed's config", idle);
   recorder.ratio('memory.idle_minus_bare_mib', recorder.median(F.idle) - recorder.median(F.bare));
 

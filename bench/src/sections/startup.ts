@@ -2,8 +2,12 @@
  * 5. Start-up and size: spawn → `register` and spawn → ready with the seed's config, against
  * `node -e 0` (spawn → exit) on the same machine; the bundle's and the layer zip's sizes.
  */
-import { stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { LambdaEmulator } from '@lambda-cache/local';
 import type { Context } from '../context.js';
 import { SEED_CONFIG } from '../data.js';
 import { nodeE0Ms } from '../processes.js';
@@ -14,9 +18,48 @@ export const STARTUP_FIGURES = {
   ready: 'startup.spawn_to_ready_seed_config',
   initDone: 'startup.spawn_to_init_done_seed_config',
   nodeE0: 'startup.node_e0',
+  minimal: 'startup.minimal_extension_register',
   bundle: 'size.bundle',
   zip: 'size.layer_zip',
 } as const;
+
+/**
+ * A layer holding only the minimal extension (Node, `node:http`, register), launched the way the product
+ * is: a shell launcher that `exec`s node.
+ */
+async function minimalLayer(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lambda-cache-bench-minimal-'));
+  await mkdir(join(dir, 'extensions'));
+  const script = fileURLToPath(new URL('../minimal-extension.js', import.meta.url));
+  const launcher = join(dir, 'extensions', 'minimal');
+  await writeFile(
+    launcher,
+    `#!/bin/sh\nMINIMAL_EXTENSION_NAME=minimal exec '${process.execPath}' '${script}'\n`,
+  );
+  await chmod(launcher, 0o755);
+  return dir;
+}
+
+/** Spawn → register of the minimal extension under the emulator. */
+async function minimalRegisterMs(layerDir: string, functionDir: string): Promise<number> {
+  let registeredAt = Number.NaN;
+  const lambda = await LambdaEmulator.create({
+    layerDir,
+    functionDir,
+    handler: 'index.handler',
+    beforeRegisterResponse: async () => {
+      registeredAt = performance.now();
+    },
+  });
+  try {
+    const t0 = performance.now();
+    const init = await lambda.init();
+    if (!init.ok) throw new Error(`the minimal extension failed to init: ${init.error?.message}`);
+    return registeredAt - t0;
+  } finally {
+    await lambda.shutdown('spindown');
+  }
+}
 
 export async function startup(ctx: Context): Promise<void> {
   const { options, recorder } = ctx;
@@ -24,6 +67,11 @@ export async function startup(ctx: Context): Promise<void> {
   const ready: number[] = [];
   const initDone: number[] = [];
   const nodeE0: number[] = [];
+  const minimal: number[] = [];
+  const layer = await minimalLayer();
+  const functionDir = join(layer, 'function');
+  await mkdir(functionDir);
+  await writeFile(join(functionDir, 'index.mjs'), 'export const handler = async () => ({ ok: true });\n');
   // One unmeasured start first, so the file cache is warm for the product and for node -e 0 alike.
   await (
     await startExtension({
@@ -35,8 +83,10 @@ export async function startup(ctx: Context): Promise<void> {
     })
   ).close();
   await nodeE0Ms();
+  await minimalRegisterMs(layer, functionDir);
   for (let round = 0; round < options.startupRounds; round++) {
     nodeE0.push(await nodeE0Ms());
+    minimal.push(await minimalRegisterMs(layer, functionDir));
     const ext = await startExtension({
       layerDir: ctx.layerDir,
       backends: ctx.backends,
@@ -59,6 +109,13 @@ export async function startup(ctx: Context): Promise<void> {
     initDone,
   );
   recorder.figure(F.nodeE0, 'ms', 'node -e 0, spawn → exit', nodeE0);
+  recorder.figure(
+    F.minimal,
+    'ms',
+    'a minimal Node extension (node:http only, registers at once), spawn → register: the floor for any Node extension',
+    minimal,
+  );
+  await rm(layer, { recursive: true, force: true });
   const bundle = (await stat(join(ctx.layerDir, 'lambda-cache', 'index.mjs'))).size;
   const zip = (await stat(ctx.layerZip)).size;
   recorder.figure(F.bundle, 'KiB', 'lambda-cache/index.mjs, the bundled extension', [bundle / 1024]);
@@ -66,6 +123,10 @@ export async function startup(ctx: Context): Promise<void> {
   recorder.ratio(
     'startup.register_minus_node_e0_ms',
     recorder.median(F.register) - recorder.median(F.nodeE0),
+  );
+  recorder.ratio(
+    'startup.register_minus_minimal_extension_ms',
+    recorder.median(F.register) - recorder.median(F.minimal),
   );
   recorder.ratio('startup.ready_minus_node_e0_ms', recorder.median(F.ready) - recorder.median(F.nodeE0));
   ctx.log(`startup: register ${recorder.median(F.register)} ms, node -e 0 ${recorder.median(F.nodeE0)} ms`);
