@@ -26,7 +26,8 @@
  * - a dynamodb entry takes `region`, `ttl`, and `keys:`, a list of key objects such as
  *   `{ pKey: pKey1, sKey: 2 }`, instead of or besides `hashkeyvalue`/`sortkeyvalue`.
  *
- * Leniencies kept for configs written for the seed: key types are accepted in any case (`s` is `S`); an
+ * Leniencies kept for configs written for the seed: `parameters:` may be a single group (a mapping, as in
+ * the seed's first version) instead of a list of groups; key types are accepted in any case (`s` is `S`); an
  * empty `sortkey`, `sortkeytype` or `sortkeyvalue` means "no sort key"; an empty `parameters:` or
  * `dynamodb:` is an empty list; a key value of type `S` is taken as written, so `hashkeyvalue: 0012` is the
  * string `"0012"` (as the seed's Go decoder read it). Items listed twice are loaded once.
@@ -367,7 +368,12 @@ function readParameters(
 ): void {
   const seenNames = new Map<string, Seen>();
   const seenPaths = new Map<string, Seen>();
-  for (const { node: groupNode, path } of r.list(field, 'groups with region, names, path, ttl, decrypt')) {
+  // The seed's first format had a single group, `parameters: { region, names }`, not a list of them.
+  const groups =
+    field && isMap(field.value)
+      ? [{ node: field.value as Node | null, path: field.path }]
+      : r.list(field, 'groups with region, names, path, ttl, decrypt');
+  for (const { node: groupNode, path } of groups) {
     if (isNull(groupNode)) r.fail(groupNode, path, 'is empty', `a mapping with ${GROUP_KEYS.join(', ')}`);
     const group = r.fields(groupNode as Node, path, GROUP_KEYS);
     const region = r.region(group.get('region'));

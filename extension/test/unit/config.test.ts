@@ -113,6 +113,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads a single parameters group when it is written as a mapping, as the first seed version did', () => {
+    const config = parseConfig(
+      'parameters:\n  region: us-west-2\n  names:\n    - Parameter1\n',
+      'config.yaml',
+    );
+    expect(config.parameters).toStrictEqual([
+      { name: 'Parameter1', region: 'us-west-2', decrypt: true, ttlMs: undefined },
+    ]);
+  });
+
   it('returns an empty config when the file is missing and not required', async () => {
     const config = await loadConfig(fixture('does-not-exist.yaml'), { required: false });
     expect(config).toStrictEqual({
@@ -204,8 +214,8 @@ describe('parseConfig', () => {
       '1:1: Parameters: unknown key, did you mean parameters? (expected one of parameters, dynamodb)',
     ],
     [
-      'parameters:\n  names: [a]\n',
-      '2:3: parameters: is a mapping (expected a list of groups with region, names, path, ttl, decrypt)',
+      'parameters: 42\n',
+      '1:13: parameters: is a number (42) (expected a list of groups with region, names, path, ttl, decrypt)',
     ],
     [
       'parameters:\n  - region: us-west-2\n',
