@@ -185,10 +185,10 @@ export class JsonProtocolServer implements BackendControl {
 
     const held = this.#faults;
     if (faultsApply(held, operation)) {
-      if (held.latencyMs) await this.#hold(held.latencyMs);
-      if (held.hangMs && this.#faults === held) await this.#hold(held.hangMs);
+      if (held.latencyMs) await this.#hold(held.latencyMs, res);
+      if (held.hangMs && this.#faults === held) await this.#hold(held.hangMs, res);
     }
-    if (this.#closing !== undefined) return;
+    if (this.#closing !== undefined || res.destroyed) return;
     // Faults may have changed while the request was held: the answer follows the current ones.
     const faults = this.#faults;
     const active = faultsApply(faults, operation);
@@ -250,15 +250,18 @@ export class JsonProtocolServer implements BackendControl {
     }
   }
 
-  #hold(ms: number): Promise<void> {
-    if (this.#closing !== undefined) return Promise.resolve();
+  /** Waits `ms`, or less when the caller goes away, the faults change or the server closes. */
+  #hold(ms: number, res: ServerResponse): Promise<void> {
+    if (this.#closing !== undefined || res.destroyed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const release = (): void => {
         clearTimeout(timer);
+        res.off('close', release);
         this.#releases.delete(release);
         resolve();
       };
       const timer = setTimeout(release, ms);
+      res.once('close', release);
       this.#releases.add(release);
     });
   }
