@@ -91,11 +91,22 @@ describe('client against the packaged extension', () => {
     );
   });
 
-  it('throws NotFoundError when the parameter does not exist', async () => {
-    const cache = clientFor(stack.port, stack.token);
-    const err = await cache.getParameter('/app/missing').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NotFoundError);
-    expect((err as NotFoundError).status).toBe(404);
+  it('throws NotFoundError after a single request when the parameter does not exist', async () => {
+    let requests = 0;
+    const pool = new Pool(`http://127.0.0.1:${stack.port}`, { connections: 1 });
+    const counting = pool.compose((dispatch) => (opts, handler) => {
+      requests++;
+      return dispatch(opts, handler);
+    });
+    const cache = clientFor(stack.port, stack.token, { dispatcher: counting });
+    try {
+      const err = await cache.getParameter('/app/missing').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect((err as NotFoundError).status).toBe(404);
+      expect(requests).toBe(1);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('reads the seed item and an item with numbers, sets and lists when given plain keys', async () => {
