@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   Cache,
@@ -511,5 +512,77 @@ describe('Cache.expiring', () => {
     await settle();
     clock.advance(60_000);
     expect(cache.expiring(0)).toEqual(['pinned', 'long', 'used']);
+  });
+});
+
+describe('Cache under random use', () => {
+  type Op =
+    | { kind: 'get'; key: string; result: 'ok' | 'fail' | 'missing'; force: boolean; pinned: boolean }
+    | { kind: 'batch'; keys: string[]; result: 'ok' | 'fail' | 'missing' | 'reject' }
+    | { kind: 'advance'; ms: number }
+    | { kind: 'delete'; key: string };
+  const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
+  const result = fc.constantFrom('ok', 'fail', 'missing') as fc.Arbitrary<'ok' | 'fail' | 'missing'>;
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant('get'), key, result, force: fc.boolean(), pinned: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('batch'),
+      keys: fc.uniqueArray(key, { minLength: 1, maxLength: 4 }),
+      result: fc.constantFrom('ok', 'fail', 'missing', 'reject') as fc.Arbitrary<
+        'ok' | 'fail' | 'missing' | 'reject'
+      >,
+    }),
+    fc.record({ kind: fc.constant('advance'), ms: fc.integer({ min: 0, max: 80_000 }) }),
+    fc.record({ kind: fc.constant('delete'), key }),
+  );
+
+  it('keeps its bounds and counts, and never leaves a key stuck, whatever the sequence', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const { clock, cache } = make({ maxEntries: 3, maxBytes: 4_000 });
+        const pinned = new Set<string>();
+        const answer = (k: string, r: 'ok' | 'fail' | 'missing'): string | Error =>
+          r === 'ok' ? `${k}-${clock.now()}` : r === 'missing' ? new NotFound(k) : new Error('down');
+        for (const o of ops) {
+          if (o.kind === 'get') {
+            if (o.pinned) pinned.add(o.key);
+            const a = answer(o.key, o.result);
+            const lookup = await cache
+              .get(o.key, async () => (a instanceof Error ? Promise.reject(a) : a), {
+                forceRefresh: o.force,
+                ...(o.pinned ? { pinned: true } : {}),
+              })
+              .catch((e: unknown) => e);
+            if (!(lookup instanceof Error)) expect(lookup.ttlLeftMs).toBeGreaterThanOrEqual(0);
+          } else if (o.kind === 'batch') {
+            const results = await cache.loadMany(
+              o.keys.map((k) => ({ key: k })),
+              async (ks) => {
+                if (o.result === 'reject') throw new Error('network');
+                return new Map(ks.map((k) => [k, answer(k, o.result as 'ok' | 'fail' | 'missing')]));
+              },
+            );
+            expect([...results.keys()].sort()).toEqual([...o.keys].sort());
+          } else if (o.kind === 'advance') {
+            clock.advance(o.ms);
+          } else {
+            cache.delete(o.key);
+            pinned.delete(o.key);
+          }
+          await settle();
+          const stats = cache.stats();
+          expect(stats.entries).toBe(cache.size);
+          expect(cache.size).toBeLessThanOrEqual(Math.max(3, pinned.size));
+          expect(stats.bytes).toBeGreaterThanOrEqual(0);
+        }
+        // Nothing is stuck in flight: every key loads (or is answered) at once.
+        for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) {
+          await cache.get(k, async () => 'final', { forceRefresh: true });
+          cache.delete(k);
+        }
+        expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0 });
+      }),
+      { numRuns: 150 },
+    );
   });
 });
