@@ -183,13 +183,37 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('unhandledRejection', (reason) => {
+/**
+ * Like the managed runtime: an error nobody caught fails the current invocation with
+ * `Runtime.UnhandledPromiseRejection` (or the error's type), then the process exits and the environment is
+ * replaced.
+ */
+let crashing = false;
+function crash(errorType: string | undefined, reason: unknown): void {
+  if (crashing) return;
+  crashing = true;
   const error = toLambdaError(reason);
+  const lambdaError = errorType === undefined ? error : { ...error, errorType };
+  const label = errorType === undefined ? 'Uncaught Exception' : 'Unhandled Promise Rejection';
   process.stdout.write(
-    `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\tERROR\tUnhandled Promise Rejection \t${JSON.stringify({ ...error, errorType: 'Runtime.UnhandledPromiseRejection' })}\n`,
+    `${new Date().toISOString()}\t${currentRequestId ?? 'undefined'}\tERROR\t${label} \t${JSON.stringify(lambdaError)}\n`,
   );
-  process.exit(128);
-});
+  const requestId = currentRequestId;
+  const post =
+    requestId === undefined
+      ? postError('/init/error', lambdaError)
+      : postError(`/invocation/${encodeURIComponent(requestId)}/error`, lambdaError);
+  const timer = setTimeout(() => process.exit(129), 1000);
+  post
+    .catch(() => undefined)
+    .finally(() => {
+      clearTimeout(timer);
+      process.exit(129);
+    });
+}
+
+process.on('unhandledRejection', (reason) => crash('Runtime.UnhandledPromiseRejection', reason));
+process.on('uncaughtException', (error) => crash(undefined, error));
 
 main().catch((error: unknown) => {
   process.stderr.write(

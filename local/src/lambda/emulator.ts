@@ -543,7 +543,9 @@ export class LambdaEmulator {
     if (failure === undefined && invocation.outcome?.kind === 'response') {
       ok = true;
       payload = parsePayload(invocation.outcome.body);
-    } else if (failure === undefined && invocation.outcome?.kind === 'error') {
+    } else if (invocation.outcome?.kind === 'error' && failure?.errorType !== 'Sandbox.Timedout') {
+      // Also when the runtime exits right after posting it (an unhandled rejection): the error it
+      // posted says more than "the runtime exited".
       ok = false;
       payload = invocation.outcome.error;
     } else {

@@ -221,6 +221,46 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
     expect((result.payload as { errorMessage: string }).errorMessage).toContain('exited with code 3');
   });
 
+  it('fails the invoke with Runtime.ExitError and re-inits when the handler exits the process', async () => {
+    const lambda = await emulator({ layerDir: await layerWith('ext-normal'), handler: 'exit.handler' });
+    const result = await lambda.invoke({});
+    expect(result.ok).toBe(false);
+    expect(result.payload).toMatchObject({ errorType: 'Runtime.ExitError' });
+    expect((result.payload as { errorMessage: string }).errorMessage).toContain('exited with code 7');
+    await lambda.waitForLog(/^fixture ext-normal SHUTDOWN failure /, 5000);
+    expect((await lambda.invoke({})).initDurationMs).toBeGreaterThan(0);
+  });
+
+  it('returns Runtime.UnhandledPromiseRejection when the handler leaves a rejection unhandled', async () => {
+    const lambda = await emulator({ layerDir: await layerWith(), handler: 'reject.handler' });
+    const result = await lambda.invoke({});
+    expect(result.ok).toBe(false);
+    expect(result.payload).toMatchObject({
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: 'nobody awaited this',
+    });
+  });
+
+  it('fails init with Sandbox.Timedout naming the extension when one never registers', async () => {
+    const lambda = await emulator({
+      layerDir: await layerWith('ext-never-register', 'ext-normal'),
+      initTimeoutMs: 1500,
+    });
+    const init = await lambda.init();
+    expect(init).toMatchObject({ ok: false, error: { errorType: 'Sandbox.Timedout' } });
+    expect(init.error?.message).toContain('not registered: ext-never-register');
+    expect(lambda.extensions.find((ext) => ext.name === 'ext-never-register')?.signal).not.toBeNull();
+  });
+
+  it('fails init with Extension.LaunchError when an extension file is not executable', async () => {
+    const layerDir = await layerWith('ext-normal');
+    await chmod(join(layerDir, 'extensions', 'ext-normal'), 0o644);
+    const lambda = await emulator({ layerDir });
+    const init = await lambda.init();
+    expect(init).toMatchObject({ ok: false, error: { errorType: 'Extension.LaunchError' } });
+    expect(init.error?.message).toContain('EACCES');
+  });
+
   it('sends SHUTDOWN and collects exit codes when shut down', async () => {
     const lambda = await emulator({ layerDir: await layerWith('ext-normal') });
     await lambda.invoke({});
