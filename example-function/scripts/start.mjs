@@ -228,6 +228,16 @@ async function run() {
     await closeAll();
     process.exit(1);
   }, DEADLINE_MS);
+  // Ctrl-C stops the children too, instead of leaving an extension or a backend behind.
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, async () => {
+      interrupted = true;
+      process.stderr.write(`\nnpm start: ${signal}, stopping everything.\n`);
+      await closeAll();
+      process.exit(130);
+    });
+  }
   try {
     await main(cleanup);
     await closeAll();
@@ -235,6 +245,8 @@ async function run() {
     // Everything we started is stopped; exit now rather than wait on a handle a library left open.
     process.exit(0);
   } catch (err) {
+    // Interrupted: the signal handler is already stopping everything and will exit.
+    if (interrupted) return;
     process.stderr.write(
       `\nnpm start failed: ${err instanceof StartError ? err.message : (err?.stack ?? err)}\n`,
     );

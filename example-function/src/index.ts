@@ -3,13 +3,9 @@
  * asks the extension to prefetch, through `@lambda-cache/client`, and never calls AWS itself.
  */
 import { createCacheClient } from '@lambda-cache/client';
+import type { Row, Schema } from './cache-schema.js';
 
-/** The seed's item: `pKey`/`sKey` key and one `Data` attribute. */
-export interface Row {
-  readonly pKey: string;
-  readonly sKey: string;
-  readonly Data: string;
-}
+export type { Row, Schema };
 
 export const TABLE = 'DynamoDbTable';
 export const KEY = { pKey: 'pKey1', sKey: 'sKey1' } as const;
@@ -32,8 +28,9 @@ export interface ExampleBody {
 }
 
 // Created once per execution environment, outside the handler, so its connection pool is reused by
-// every invoke that follows.
-const cache = createCacheClient();
+// every invoke that follows. `Schema` (generated from config.yaml) makes a misspelt parameter or table
+// name, or a wrong key, a compile error.
+const cache = createCacheClient<Schema>();
 
 async function timed<T>(read: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
@@ -48,7 +45,7 @@ function sorted(row: Row): Row {
 
 export async function handler(_event: unknown): Promise<ExampleResponse> {
   const [item, parameter, secret] = await Promise.all([
-    timed(() => cache.getItem<Row>(TABLE, KEY)),
+    timed(() => cache.getItem(TABLE, KEY)),
     timed(() => cache.getParameter(PARAMETER)),
     timed(() => cache.getParameter(SECRET)),
   ]);
