@@ -4,8 +4,9 @@
  * operation and able to inject latency, throttling, failures, resets and corrupt answers.
  * The real AWS SDK talks to them over HTTP through the standard `AWS_ENDPOINT_URL_*` settings.
  */
-import { DynamoDbStore } from './aws/dynamodb.js';
-import { type BackendControl, JsonProtocolServer, operationTable } from './aws/http.js';
+import { DynamoDbStore, withUnprocessedKeys } from './aws/dynamodb.js';
+import { type Faults, faultsApply } from './aws/faults.js';
+import { type BackendControl, JsonProtocolServer, operationTable, type RawAnswer } from './aws/http.js';
 import { SecretStore, secretsManagerOperations } from './aws/secrets-manager.js';
 import { ParameterStore, type ParameterType, ssmOperations } from './aws/ssm.js';
 import { checkSeed, loadSeed, type Seed } from './seed.js';
@@ -141,7 +142,7 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
     const dynamo = await DynamoDbStore.start(host, region);
     started.push(dynamo);
     for (const table of seed.tables ?? []) await dynamo.createTable(table);
-    const dynamoServer = new JsonProtocolServer({
+    const dynamoServer: JsonProtocolServer = new JsonProtocolServer({
       version: '1.0',
       targetPrefix: 'DynamoDB_20120810',
       errorTypePrefix: 'com.amazonaws.dynamodb.v20120810#',
@@ -152,7 +153,18 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
       },
       internalError: { code: 'InternalServerError', message: 'Internal server error' },
       maxBodyBytes: MAX_DYNAMODB_REQUEST_BYTES,
-      handle: (call) => dynamo.forward(call),
+      handle: async (call): Promise<RawAnswer> => {
+        const answer = await dynamo.forward(call);
+        const faults: Readonly<Faults> = dynamoServer.faults;
+        if (
+          call.operation !== 'BatchGetItem' ||
+          !faults.unprocessedRate ||
+          !faultsApply(faults, call.operation)
+        ) {
+          return answer;
+        }
+        return withUnprocessedKeys(call.rawBody, answer, faults.unprocessedRate, random);
+      },
       random,
       now,
     });

@@ -154,6 +154,64 @@ export class DynamoDbStore {
   }
 }
 
+/**
+ * Moves a share of the keys of a successful `BatchGetItem` answer from `Responses` to
+ * `UnprocessedKeys`, keeping each table's request options, the way DynamoDB answers when it runs
+ * out of capacity or response size. Anything that is not a well-formed exchange passes untouched.
+ */
+export function withUnprocessedKeys(
+  rawRequest: Buffer,
+  answer: RawAnswer,
+  rate: number,
+  random: () => number,
+): RawAnswer {
+  if (answer.status !== 200 || rate <= 0) return answer;
+  let request: BatchGetShape;
+  let body: BatchGetAnswerShape;
+  try {
+    request = JSON.parse(rawRequest.toString('utf8')) as BatchGetShape;
+    body = JSON.parse(answer.body.toString('utf8')) as BatchGetAnswerShape;
+  } catch {
+    return answer;
+  }
+  const unprocessed: Record<string, Record<string, unknown>> = { ...(body.UnprocessedKeys ?? {}) };
+  const responses = { ...(body.Responses ?? {}) };
+  for (const [table, entry] of Object.entries(request.RequestItems ?? {})) {
+    const keys = Array.isArray(entry?.Keys) ? entry.Keys : [];
+    const held = keys.filter(() => random() < rate);
+    if (held.length === 0) continue;
+    const heldIds = new Set(held.map((key) => keyId(key, Object.keys(key))));
+    const names = Object.keys(held[0] ?? {});
+    responses[table] = (responses[table] ?? []).filter((item) => !heldIds.has(keyId(item, names)));
+    const previous = (unprocessed[table]?.Keys as unknown[] | undefined) ?? [];
+    unprocessed[table] = { ...entry, Keys: [...previous, ...held] };
+  }
+  const headers = { ...answer.headers };
+  delete headers['x-amz-crc32'];
+  return {
+    status: 200,
+    headers,
+    body: Buffer.from(
+      JSON.stringify({ ...body, Responses: responses, UnprocessedKeys: unprocessed }),
+      'utf8',
+    ),
+  };
+}
+
+interface BatchGetShape {
+  RequestItems?: Record<string, { Keys?: Array<Record<string, unknown>> } & Record<string, unknown>>;
+}
+
+interface BatchGetAnswerShape {
+  Responses?: Record<string, Array<Record<string, unknown>>>;
+  UnprocessedKeys?: Record<string, Record<string, unknown>>;
+}
+
+/** The key attributes of an item or key, in a fixed order, as one comparable string. */
+function keyId(item: Record<string, unknown>, names: string[]): string {
+  return JSON.stringify([...names].sort().map((name) => [name, item[name]]));
+}
+
 /** Plain JSON cannot hold binary: a key of type `B` is written as base64 and decoded here. */
 function binaryKeys(item: Record<string, unknown>, keys: TableSeed['hashKey'][]): Record<string, unknown> {
   const out = { ...item };

@@ -33,6 +33,11 @@ export interface Faults {
    * {@link HUGE_PADDING_BYTES}).
    */
   malformed?: MalformedMode;
+  /**
+   * DynamoDB only: share (0..1) of the keys of each `BatchGetItem` answered in `UnprocessedKeys`
+   * instead of `Responses`, as DynamoDB does under load. @default 0
+   */
+  unprocessedRate?: number;
   /** Limit the faults to these operation names (e.g. `['GetParameters']`). @default every operation */
   operations?: string[];
 }
@@ -53,6 +58,9 @@ export function normalizeFaults(faults: Faults): Readonly<Faults> {
   if (faults.hangMs !== undefined) out.hangMs = checkMs('hangMs', faults.hangMs, MAX_HANG_MS);
   if (faults.throttleRate !== undefined) out.throttleRate = checkRate('throttleRate', faults.throttleRate);
   if (faults.failRate !== undefined) out.failRate = checkRate('failRate', faults.failRate);
+  if (faults.unprocessedRate !== undefined) {
+    out.unprocessedRate = checkRate('unprocessedRate', faults.unprocessedRate);
+  }
   if (faults.down !== undefined) {
     if (typeof faults.down !== 'boolean') throw new RangeError('faults.down must be true or false');
     out.down = faults.down;

@@ -129,6 +129,11 @@ export class JsonProtocolServer implements BackendControl {
     return this.#endpoint;
   }
 
+  /** The active faults. */
+  get faults(): Readonly<Faults> {
+    return this.#faults;
+  }
+
   get calls(): Readonly<Record<string, number>> {
     return Object.freeze({ ...this.#calls });
   }

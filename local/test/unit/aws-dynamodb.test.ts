@@ -115,6 +115,27 @@ describe('dynamodb backend', () => {
     });
   });
 
+  it('answers some keys in UnprocessedKeys and the rest in Responses when unprocessedRate is set', async () => {
+    backends.dynamodb.setFaults({ unprocessedRate: 0.5 });
+    const keys = Array.from({ length: 30 }, (_, i) => ({ pKey: { S: `bulk${i}` }, sKey: { S: 's' } }));
+    const result = await dynamo.send(
+      new BatchGetItemCommand({ RequestItems: { DynamoDbTable: { Keys: keys, ConsistentRead: true } } }),
+    );
+    const answered = (result.Responses?.DynamoDbTable ?? []).map((item) => item.pKey?.S);
+    const unprocessed = result.UnprocessedKeys?.DynamoDbTable;
+    const held = (unprocessed?.Keys ?? []).map((key) => key.pKey?.S);
+    expect(held.length).toBeGreaterThan(0);
+    expect(answered.length).toBeGreaterThan(0);
+    expect(unprocessed?.ConsistentRead).toBe(true);
+    expect([...answered, ...held].sort()).toEqual(keys.map((key) => key.pKey.S).sort());
+    backends.dynamodb.setFaults({});
+    const retry = await dynamo.send(
+      new BatchGetItemCommand({ RequestItems: { DynamoDbTable: unprocessed! } }),
+    );
+    expect(retry.Responses?.DynamoDbTable).toHaveLength(held.length);
+    expect(retry.UnprocessedKeys ?? {}).toEqual({});
+  });
+
   it('makes the SDK fail to deserialize when malformed is truncated', async () => {
     backends.dynamodb.setFaults({ malformed: 'truncated' });
     const error = await dynamo.send(new ListTablesCommand({})).catch((e: unknown) => e);
