@@ -46,19 +46,18 @@ function collectParameters(doc: Record<string, unknown>): Map<string, string> {
   list(doc.parameters, 'parameters').forEach((entry, i) => {
     const where = `parameters[${i}]`;
     if (!isRecord(entry)) throw new CodegenError(`${where} must be a mapping`);
-    list(entry.names, `${where}.names`).forEach((name, j) => {
-      if (typeof name !== 'string' || name === '') {
-        throw new CodegenError(`${where}.names[${j}] must be a non-empty string`);
+    list(entry.names, `${where}.names`).forEach((item, j) => {
+      // A name is a scalar, or a `{ name, ttl, decrypt }` mapping.
+      const name = isRecord(item) ? item.name : item;
+      if ((typeof name !== 'string' && typeof name !== 'number') || name === '') {
+        throw new CodegenError(`${where}.names[${j}] must be a parameter name or a { name } mapping`);
       }
-      out.set(`readonly ${JSON.stringify(name)}`, 'string');
+      out.set(`readonly ${JSON.stringify(String(name))}`, 'string');
     });
-    for (const key of ['path', 'paths'] as const) {
-      for (const path of typeof entry[key] === 'string'
-        ? [entry[key]]
-        : list(entry[key], `${where}.${key}`)) {
-        if (typeof path !== 'string' || path === '') throw new CodegenError(`${where}.${key} must be a path`);
-        out.set(`readonly [name: ${pathPattern(path)}]`, 'string');
-      }
+    if (entry.path !== undefined && entry.path !== null) {
+      if (typeof entry.path !== 'string' || entry.path === '')
+        throw new CodegenError(`${where}.path must be a path`);
+      out.set(`readonly [name: ${pathPattern(entry.path)}]`, 'string');
     }
   });
   return out;

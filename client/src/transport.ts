@@ -15,6 +15,7 @@ import {
   ExtensionError,
   ExtensionUnavailableError,
   ForbiddenError,
+  InvalidOptionError,
   NotFoundError,
   ThrottledError,
   TimeoutError,
@@ -184,6 +185,12 @@ export class Transport {
       });
       retryable.add(error);
       return error;
+    }
+    if (code === 'UND_ERR_INVALID_ARG') {
+      return new InvalidOptionError(
+        'the request could not be sent: the token (option or AWS_SESSION_TOKEN) is not a valid header value',
+        { cause: err },
+      );
     }
     if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') {
       return new ExtensionUnavailableError('this lambda-cache client was closed; create a new one', {

@@ -40,6 +40,9 @@ describe('generateSchema', () => {
       `parameters:
   - path: /app/prod
     recursive: true
+  - names:
+      - { name: /app/with-ttl, ttl: 30s }
+      - 12345
 dynamodb:
   - table: Orders
     hashkey: id
@@ -58,6 +61,8 @@ dynamodb:
     );
     expect(out).toContain('export interface AppSchema extends CacheSchema {');
     expect(out).toContain('readonly [name: `/app/prod/${string}`]: string;');
+    expect(out).toContain('readonly "/app/with-ttl": string;');
+    expect(out).toContain('readonly "12345": string;');
     expect(out).toContain('readonly key: { readonly "id": number | bigint };');
     expect(out).toContain('readonly key: { readonly "h": Uint8Array };');
     expect(out).toContain('readonly key: { readonly "n": number | bigint };');

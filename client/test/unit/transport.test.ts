@@ -6,6 +6,7 @@ import {
   ExtensionError,
   ExtensionUnavailableError,
   ForbiddenError,
+  InvalidOptionError,
   ThrottledError,
   TimeoutError,
   UpstreamError,
@@ -164,6 +165,17 @@ describe('timeout and abort', () => {
       .getParameter('p', { signal: AbortSignal.abort() })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AbortError);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('invalid token', () => {
+  it('throws InvalidOptionError without a request when the token cannot be a header value', async () => {
+    const fake = await fakeWith(() => ok);
+    const err = await clientOn(fake.port, { token: 'abc\r\nx-injected: 1' })
+      .getParameter('p')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidOptionError);
     expect(fake.requests).toHaveLength(0);
   });
 });
