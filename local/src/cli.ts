@@ -29,6 +29,7 @@ invoke options:
   --timeout <ms>           function timeout; default: 3000
   --memory <MB>            memory size shown in REPORT lines; default: 128
   --name <name>            function name; default: local-function
+  --freeze                 SIGSTOP the processes between invokes, as Lambda freezes them
 
 backends options:
   --seed <file>            the data to start with (YAML or JSON)
@@ -134,6 +135,7 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
       timeout: { type: 'string' },
       memory: { type: 'string' },
       name: { type: 'string' },
+      freeze: { type: 'boolean', default: false },
     },
   });
   if (values.layer === undefined) throw new UsageError('invoke needs --layer <zip|dir>');
@@ -180,6 +182,7 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
       env,
       timeoutMs,
       memoryMb,
+      freezeBetweenInvokes: values.freeze,
       ...(values.name !== undefined ? { functionName: values.name } : {}),
       onLog: io.stdout,
     });

@@ -62,6 +62,12 @@ export interface LambdaEmulatorOptions {
   onLog?: (line: string) => void;
   /** Called when an extension's register request arrives, BEFORE it is answered (tests use it to check the extension already listens). */
   beforeRegisterResponse?: (ext: { name: string; pid: number | undefined }) => Promise<void>;
+  /**
+   * SIGSTOP the runtime and the extensions between invokes and SIGCONT them for the next event or
+   * SHUTDOWN, as Lambda freezes an idle environment (timers do not fire, peers may drop idle sockets).
+   * Nothing can reach an extension while it is frozen. @default false
+   */
+  freezeBetweenInvokes?: boolean;
 }
 
 export interface InvokeResult {
@@ -172,6 +178,7 @@ interface Generation {
   /** The first thing that went wrong; fails whatever phase is running or comes next. */
   failure?: PhaseFailure;
   current?: Invocation;
+  frozen: boolean;
 }
 
 const MAX_LOG_LINES = 10_000;
@@ -263,6 +270,7 @@ export class LambdaEmulator {
       timeoutMs: opts.timeoutMs ?? 3000,
       initTimeoutMs: opts.initTimeoutMs ?? 10_000,
       shutdownTimeoutMs: opts.shutdownTimeoutMs ?? 2_000,
+      freezeBetweenInvokes: opts.freezeBetweenInvokes ?? false,
       onLog: opts.onLog,
       beforeRegisterResponse: opts.beforeRegisterResponse,
     };
@@ -442,6 +450,7 @@ export class LambdaEmulator {
       this.#logExtensionStates(generation);
       this.#initialized = true;
       this.#pendingInitDurationMs = initDurationMs;
+      this.#freeze(generation);
       return { ok: true, initDurationMs };
     } catch (error) {
       const failure = this.#asFailure(generation, error);
@@ -497,6 +506,7 @@ export class LambdaEmulator {
       traceId: traceId(),
     };
     this.#log(startLine(requestId, FUNCTION_VERSION));
+    this.#thaw(generation);
     const started = performance.now();
     generation.current = invocation;
     for (const ext of generation.extensions) {
@@ -578,6 +588,8 @@ export class LambdaEmulator {
     if (failure !== undefined && this.#shutdown === undefined) {
       // The environment is in an unknown state: Lambda resets it, and the next invoke initialises again.
       await this.#stop(failure.errorType === 'Sandbox.Timedout' ? 'timeout' : 'failure');
+    } else if (failure === undefined) {
+      this.#freeze(generation);
     }
     return {
       requestId,
@@ -604,6 +616,7 @@ export class LambdaEmulator {
     reason: ShutdownReason,
   ): Promise<Omit<ShutdownResult, 'durationMs'>> {
     generation.stopping = true;
+    this.#thaw(generation);
     generation.registrationOpen = false;
     const deadlineMs = Date.now() + this.#opts.shutdownTimeoutMs;
     const { runtime } = generation;
@@ -653,6 +666,23 @@ export class LambdaEmulator {
 
   // ---- processes ----
 
+  #processes(generation: Generation): ManagedProcess[] {
+    const all = [generation.runtime.process, ...generation.extensions.map((ext) => ext.process)];
+    return all.filter((proc): proc is ManagedProcess => proc !== undefined && proc.exit === undefined);
+  }
+
+  #freeze(generation: Generation): void {
+    if (!this.#opts.freezeBetweenInvokes || generation.frozen || process.platform === 'win32') return;
+    generation.frozen = true;
+    for (const proc of this.#processes(generation)) proc.kill('SIGSTOP');
+  }
+
+  #thaw(generation: Generation): void {
+    if (!generation.frozen) return;
+    generation.frozen = false;
+    for (const proc of this.#processes(generation)) proc.kill('SIGCONT');
+  }
+
   async #newGeneration(): Promise<Generation> {
     const dir = join(this.#opts.layerDir, 'extensions');
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -686,6 +716,7 @@ export class LambdaEmulator {
       },
       registrationOpen: true,
       stopping: false,
+      frozen: false,
     };
     this.#generation = generation;
     return generation;

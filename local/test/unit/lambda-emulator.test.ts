@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LambdaEmulator, type LambdaEmulatorOptions } from '../../src/lambda/emulator.js';
 
+const execFileAsync = promisify(execFile);
 const fixtures = fileURLToPath(new URL('../fixtures/lambda/', import.meta.url));
 const functionDir = join(fixtures, 'function');
 
@@ -259,6 +262,19 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
     const init = await lambda.init();
     expect(init).toMatchObject({ ok: false, error: { errorType: 'Extension.LaunchError' } });
     expect(init.error?.message).toContain('EACCES');
+  });
+
+  it('freezes the processes between invokes when asked to', async () => {
+    const lambda = await emulator({ layerDir: await layerWith('ext-normal'), freezeBetweenInvokes: true });
+    // `T` is a stopped process in ps's STAT column, on Linux and macOS alike.
+    const state = async (pid: number | undefined): Promise<string> =>
+      (await execFileAsync('ps', ['-o', 'stat=', '-p', String(pid)])).stdout.trim().charAt(0);
+    expect((await lambda.invoke({ n: 1 })).ok).toBe(true);
+    expect(await state(lambda.extensions[0]?.pid)).toBe('T');
+    const second = await lambda.invoke({ n: 2 });
+    expect(second.payload).toMatchObject({ event: { n: 2 } });
+    expect(await state(lambda.extensions[0]?.pid)).toBe('T');
+    expect((await lambda.shutdown()).exitCodes).toEqual({ 'ext-normal': 0 });
   });
 
   it('sends SHUTDOWN and collects exit codes when shut down', async () => {
