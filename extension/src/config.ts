@@ -270,7 +270,7 @@ const PLAIN_SEGMENT = /^[A-Za-z0-9_$-]+$/;
 
 /** `dynamodb[0].table`; a name that is not plain is written as a JSON string: `keys[0]["my id"]`. */
 function join(path: string, name: string): string {
-  if (!PLAIN_SEGMENT.test(name)) return `${path}[${JSON.stringify(name)}]`;
+  if (name.length > 64 || !PLAIN_SEGMENT.test(name)) return `${path}[${quote(name)}]`;
   return path ? `${path}.${name}` : name;
 }
 
@@ -733,22 +733,36 @@ export async function loadConfig(file: string, opts: { required: boolean }): Pro
   return parseConfig(text, file);
 }
 
-/** One line for the startup log: counts, regions and TTLs; never names or values. */
+/**
+ * One line for the startup log: counts, regions and TTLs; never names or values.
+ *
+ * @example
+ * describeConfig(config); // "/var/task/config.yaml: 2 parameters, 0 paths, 1 item in 1 table, regions us-west-2 default, ttls default"
+ */
 export function describeConfig(c: CacheConfig): string {
-  const keys = c.tables.reduce((n, t) => n + t.keys.length, 0);
-  if (c.parameters.length + c.paths.length + keys === 0) {
+  const items = c.tables.reduce((n, t) => n + t.keys.length, 0);
+  if (c.parameters.length + c.paths.length + items === 0) {
     return `${c.file}: nothing to prefetch; every item is read through on demand`;
   }
   const all = [...c.parameters, ...c.paths, ...c.tables];
-  const regions = [...new Set(all.map((e) => e.region ?? 'default'))].sort();
+  const explicit = <T>(values: ReadonlyArray<T | undefined>): T[] =>
+    [...new Set(values)].filter((v): v is T => v !== undefined);
+  const usesDefault = (values: ReadonlyArray<unknown>) => (values.includes(undefined) ? ['default'] : []);
+  const regionList = all.map((e) => e.region);
+  const ttlList = all.map((e) => e.ttlMs);
+  const regions = [...explicit(regionList).sort(), ...usesDefault(regionList)];
   const ttls = [
-    ...new Set(all.map((e) => (e.ttlMs === undefined ? 'default' : formatDuration(e.ttlMs)))),
-  ].sort();
+    ...explicit(ttlList)
+      .sort((a, b) => a - b)
+      .map(formatDuration),
+    ...usesDefault(ttlList),
+  ];
+  const tables = new Set(c.tables.map((t) => t.table)).size;
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   return [
     `${c.file}: ${plural(c.parameters.length, 'parameter', 'parameters')}`,
     plural(c.paths.length, 'path', 'paths'),
-    `${plural(keys, 'item', 'items')} in ${plural(c.tables.length, 'table entry', 'table entries')}`,
+    `${plural(items, 'item', 'items')} in ${plural(tables, 'table', 'tables')}`,
     `regions ${regions.join(' ')}`,
     `ttls ${ttls.join(' ')}`,
   ].join(', ');

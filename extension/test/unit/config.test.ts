@@ -443,11 +443,18 @@ describe('describeConfig', () => {
     const config = await loadConfig(fixture('extended.yaml'), { required: true });
     const line = describeConfig(config);
     expect(line).toBe(
-      `${fixture('extended.yaml')}: 5 parameters, 2 paths, 4 items in 2 table entries, ` +
-        'regions default eu-west-1 us-east-2, ttls 10m 1h30m 1m 30s default',
+      `${fixture('extended.yaml')}: 5 parameters, 2 paths, 4 items in 2 tables, ` +
+        'regions eu-west-1 us-east-2 default, ttls 30s 1m 10m 1h30m default',
     );
     expect(line).not.toContain('db-password');
     expect(line).not.toContain('c-1');
+  });
+
+  it('describes the seed config in one line', async () => {
+    const config = await loadConfig(fixture('seed.yaml'), { required: true });
+    expect(describeConfig(config)).toBe(
+      `${fixture('seed.yaml')}: 2 parameters, 0 paths, 1 item in 1 table, regions us-west-2 default, ttls default`,
+    );
   });
 
   it('says everything is read through when nothing is configured', () => {
