@@ -28,7 +28,10 @@ export function toWireKey(key: ItemKey): KeyAttributes {
   try {
     marshalled = marshall(key as Record<string, unknown>, { convertTopLevelContainer: false });
   } catch (err) {
-    throw new BadRequestError(`the key cannot be marshalled: ${(err as Error).message}`, { cause: err });
+    throw new BadRequestError(
+      `the key cannot be marshalled (give integers beyond 2^53 as bigint): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const wire: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(marshalled)) {
