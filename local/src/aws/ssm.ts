@@ -190,7 +190,11 @@ export class ParameterStore {
   }
 
   getParameter(input: Input): { Parameter: ParameterJson } {
-    const requested = requiredString(input, 'Name');
+    // AWS trims spaces around a name and refuses spaces inside it.
+    const requested = requiredString(input, 'Name').trim();
+    if (/\s/.test(requested)) {
+      throw new AwsError('ValidationException', 'Parameter name must not contain spaces.');
+    }
     const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
     const result = this.#get(requested, decrypt);
     if (result.kind === 'ok') return { Parameter: result.parameter };
@@ -216,7 +220,7 @@ export class ParameterStore {
     const Parameters: ParameterJson[] = [];
     const InvalidParameters: string[] = [];
     for (const requested of new Set(names)) {
-      const result = this.#get(requested, decrypt);
+      const result = this.#get(requested.trim(), decrypt);
       if (result.kind === 'ok') Parameters.push(result.parameter);
       else InvalidParameters.push(requested);
     }

@@ -61,6 +61,13 @@ describe('ssm emulator', () => {
     expect(Parameter?.ARN).toBe('arn:aws:ssm:us-east-1:123456789012:parameter/plain');
   });
 
+  it('trims spaces around a name and refuses spaces inside it', async () => {
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: '  plain ' }));
+    expect(Parameter?.Name).toBe('plain');
+    const error = await ssm.send(new GetParameterCommand({ Name: 'pl ain' })).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ValidationException' });
+  });
+
   it('throws ParameterNotFound with status 400 when the name does not exist', async () => {
     const error = await ssm.send(new GetParameterCommand({ Name: '/missing' })).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'ParameterNotFound', $metadata: { httpStatusCode: 400 } });
