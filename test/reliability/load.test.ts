@@ -3,7 +3,7 @@ import { parameterPath, ROUTES } from '@lambda-cache/shared';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedConfig, seedData } from '../src/fixtures.js';
-import { type Stack, startStack } from '../src/harness.js';
+import { type Stack, seededRandom, startStack } from '../src/harness.js';
 
 const CONNECTIONS = 200;
 const REQUESTS = 50_000;
@@ -23,15 +23,6 @@ seed.parameters = [
   ...(seed.parameters ?? []),
   ...[...CONFIGURED, ...READ_THROUGH].map((name) => ({ name, value: `load-value-${name}` })),
 ];
-
-/** A small deterministic generator, so a failure can be replayed. */
-function lcg(seedValue: number): () => number {
-  let s = seedValue >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -67,7 +58,7 @@ describe('load', () => {
     const statuses = new Map<number, number>();
     const transportErrors: string[] = [];
     let wrongBodies = 0;
-    const random = lcg(42);
+    const random = seededRandom(42);
     const perWorker = REQUESTS / CONNECTIONS;
     const worker = async () => {
       for (let i = 0; i < perWorker; i++) {

@@ -70,6 +70,8 @@ export interface StackOptions {
   ) => void | Promise<void>;
   /** Reuse running backends (not closed by `close()`); `seed` is then only used for the log check. */
   backends?: Backends;
+  /** Randomness of the backends' `throttleRate` and `failRate`; a seeded generator makes a run repeatable. */
+  random?: () => number;
   /** Runs once the backends are up and before the extension starts, e.g. to inject faults into prefetch. */
   beforeStart?: (backends: Backends) => void | Promise<void>;
   /** `false` lets a stack whose extension never listens (env errors) resolve, with `port` 0. @default true */
@@ -206,6 +208,15 @@ export async function waitFor<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** A small seeded generator (LCG), for repeatable fault injection and request mixes. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
 /** A random session token, as Lambda sets `AWS_SESSION_TOKEN`. */
 export function newToken(): string {
   return `IQoJ${randomBytes(24).toString('base64url')}`;
@@ -218,7 +229,9 @@ export function newToken(): string {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const layer = await layerDir();
   const seed = opts.seed ?? seedData();
-  const backends = opts.backends ?? (await startBackends({ seed, region: SEED_REGION }));
+  const backends =
+    opts.backends ??
+    (await startBackends({ seed, region: SEED_REGION, ...(opts.random ? { random: opts.random } : {}) }));
   const ownDir = opts.functionDir === undefined;
   const functionDir = opts.functionDir ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-fn-')));
   let lambda: LambdaEmulator | undefined;
