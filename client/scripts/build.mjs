@@ -4,7 +4,7 @@
 //   dist/bin/lambda-cache-types.js            the schema generator
 // The bundles inline the wire contract, p-retry (ESM-only, so a CommonJS handler could not require it
 // before Node 22.12) and the DynamoDB (un)marshaller; undici stays a real dependency.
-import { cp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -19,31 +19,63 @@ const common = {
   external: ['undici'],
   logLevel: 'warning',
   legalComments: 'inline',
+  metafile: true,
 };
 
+/** Every npm package whose code went into a bundle, by its package.json directory. */
+const bundled = new Set();
+function collect(result) {
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) bundled.add(join(process.cwd(), m[1]));
+  }
+  return result;
+}
+
 await rm(join(dist, 'cjs'), { recursive: true, force: true });
-await build({
-  ...common,
-  entryPoints: [join(root, 'src/index.ts')],
-  format: 'esm',
-  outfile: join(dist, 'index.js'),
-});
-await build({
-  ...common,
-  entryPoints: [join(root, 'src/index.ts')],
-  format: 'cjs',
-  outfile: join(dist, 'cjs/index.js'),
-});
-await build({
-  ...common,
-  entryPoints: [join(root, 'src/bin/lambda-cache-types.ts')],
-  format: 'esm',
-  outfile: join(dist, 'bin/lambda-cache-types.js'),
-  // The bundled yaml package is CommonJS inside an ESM file: give it a require().
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-  },
-});
+collect(
+  await build({
+    ...common,
+    entryPoints: [join(root, 'src/index.ts')],
+    format: 'esm',
+    outfile: join(dist, 'index.js'),
+  }),
+);
+collect(
+  await build({
+    ...common,
+    entryPoints: [join(root, 'src/index.ts')],
+    format: 'cjs',
+    outfile: join(dist, 'cjs/index.js'),
+  }),
+);
+collect(
+  await build({
+    ...common,
+    entryPoints: [join(root, 'src/bin/lambda-cache-types.ts')],
+    format: 'esm',
+    outfile: join(dist, 'bin/lambda-cache-types.js'),
+    // The bundled yaml package is CommonJS inside an ESM file: give it a require().
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  }),
+);
+
+// The bundles redistribute third-party code: ship each package's licence with it.
+const notices = [];
+for (const dir of [...bundled].sort()) {
+  const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+  const files = (await readdir(dir)).filter((f) => /^(licen[cs]e|notice)/i.test(f)).sort();
+  const texts = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')));
+  notices.push(
+    `${pkg.name}@${pkg.version} (${pkg.license})\n\n${texts.join('\n').trim() || '(no licence file)'}\n`,
+  );
+}
+await writeFile(
+  join(dist, 'THIRD-PARTY-LICENSES.txt'),
+  `Third-party code bundled into this package:\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`,
+);
 
 // Only the declarations the public entry reaches are published; internal ones would name bundled packages.
 const PUBLIC_TYPES = new Set(['index.d.ts', 'client.d.ts', 'errors.d.ts', 'options.d.ts', 'schema.d.ts']);
