@@ -416,6 +416,15 @@ export class LambdaEmulator {
     const deadline = started + this.#opts.initTimeoutMs;
     const remaining = (): number => Math.max(0, deadline - performance.now());
     const generation = await this.#newGeneration();
+    if (this.#shutdown !== undefined) {
+      // shutdown() was called while the layer was being listed: start nothing.
+      generation.stopping = true;
+      return {
+        ok: false,
+        initDurationMs: 0,
+        error: { errorType: 'Sandbox.Shutdown', message: 'the emulator was shut down' },
+      };
+    }
     try {
       for (const ext of generation.extensions) this.#spawnExtension(generation, ext);
       await this.#waitFor(

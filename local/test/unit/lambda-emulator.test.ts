@@ -336,6 +336,17 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
     await expect(waiting).rejects.toThrow(/before the emulator shut down/);
   });
 
+  it('starts nothing and resolves init as failed when shut down while init begins', async () => {
+    const lambda = await emulator({ layerDir: await layerWith('ext-normal') });
+    const init = lambda.init();
+    const shutdown = await lambda.shutdown();
+    expect((await init).ok).toBe(false);
+    expect(shutdown.killed).toEqual([]);
+    expect(
+      lambda.extensions.every((ext) => ext.pid === undefined || ext.exitCode !== null || ext.signal !== null),
+    ).toBe(true);
+  });
+
   it('refuses to invoke after shutdown', async () => {
     const lambda = await emulator({ layerDir: await layerWith() });
     await lambda.shutdown();
