@@ -192,12 +192,18 @@ export async function idleNodeRssMiB(settleMs: number, setup = '', cwd?: string)
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Environment that makes the layer's launcher start Node with `--cpu-prof` (Node refuses it in
- * `NODE_OPTIONS`): a wrapper script in `dir`, named by `LAMBDA_CACHE_NODE`, the launcher's override.
+ * Environment that makes the layer's launcher start Node with extra flags (Node refuses `--cpu-prof` and
+ * others in `NODE_OPTIONS`): a wrapper script in `dir`, named by `LAMBDA_CACHE_NODE`, the launcher's override.
  */
-export function cpuProfileEnv(dir: string): Record<string, string> {
-  const wrapper = join(dir, 'node-cpu-prof.sh');
-  writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' --cpu-prof --cpu-prof-dir='${dir}' "$@"\n`);
+export function nodeFlagsEnv(dir: string, flags: readonly string[]): Record<string, string> {
+  const wrapper = join(dir, 'node-with-flags.sh');
+  const quoted = flags.map((f) => `'${f.replace(/'/g, "'\\''")}'`).join(' ');
+  writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' ${quoted} "$@"\n`);
   chmodSync(wrapper, 0o755);
   return { LAMBDA_CACHE_NODE: wrapper };
+}
+
+/** {@link nodeFlagsEnv} with `--cpu-prof`, profiles written to `dir`. */
+export function cpuProfileEnv(dir: string): Record<string, string> {
+  return nodeFlagsEnv(dir, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 }

@@ -6,17 +6,18 @@
  *
  *   node bench/dist/profile.js hit [--seconds 10] [--route parameters|dynamodb] [--out <dir>]
  *   node bench/dist/profile.js startup [--out <dir>]
+ *   node bench/dist/profile.js memory [--entries 10000] [--node-flags "--max-semi-space-size=1"] [--out <dir>]
  *   node bench/dist/profile.js summarize <file.cpuprofile> [<bundle.mjs>]
  */
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { extractLayer, startBackends } from '@lambda-cache/local';
 import { HEADERS } from '@lambda-cache/shared';
-import { benchSeed, REGION, SEED_CONFIG } from './data.js';
-import { cpuProfileEnv, QUIET_SDK, Worker } from './processes.js';
+import { benchSeed, configFor, kilobyteName, REGION, range, SEED_CONFIG } from './data.js';
+import { cpuProfileEnv, nodeFlagsEnv, QUIET_SDK, rssMiB, sleep, Worker } from './processes.js';
 import { hitPaths } from './sections/hit-path.js';
 import { startExtension } from './stack.js';
 
@@ -82,6 +83,59 @@ export async function summarize(profileFile: string, bundleFile?: string, top = 
   return `self time by source file (${total} samples):\n${list(byFile)}\n\nself time by function:\n${list(byFunction)}\n`;
 }
 
+interface HeapSnapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Self size of a V8 heap snapshot's objects, by constructor (objects) or by kind (strings, code, …). */
+export async function summarizeHeap(file: string, top = 20): Promise<string> {
+  const heap = JSON.parse(await readFile(file, 'utf8')) as HeapSnapshot;
+  const fields = heap.snapshot.meta.node_fields;
+  const types = heap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const sizeAt = fields.indexOf('self_size');
+  const groups = new Map<string, { size: number; count: number }>();
+  let total = 0;
+  for (let i = 0; i < heap.nodes.length; i += width) {
+    const type = types[heap.nodes[i + typeAt] as number] ?? '?';
+    const size = heap.nodes[i + sizeAt] as number;
+    const name =
+      type === 'object' || type === 'closure' ? (heap.strings[heap.nodes[i + nameAt] as number] ?? '?') : '';
+    const key = name ? `${name} (${type})` : `(${type})`;
+    const g = groups.get(key) ?? { size: 0, count: 0 };
+    g.size += size;
+    g.count++;
+    groups.set(key, g);
+    total += size;
+  }
+  const rows = [...groups.entries()]
+    .sort((a, b) => b[1].size - a[1].size)
+    .slice(0, top)
+    .map(
+      ([k, g]) => `${(g.size / 2 ** 20).toFixed(2).padStart(8)} MiB  ${String(g.count).padStart(8)}  ${k}`,
+    );
+  return `JS heap after a full GC: ${(total / 2 ** 20).toFixed(1)} MiB live\n     size     count  what\n${rows.join('\n')}\n`;
+}
+
+/** Waits for a file in `dir` ending with `suffix` whose size stopped changing. */
+async function settledFile(dir: string, suffix: string, timeoutMs: number): Promise<string> {
+  let last = -1;
+  for (let waited = 0; waited < timeoutMs; waited += 250) {
+    const name = (await readdir(dir)).find((f) => f.endsWith(suffix));
+    if (name) {
+      const size = (await stat(join(dir, name))).size;
+      if (size > 0 && size === last) return join(dir, name);
+      last = size;
+    }
+    await sleep(250);
+  }
+  throw new Error(`no ${suffix} in ${dir} after ${timeoutMs} ms`);
+}
+
 /** The layer with its bundle rebuilt unminified (same esbuild settings otherwise), in a temp dir. */
 async function unminifiedLayer(): Promise<{ dir: string; bundle: string }> {
   const dir = await extractLayer(
@@ -119,6 +173,8 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       route: { type: 'string', default: 'parameters' },
       out: { type: 'string' },
+      entries: { type: 'string', default: '10000' },
+      'node-flags': { type: 'string', default: '' },
     },
   });
   const [mode, ...rest] = positionals;
@@ -127,14 +183,26 @@ async function main(): Promise<void> {
     process.stdout.write(await summarize(rest[0], rest[1]));
     return;
   }
-  if (mode !== 'hit' && mode !== 'startup') throw new Error('usage: profile hit|startup|summarize …');
+  if (mode !== 'hit' && mode !== 'startup' && mode !== 'memory')
+    throw new Error('usage: profile hit|startup|memory|summarize …');
   const out = resolve(values.out ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-cpuprof-'))));
   await mkdir(out, { recursive: true });
   const layer = await unminifiedLayer();
+  const entries = mode === 'memory' ? Number(values.entries) : 0;
   const backends = await startBackends({
-    seed: benchSeed({ prefetch: 0, kilobyte: 0, valueBytes: 0, readThrough: 0 }),
+    seed: benchSeed({ prefetch: 0, kilobyte: entries, valueBytes: 1024, readThrough: 0 }),
     region: REGION,
   });
+  if (mode === 'memory') {
+    try {
+      const flags = (values['node-flags'] ?? '').split(/\s+/).filter(Boolean);
+      await profileMemory(layer.dir, backends, out, entries, flags);
+    } finally {
+      await backends.close();
+      await rm(layer.dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const token = 'profile-token';
   const worker = await Worker.start({ ...backends.env, AWS_SESSION_TOKEN: token });
   try {
@@ -176,6 +244,35 @@ async function main(): Promise<void> {
     await worker.close();
     await backends.close();
     await rm(layer.dir, { recursive: true, force: true });
+  }
+}
+
+/** RSS of the extension with `entries` 1 KiB parameters, before and after a full GC, and what the JS heap holds. */
+async function profileMemory(
+  layerDir: string,
+  backends: Awaited<ReturnType<typeof startBackends>>,
+  out: string,
+  entries: number,
+  flags: string[],
+): Promise<void> {
+  const ext = await startExtension({
+    layerDir,
+    backends,
+    config: entries > 0 ? configFor(range(entries).map(kilobyteName), 0) : SEED_CONFIG,
+    token: 'profile-token',
+    env: nodeFlagsEnv(out, [...flags, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`]),
+  });
+  try {
+    await sleep(1000);
+    process.stdout.write(`node flags: ${flags.join(' ') || '(none)'}; ${entries} entries of 1 KiB\n`);
+    process.stdout.write(`RSS idle: ${rssMiB(ext.pid).toFixed(1)} MiB\n`);
+    process.kill(ext.pid, 'SIGUSR2');
+    const file = await settledFile(out, '.heapsnapshot', 120_000);
+    await sleep(500);
+    process.stdout.write(`RSS after the snapshot's full GC: ${rssMiB(ext.pid).toFixed(1)} MiB\n`);
+    process.stdout.write(await summarizeHeap(file));
+  } finally {
+    await ext.close();
   }
 }
 
