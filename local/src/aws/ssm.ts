@@ -32,6 +32,8 @@ const STANDARD_MAX_VALUE = 4096;
 const ADVANCED_MAX_VALUE = 8192;
 const NAME_PATTERN = /^[a-zA-Z0-9_.\-/]+$/;
 const LABEL_PATTERN = /^[a-zA-Z0-9_.-]{1,100}$/;
+/** The KMS key every local SecureString is said to be encrypted with. */
+const DEFAULT_KEY_ID = 'alias/aws/ssm';
 /** `GetParameter(s)` resolves names under this prefix to Secrets Manager secrets. */
 export const SECRETS_REFERENCE_PREFIX = '/aws/reference/secretsmanager/';
 
@@ -434,22 +436,36 @@ function parameterNotFound(name: string): AwsError {
   return new AwsError('ParameterNotFound', `Parameter ${name} not found.`);
 }
 
-/** Supports the `Type` and `Label` filters of GetParametersByPath, with `Option: Equals`. */
+/**
+ * The filters GetParametersByPath supports (`Type`, `KeyId`, `Label`, with `Option: Equals`).
+ * Every local SecureString is under the default key, `alias/aws/ssm`.
+ */
 function parameterFilters(filters: Input[]): (parameter: Parameter) => boolean {
   const tests: Array<(parameter: Parameter) => boolean> = [];
   for (const filter of filters) {
     const key = optionalString(filter, 'Key');
     const option = optionalString(filter, 'Option') ?? 'Equals';
     const values = optionalStringList(filter, 'Values') ?? [];
-    if (option !== 'Equals' || (key !== 'Type' && key !== 'Label')) {
+    if (key !== 'Type' && key !== 'KeyId' && key !== 'Label') {
       throw new AwsError(
         'InvalidFilterKey',
-        `The filter ${key ?? 'null'} with option ${option} is not supported locally; use Type or Label with Equals.`,
+        `The filter key ${key ?? 'null'} is not supported by GetParametersByPath. Valid keys: Type, KeyId, Label.`,
       );
     }
-    if (key === 'Type') tests.push((parameter) => values.includes(parameter.versions.at(-1)?.type ?? ''));
-    else
+    if (option !== 'Equals') {
+      throw new AwsError(
+        'InvalidFilterOption',
+        `The filter option ${option} is not valid for ${key}. Valid: Equals.`,
+      );
+    }
+    const type = (parameter: Parameter): string => parameter.versions.at(-1)?.type ?? '';
+    if (key === 'Type') {
+      tests.push((parameter) => values.includes(type(parameter)));
+    } else if (key === 'KeyId') {
+      tests.push((parameter) => type(parameter) === 'SecureString' && values.includes(DEFAULT_KEY_ID));
+    } else {
       tests.push((parameter) => parameter.versions.some((v) => values.some((value) => v.labels.has(value))));
+    }
   }
   return (parameter) => tests.every((test) => test(parameter));
 }

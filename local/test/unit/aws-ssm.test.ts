@@ -297,6 +297,22 @@ describe('ssm emulator', () => {
       }),
     );
     expect(byLabel.Parameters?.map((p) => p.Name)).toEqual(['/app/feature']);
+    const byKey = await ssm.send(
+      new GetParametersByPathCommand({
+        Path: '/app',
+        ParameterFilters: [{ Key: 'KeyId', Values: ['alias/aws/ssm'] }],
+      }),
+    );
+    expect(byKey.Parameters?.map((p) => p.Name)).toEqual(['/app/secure']);
+  });
+
+  it('refuses a filter key GetParametersByPath does not support with InvalidFilterKey', async () => {
+    const error = await ssm
+      .send(
+        new GetParametersByPathCommand({ Path: '/app', ParameterFilters: [{ Key: 'Name', Values: ['x'] }] }),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InvalidFilterKey' });
   });
 
   it('refuses a new parameter with ValidationException when its name is reserved or malformed', async () => {
