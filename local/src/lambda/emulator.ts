@@ -312,6 +312,14 @@ export class LambdaEmulator {
     return emulator;
   }
 
+  /**
+   * The environment's `AWS_SESSION_TOKEN` (from `env`, or random per emulator): what a caller outside the
+   * function sends as `X-Aws-Parameters-Secrets-Token` to reach an extension that checks it.
+   */
+  get sessionToken(): string {
+    return this.#sessionToken;
+  }
+
   /** The last log lines (at most 10 000). */
   get logs(): readonly string[] {
     return this.#logs;

@@ -188,7 +188,8 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
       AWS_REGION: 'eu-west-1',
       FIXTURE_EXTRA: 'yes',
     });
-    expect(env.AWS_SESSION_TOKEN).toMatch(/^local-/);
+    expect(env.AWS_SESSION_TOKEN).toBe(lambda.sessionToken);
+    expect(lambda.sessionToken).toMatch(/^local-.{20,}/);
     expect(cwd).toBe(functionDir.replace(/\/$/, ''));
     const start = await lambda.waitForLog(/^fixture ext-normal start (.*)$/, 5000);
     expect(start[1]).toContain(
