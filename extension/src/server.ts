@@ -25,7 +25,7 @@ export interface ServerOptions {
   /** Serve the seed's `/parameters/…` and `/dynamodb/…` routes (no token, raw bodies). */
   legacyRoutes: boolean;
   logger: Logger;
-  /** Open connections beyond this get a 503 and are closed. @default 128 */
+  /** Open connections beyond this get a 503 and are closed. @default 256 */
   maxConnections?: number;
   /** Time allowed for a request's headers to arrive. @default 5000 */
   headersTimeoutMs?: number;
@@ -92,7 +92,8 @@ function legacyName(search: URLSearchParams): string {
 
 export function createServer(opts: ServerOptions): CacheServer {
   const { store, logger } = opts;
-  const maxConnections = opts.maxConnections ?? 128;
+  // Room for the 200 concurrent keep-alive connections a busy function may hold, with margin.
+  const maxConnections = opts.maxConnections ?? 256;
   const expected = opts.sessionToken === undefined ? undefined : digest(opts.sessionToken);
   const overCap = new WeakSet<Socket>();
   let open = 0;
