@@ -43,7 +43,17 @@ import {
   MAX_PARAMETER_NAME_LENGTH,
   parseDuration,
 } from '@lambda-cache/shared';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 
 export interface ParameterEntry {
   readonly name: string;
@@ -315,9 +325,15 @@ export function parseConfig(text: string, file: string): CacheConfig {
   });
   const syntax = doc.errors[0];
   if (syntax) {
-    const pos = lines.linePos(syntax.pos[0]);
     const problem = syntax.message.replace(/[.:\s]+$/, '');
-    throw new ConfigError(file, `${problem} (expected valid YAML)`, {
+    // YAML notices an unclosed `[` or `{` only where the collection ends, often the end of the file; the
+    // line to fix is the one that opened it.
+    const unclosed = unclosedFlow(doc, text, syntax.pos[0]);
+    const pos = lines.linePos(unclosed?.start ?? syntax.pos[0]);
+    const expected = unclosed
+      ? `valid YAML: a closing ${unclosed.close} for the ${unclosed.open} opened here`
+      : 'valid YAML';
+    throw new ConfigError(file, `${problem} (expected ${expected})`, {
       line: Math.max(1, pos.line),
       column: Math.max(1, pos.col),
     });
@@ -333,6 +349,26 @@ export function parseConfig(text: string, file: string): CacheConfig {
     readTables(r, top.get('dynamodb'), tables);
   }
   return deepFreeze({ file, parameters, paths, tables });
+}
+
+/** The innermost flow collection (`[…]`, `{…}`) that ends where a syntax error was found, if any. */
+function unclosedFlow(
+  doc: Document,
+  text: string,
+  offset: number,
+): { start: number; open: string; close: string } | undefined {
+  let found: { start: number; open: string; close: string } | undefined;
+  visit(doc, {
+    Collection(_key, node) {
+      const range = node.range;
+      if (!node.flow || !range || range[2] !== offset || range[0] >= offset) return;
+      if (found && found.start > range[0]) return;
+      const [open, close] = isSeq(node) ? ['[', ']'] : ['{', '}'];
+      if (text.slice(range[0], range[1]).trimEnd().endsWith(close)) return;
+      found = { start: range[0], open, close };
+    },
+  });
+  return found;
 }
 
 interface Seen {

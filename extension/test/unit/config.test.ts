@@ -314,6 +314,18 @@ describe('parseConfig', () => {
     expect(parseFailure(text).message).toBe(`config.yaml:${expected}`);
   });
 
+  it.each([
+    ['parameters:\n  - names: [a, b\n    ttl: 5s\n', '2:12', ']', '['],
+    ['parameters: []\nextra: [\n', '2:8', ']', '['],
+    ['dynamodb:\n  - {table: Tab, hashkey: id\n', '2:5', '}', '{'],
+  ])('points at the opening bracket when a flow collection is not closed in %j', (text, at, close, open) => {
+    expect(parseFailure(text).message).toMatch(
+      new RegExp(
+        `^config\\.yaml:${at}: .+ \\(expected valid YAML: a closing \\${close} for the \\${open} opened here\\)$`,
+      ),
+    );
+  });
+
   it('merges repeated keys of one table across entries when their ttl agrees', () => {
     const config = parseConfig(
       'dynamodb:\n  - {table: Tab, hashkey: id, hashkeytype: N, keys: [id: 1, id: 2]}\n' +
@@ -482,7 +494,9 @@ describe('loadConfig on written files', () => {
     const err = await loadConfig(file, { required: true }).catch((e: unknown) => e as ConfigError);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toMatch(
-      new RegExp(`^${escapeRegExp(file)}:[3-5]:\\d+: [^\\n]+ \\(expected valid YAML\\)$`),
+      new RegExp(
+        `^${escapeRegExp(file)}:3:12: [^\\n]+ \\(expected valid YAML: a closing \\] for the \\[ opened here\\)$`,
+      ),
     );
     expect((err as ConfigError).stack).not.toContain('YAMLParseError');
   });
