@@ -1,5 +1,5 @@
 /**
- * Packages the layer: `lambda-cache/index.mjs` (src/main.ts bundled with esbuild, AWS SDK included) and the
+ * Packages the layer: `lambda-cache/index.mjs` + `backend.mjs` (bundled with esbuild, AWS SDK included) and the
  * `extensions/lambda-cache` launcher, zipped reproducibly into `<repo>/dist/lambda-cache-layer.zip` (same
  * sources, same bytes) and kept unzipped in `extension/dist/layer/`.
  */
@@ -40,29 +40,52 @@ LAMBDA_CACHE_EXTENSION_NAME=$(basename -- "$0") exec "$node" "$entry" "$@"
 /** Every zip entry gets this timestamp, in DOS local-time fields, so the bytes do not depend on when or where. */
 const FIXED_MTIME = new Date(2020, 0, 1, 0, 0, 0);
 
+const BANNER = {
+  // ESM builds of the SDK where they exist; CommonJS parts get a real `require` for node built-ins.
+  js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);",
+};
+
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  banner: BANNER,
+  minify: true,
+  legalComments: 'none',
+  sourcemap: false,
+  metafile: true,
+  logLevel: 'warning',
+};
+
+/**
+ * Two files, not one: `index.mjs` holds only what listening and registering need (~25 KiB) and reaches
+ * `backend.mjs` (config parser, AWS SDK, sources, cache) through `import()` after register. One file with
+ * lazily initialised modules would not evaluate the SDK early either, but Node would still have to read
+ * and pre-parse all of it before the first line runs: measured, that tripled the CPU time the extension
+ * adds before `register`, i.e. to every cold start.
+ */
 async function bundle() {
-  const result = await build({
+  const backend = await build({
+    ...COMMON,
+    entryPoints: [join(workspace, 'src', 'bootstrap.ts')],
+    outfile: join(layerDir, NAME, 'backend.mjs'),
+  });
+  const entry = await build({
+    ...COMMON,
     entryPoints: [join(workspace, 'src', 'main.ts')],
     outfile: join(layerDir, NAME, 'index.mjs'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    // ESM builds of the SDK where they exist; CommonJS parts get a real `require` for node built-ins.
-    mainFields: ['module', 'main'],
-    banner: {
-      js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);",
-    },
-    // Without splitting, `await import('./bootstrap.js')` stays in this one file as a lazily initialised
-    // module: the SDK is parsed with the file but evaluated only after register.
-    splitting: false,
-    minify: true,
-    legalComments: 'none',
-    sourcemap: false,
-    metafile: true,
-    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'lazy-backend',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/bootstrap\.js$/ }, () => ({ path: './backend.mjs', external: true }));
+        },
+      },
+    ],
   });
-  return result.metafile;
+  return { backend: backend.metafile, entry: entry.metafile };
 }
 
 function addZipEntries(zip, entries) {
@@ -92,16 +115,26 @@ await mkdir(dirname(launcherPath), { recursive: true });
 await writeFile(launcherPath, LAUNCHER);
 await chmod(launcherPath, 0o755);
 
-const code = await readFile(bundlePath);
-if (!Object.keys(metafile.inputs).some((f) => f.includes('client-ssm'))) {
-  throw new Error('the bundle does not contain the SSM client');
+const entryCode = await readFile(bundlePath);
+const backendCode = await readFile(join(layerDir, NAME, 'backend.mjs'));
+const inputs = (m) => Object.keys(m.inputs);
+if (inputs(metafile.entry).some((f) => f.includes('@aws-sdk') || f.includes('/yaml/'))) {
+  throw new Error(
+    'the entry bundle must not contain the AWS SDK or the config parser: they load after register',
+  );
+}
+if (!inputs(metafile.backend).some((f) => f.includes('client-ssm'))) {
+  throw new Error('the backend bundle does not contain the SSM client');
 }
 await writeZip([
   { name: 'extensions/', mode: 0o40755 },
   { name: `extensions/${NAME}`, mode: 0o100755, data: Buffer.from(LAUNCHER) },
   { name: `${NAME}/`, mode: 0o40755 },
-  { name: `${NAME}/index.mjs`, mode: 0o100644, data: code },
+  { name: `${NAME}/backend.mjs`, mode: 0o100644, data: backendCode },
+  { name: `${NAME}/index.mjs`, mode: 0o100644, data: entryCode },
 ]);
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(`bundle ${join('extension', 'dist', 'layer', NAME, 'index.mjs')}: ${kb(code.length)}`);
-console.log(`layer  ${join('dist', 'lambda-cache-layer.zip')}: ${kb((await stat(zipPath)).size)}`);
+const rel = (...p) => join('extension', 'dist', 'layer', NAME, ...p);
+console.log(`entry   ${rel('index.mjs')}: ${kb(entryCode.length)} (loaded before register)`);
+console.log(`backend ${rel('backend.mjs')}: ${kb(backendCode.length)} (loaded after register)`);
+console.log(`layer   ${join('dist', 'lambda-cache-layer.zip')}: ${kb((await stat(zipPath)).size)}`);

@@ -173,7 +173,12 @@ export async function run(opts: RunOptions): Promise<number> {
   if (api) {
     try {
       const info = await api.register();
-      logger.info('registered', { functionName: info.functionName, events: 'INVOKE,SHUTDOWN' });
+      // Time since the process started: what this extension added to the function's cold start.
+      logger.info('registered', {
+        functionName: info.functionName,
+        events: 'INVOKE,SHUTDOWN',
+        sinceStartMs: Math.round(performance.now()),
+      });
     } catch (err) {
       logger.error(`register failed: ${message(err)}`);
       return stop(1);
