@@ -81,9 +81,11 @@ beforeAll(async () => {
   if (tarball === undefined) throw new Error('npm pack wrote no tarball');
   await writeFile(join(functionDir, 'package.json'), '{ "name": "function", "private": true }\n');
   // Offline: the tarball's one dependency (undici) comes from the npm cache the repository's install filled.
-  await run(npm, ['install', '--offline', '--no-audit', '--no-fund', join(work, tarball)], {
-    cwd: functionDir,
-  });
+  // A CI that restored node_modules without the npm cache falls back to the registry.
+  const install = ['install', '--no-audit', '--no-fund', join(work, tarball)];
+  await run(npm, [...install, '--offline'], { cwd: functionDir }).catch(() =>
+    run(npm, [...install, '--prefer-offline'], { cwd: functionDir }),
+  );
   await writeFile(join(functionDir, 'cjs-handler.cjs'), CJS_HANDLER);
   await writeFile(join(functionDir, 'esm-handler.mjs'), ESM_HANDLER);
   await writeFile(join(functionDir, 'config.yaml'), seedConfig);
@@ -117,7 +119,9 @@ describe('the packed client', () => {
     if (format === 'esm') expect(result.payload).toMatchObject({ twoCopies: true });
   });
 
-  it('generates a schema that type-checks correct use and rejects misuse when run from the installed bin', async () => {
+  it('generates a schema that type-checks correct use and rejects misuse when run from the installed bin', {
+    timeout: 120_000,
+  }, async () => {
     const bin = join(functionDir, 'node_modules', '.bin', 'lambda-cache-types');
     const { stdout } = await run(bin, ['config.yaml'], { cwd: functionDir });
     await writeFile(join(functionDir, 'cache-schema.ts'), stdout);
