@@ -78,6 +78,26 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 /** DynamoDB's own request limit (BatchWriteItem). */
 const MAX_DYNAMODB_REQUEST_BYTES = 16 * 1024 * 1024;
 const DUMMY_CREDENTIAL = 'local';
+/** What dynalite answers; DynamoDB faults may name these. */
+const DYNAMODB_OPERATIONS = [
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'ListTagsOfResource',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'UpdateItem',
+  'UpdateTable',
+];
 
 /**
  * Starts the three backends on free ports and seeds them.
@@ -108,6 +128,8 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
     if (parameter.labels?.length) parameters.label(parameter.name, parameter.labels);
   }
 
+  const ssmTable = ssmOperations(parameters);
+  const secretsTable = secretsManagerOperations(secrets);
   const started: Array<{ close(): Promise<void> }> = [];
   try {
     const ssmServer = new JsonProtocolServer({
@@ -116,7 +138,8 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
       throttle: { code: 'ThrottlingException', message: 'Rate exceeded' },
       internalError: { code: 'InternalServerError', message: 'An error occurred on the server side.' },
       maxBodyBytes: MAX_REQUEST_BYTES,
-      handle: operationTable(ssmOperations(parameters)),
+      handle: operationTable(ssmTable),
+      operations: Object.keys(ssmTable),
       redact: (operation, request) => (operation === 'PutParameter' ? redact(request, ['Value']) : request),
       random,
       now,
@@ -131,7 +154,8 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
       throttle: { code: 'ThrottlingException', message: 'Rate exceeded' },
       internalError: { code: 'InternalServiceError', message: 'An error occurred on the server side.' },
       maxBodyBytes: MAX_REQUEST_BYTES,
-      handle: operationTable(secretsManagerOperations(secrets)),
+      handle: operationTable(secretsTable),
+      operations: Object.keys(secretsTable),
       redact: (_operation, request) => redact(request, ['SecretString', 'SecretBinary']),
       random,
       now,
@@ -153,6 +177,7 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
       },
       internalError: { code: 'InternalServerError', message: 'Internal server error' },
       maxBodyBytes: MAX_DYNAMODB_REQUEST_BYTES,
+      operations: DYNAMODB_OPERATIONS,
       handle: async (call): Promise<RawAnswer> => {
         const answer = await dynamo.forward(call);
         const faults: Readonly<Faults> = dynamoServer.faults;

@@ -51,8 +51,12 @@ export const HUGE_PADDING_BYTES = 4 * 1024 * 1024;
 
 const MALFORMED_MODES: readonly MalformedMode[] = ['truncated', 'garbage', 'extra-fields', 'huge'];
 
-/** Checks a `Faults` value and returns a frozen copy; throws `RangeError` naming the bad field. */
-export function normalizeFaults(faults: Faults): Readonly<Faults> {
+/**
+ * Checks a `Faults` value and returns a frozen copy; throws `RangeError` naming the bad field.
+ * `known` lists the operations the backend answers, so a misspelt name in `operations` is caught
+ * instead of silently matching nothing.
+ */
+export function normalizeFaults(faults: Faults, known?: readonly string[]): Readonly<Faults> {
   const out: Faults = {};
   if (faults.latencyMs !== undefined) out.latencyMs = checkMs('latencyMs', faults.latencyMs, MAX_LATENCY_MS);
   if (faults.hangMs !== undefined) out.hangMs = checkMs('hangMs', faults.hangMs, MAX_HANG_MS);
@@ -74,6 +78,12 @@ export function normalizeFaults(faults: Faults): Readonly<Faults> {
   if (faults.operations !== undefined) {
     if (!Array.isArray(faults.operations) || faults.operations.some((op) => typeof op !== 'string')) {
       throw new RangeError('faults.operations must be an array of operation names');
+    }
+    const unknown = known === undefined ? [] : faults.operations.filter((op) => !known.includes(op));
+    if (unknown.length > 0) {
+      throw new RangeError(
+        `faults.operations has unknown operations ${unknown.join(', ')}; this backend answers ${known?.join(', ')}`,
+      );
     }
     out.operations = Object.freeze([...faults.operations]) as string[];
   }

@@ -70,6 +70,8 @@ export interface JsonProtocolOptions {
   readonly redact?: (operation: string, request: unknown) => unknown;
   readonly random: () => number;
   readonly now: () => number;
+  /** The operations this backend answers; `Faults.operations` may only name these. */
+  readonly operations?: readonly string[];
   /** @default CALL_LOG_LIMIT */
   readonly callLogLimit?: number;
 }
@@ -149,7 +151,7 @@ export class JsonProtocolServer implements BackendControl {
   }
 
   setFaults(faults: Faults): void {
-    this.#faults = normalizeFaults(faults);
+    this.#faults = normalizeFaults(faults, this.#options.operations);
     // Requests held by an earlier latency or hang go on to be answered under the new faults.
     for (const release of this.#releases) release();
     if (this.#faults.down) {

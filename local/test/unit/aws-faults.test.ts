@@ -126,6 +126,10 @@ describe('fault injection', () => {
     expect(() => backends.ssm.setFaults({ throttleRate: 1.5 })).toThrow(RangeError);
     expect(() => backends.ssm.setFaults({ hangMs: -1 })).toThrow(RangeError);
     expect(() => backends.ssm.setFaults({ malformed: 'weird' as 'huge' })).toThrow(RangeError);
+    expect(() => backends.ssm.setFaults({ throttleRate: 1, operations: ['GetParameterz'] })).toThrow(
+      /unknown operations GetParameterz/,
+    );
+    expect(() => backends.dynamodb.setFaults({ operations: ['GetParameters'] })).toThrow(RangeError);
   });
 
   it('answers SerializationException when the body is not JSON', async () => {
