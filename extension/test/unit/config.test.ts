@@ -357,6 +357,14 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('reads a file saved with a byte order mark and Windows line ends', () => {
+    const config = parseConfig('\uFEFFparameters:\r\n  - names: [a]\r\n    ttl: 1m\r\n', 'config.yaml');
+    expect(config.parameters).toStrictEqual([{ name: 'a', region: undefined, decrypt: true, ttlMs: 60_000 }]);
+    expect(parseFailure('\uFEFFparameters:\r\n  - names: [a]\r\n    tll: 1m\r\n').message).toMatch(
+      /^config\.yaml:3:5: parameters\[0\]\.tll: unknown key/,
+    );
+  });
+
   it('accepts a ttl of zero when an item must always be fetched', () => {
     const config = parseConfig('parameters:\n  - names: [a]\n    ttl: 0s\n', 'config.yaml');
     expect(config.parameters[0]?.ttlMs).toBe(0);
