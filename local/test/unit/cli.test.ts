@@ -1,9 +1,10 @@
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from '../../src/cli.js';
+import { writeZip } from '../fixtures/lambda/zip-writer.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/lambda/', import.meta.url));
 const functionDir = join(fixtures, 'function');
@@ -108,6 +109,41 @@ describe('runCli', { timeout: 20_000 }, () => {
     expect(reports).toHaveLength(2);
     expect(reports[0]).toContain('Init Duration');
     expect(reports[1]).not.toContain('Init Duration');
+  });
+
+  it('extracts a zip layer, starts seeded backends and passes their endpoints and --env to the function', async () => {
+    const dir = await layerDir();
+    const zip = join(dir, 'layer.zip');
+    const extension = await readFile(join(fixtures, 'extension.cjs'), 'utf8');
+    await writeFile(zip, writeZip([{ name: 'extensions/ext-normal', data: extension, mode: 0o100755 }]));
+    const seed = join(dir, 'seed.yaml');
+    await writeFile(seed, 'parameters:\n  - name: p1\n    value: v1\n');
+    const io = capture();
+    const status = await runCli(
+      [
+        'invoke',
+        '--layer',
+        zip,
+        '--function',
+        functionDir,
+        '--handler',
+        'env.handler',
+        '--seed',
+        seed,
+        '--env',
+        'FIXTURE_EXTRA=x=y',
+      ],
+      io,
+    );
+    expect(status).toBe(0);
+    expect(io.out).toContain('EXTENSION\tName: ext-normal\tState: Ready\tEvents: [INVOKE, SHUTDOWN]');
+    const response = io.out.find((line) => line.startsWith('RESPONSE '));
+    const payload = JSON.parse(response?.replace(/^RESPONSE RequestId: \S+ /, '') ?? '{}') as {
+      env: Record<string, string | null>;
+    };
+    expect(payload.env.AWS_ENDPOINT_URL_SSM).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+    expect(payload.env.FIXTURE_EXTRA).toBe('x=y');
+    expect(io.out.at(-1)).toMatch(/^backend calls: SSM: /);
   });
 
   it('exits 1 when an invoke fails', async () => {
