@@ -4,10 +4,12 @@
  * emulator with `--cpu-prof`, drives the hit path or just starts it, and prints the CPU time by source
  * file and by function.
  *
+ * Add `--packaged` to profile the shipped, minified bundle instead.
+ *
  *   node bench/dist/profile.js hit [--seconds 10] [--route parameters|dynamodb] [--out <dir>]
  *   node bench/dist/profile.js startup [--out <dir>]
  *   node bench/dist/profile.js memory [--entries 10000] [--node-flags "--max-semi-space-size=1"] [--out <dir>]
- *   node bench/dist/profile.js summarize <file.cpuprofile> [<bundle.mjs>]
+ *   node bench/dist/profile.js summarize <file.cpuprofile> [<bundle.mjs>] [<until function>]
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,33 +56,74 @@ function fileAt(marks: readonly { line: number; file: string }[], line: number):
   return found;
 }
 
-export async function summarize(profileFile: string, bundleFile?: string, top = 25): Promise<string> {
-  const profile = JSON.parse(await readFile(profileFile, 'utf8')) as { nodes: ProfileNode[] };
+interface CpuProfile {
+  nodes: (ProfileNode & { children?: number[] })[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * Self time by source file and by function. With `until`, only the samples before the first one whose
+ * stack holds a function of that name (e.g. `register`: what runs before the extension registers).
+ */
+export async function summarize(
+  profileFile: string,
+  bundleFile?: string,
+  until?: string,
+  top = 25,
+): Promise<string> {
+  const profile = JSON.parse(await readFile(profileFile, 'utf8')) as CpuProfile;
   const marks = bundleFile ? moduleMarks(await readFile(bundleFile, 'utf8')) : [];
-  const total = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stackHas = (id: number, name: string): boolean => {
+    for (
+      let cur: number | undefined = id, depth = 0;
+      cur !== undefined && depth < 500;
+      cur = parent.get(cur), depth++
+    ) {
+      if (byId.get(cur)?.callFrame.functionName === name) return true;
+    }
+    return false;
+  };
+  const selfUs = new Map<number, number>();
+  let totalUs = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i] as number;
+    if (until && stackHas(id, until)) break;
+    // timeDeltas[i] is the time before sample i; attribute the gap after it to it, as DevTools does.
+    const us = profile.timeDeltas[i + 1] ?? 0;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + us);
+    totalUs += us;
+  }
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
-  for (const node of profile.nodes) {
-    const hits = node.hitCount ?? 0;
-    if (hits === 0) continue;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (!node) continue;
     const { functionName, url, lineNumber } = node.callFrame;
     const inBundle = bundleFile !== undefined && url.endsWith(bundleFile.split('/').pop() ?? '\0');
     const file = inBundle
       ? (fileAt(marks, lineNumber) ?? 'bundle')
       : url === ''
         ? '(native/V8)'
-        : url.replace(/^file:\/\//, '').replace(/^node:/, 'node:');
+        : url.replace(/^file:\/\//, '');
     const fn = `${functionName || '(anonymous)'} — ${file}${inBundle ? '' : `:${lineNumber + 1}`}`;
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + hits);
-    byFile.set(file, (byFile.get(file) ?? 0) + hits);
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
   }
   const list = (map: Map<string, number>) =>
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+      .map(
+        ([k, v]) =>
+          `${(v / 1000).toFixed(1).padStart(8)} ms ${((v / totalUs) * 100).toFixed(1).padStart(5)}%  ${k}`,
+      )
       .join('\n');
-  return `self time by source file (${total} samples):\n${list(byFile)}\n\nself time by function:\n${list(byFunction)}\n`;
+  const scope = until ? ` before the first call of ${until}()` : '';
+  return `self time by source file${scope} (${(totalUs / 1000).toFixed(1)} ms profiled):\n${list(byFile)}\n\nself time by function:\n${list(byFunction)}\n`;
 }
 
 interface HeapSnapshot {
@@ -136,6 +179,15 @@ async function settledFile(dir: string, suffix: string, timeoutMs: number): Prom
   throw new Error(`no ${suffix} in ${dir} after ${timeoutMs} ms`);
 }
 
+/** The packaged layer as it ships (minified: function names are mangled, Node's own are not). */
+async function packagedLayer(): Promise<{ dir: string; bundle: string }> {
+  const dir = await extractLayer(
+    join(repoRoot, 'dist', 'lambda-cache-layer.zip'),
+    await mkdtemp(join(tmpdir(), 'lambda-cache-profile-')),
+  );
+  return { dir, bundle: join(dir, 'lambda-cache', 'index.mjs') };
+}
+
 /** The layer with its bundle rebuilt unminified (same esbuild settings otherwise), in a temp dir. */
 async function unminifiedLayer(): Promise<{ dir: string; bundle: string }> {
   const dir = await extractLayer(
@@ -175,19 +227,21 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       entries: { type: 'string', default: '10000' },
       'node-flags': { type: 'string', default: '' },
+      packaged: { type: 'boolean', default: false },
     },
   });
   const [mode, ...rest] = positionals;
   if (mode === 'summarize') {
-    if (!rest[0]) throw new Error('usage: profile summarize <file.cpuprofile> [<bundle.mjs>]');
-    process.stdout.write(await summarize(rest[0], rest[1]));
+    if (!rest[0])
+      throw new Error('usage: profile summarize <file.cpuprofile> [<bundle.mjs>] [<until function>]');
+    process.stdout.write(await summarize(rest[0], rest[1], rest[2]));
     return;
   }
   if (mode !== 'hit' && mode !== 'startup' && mode !== 'memory')
     throw new Error('usage: profile hit|startup|memory|summarize …');
   const out = resolve(values.out ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-cpuprof-'))));
   await mkdir(out, { recursive: true });
-  const layer = await unminifiedLayer();
+  const layer = values.packaged ? await packagedLayer() : await unminifiedLayer();
   const entries = mode === 'memory' ? Number(values.entries) : 0;
   const backends = await startBackends({
     seed: benchSeed({ prefetch: 0, kilobyte: entries, valueBytes: 1024, readThrough: 0 }),
@@ -237,7 +291,9 @@ async function main(): Promise<void> {
     const profiles = (await readdir(out)).filter((f) => f.endsWith('.cpuprofile'));
     for (const file of profiles) {
       process.stdout.write(`\n${join(out, file)}\n`);
-      process.stdout.write(await summarize(join(out, file), layer.bundle));
+      process.stdout.write(
+        await summarize(join(out, file), layer.bundle, mode === 'startup' ? 'register' : undefined),
+      );
     }
     await copyFile(layer.bundle, join(out, 'index.mjs'));
   } finally {
