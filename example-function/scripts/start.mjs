@@ -97,6 +97,9 @@ function checkBuilt() {
 }
 
 async function loadLocal() {
+  // The local backends use the AWS SDK in this process; its notice about future Node versions is not
+  // about anything npm start does.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     return await import('@lambda-cache/local');
   } catch (err) {
