@@ -25,6 +25,14 @@ if (args.length > 1 || (args.length === 1 && args[0] !== 'serve')) {
 // The SDK inside the layer is ours to update, not the function author's: its Node version notice is noise.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// A stray rejection must not take the cache down with the function's data in it: log its code, go on.
+process.on('unhandledRejection', (err: unknown) => {
+  const e = err as { code?: unknown; name?: unknown } | null;
+  process.stderr.write(
+    `[lambda-cache] ERROR unhandled rejection ${String(e?.code ?? e?.name ?? typeof err)}\n`,
+  );
+});
+
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
 process.once('SIGTERM', () => controller.abort());

@@ -109,6 +109,18 @@ export function createServer(opts: ServerOptions): CacheServer {
       noDelay: true,
     },
     (req, res) => {
+      if (logger.isEnabled('debug')) {
+        const started = performance.now();
+        res.once('finish', () => {
+          // The path names what was asked (a parameter name, a table and key), never a value.
+          logger.debug('request', {
+            path: (req.url ?? '').slice(0, 300),
+            status: res.statusCode,
+            cache: res.getHeader(HEADERS.cache) as string | undefined,
+            ms: Math.round((performance.now() - started) * 100) / 100,
+          });
+        });
+      }
       handle(req, res).catch((err: unknown) => {
         logger.error('request handler failed', { error: errorCode(err) });
         if (!res.headersSent) sendError(res, HttpError.of('InternalFailure', 'internal failure'));

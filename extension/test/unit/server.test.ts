@@ -3,7 +3,7 @@ import type { DynamoDbQuery, ParameterQuery, StatsPayload } from '@lambda-cache/
 import { dynamodbPath, parameterPath } from '@lambda-cache/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpError, NotFoundError } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { type CacheServer, createServer } from '../../src/server.js';
 import type { ItemForm, ParameterForm, Reply, Store } from '../../src/store.js';
 
@@ -311,6 +311,23 @@ describe('server', () => {
   it('refuses oversized headers with 431', async () => {
     const res = await request(port, '/ping', { 'x-big': 'a'.repeat(20_000) });
     expect(res.status).toBe(431);
+  });
+
+  it('logs the path and status but not the body when debug logging is on', async () => {
+    await server.close(50);
+    const lines: string[] = [];
+    store = new FakeStore();
+    server = createServer({
+      store,
+      sessionToken: undefined,
+      legacyRoutes: true,
+      logger: createLogger({ level: 'debug', format: 'text', write: (l) => lines.push(l) }),
+    });
+    port = await server.listen(0);
+    await request(port, '/parameters/Parameter1');
+    for (let i = 0; i < 50 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(lines.join('')).toContain('path=/parameters/Parameter1 status=200');
+    expect(lines.join('')).not.toContain('raw-value');
   });
 
   it('passes HttpErrors from the store through', async () => {
