@@ -228,6 +228,8 @@ export class Cache<V> {
     if (outcome !== TIMEOUT && outcome.ok) {
       this.#counts.misses++;
       const stored = this.#find(key);
+      // Loaded for a request: in use, so refresh-ahead keeps it fresh (see `expiring`).
+      if (stored && !stored.negative) stored.used = true;
       const ttlMs = stored && !stored.negative ? stored.policy.ttlMs : this.#policy(opts, entry).ttlMs;
       return { value: outcome.value, status: 'miss', ageMs: 0, ttlLeftMs: ttlMs };
     }
@@ -296,8 +298,9 @@ export class Cache<V> {
 
   /**
    * Keys whose freshness ends within `withinMs` (already expired ones included) and that are not loading
-   * now, pinned first — for refresh-ahead on INVOKE. Read-through entries are listed only if they were
-   * served since their last load, so entries nobody asks for any more are not kept alive by refreshes.
+   * now, pinned first — for refresh-ahead on INVOKE. Read-through entries are listed only if a request
+   * loaded or read them since their last load, so entries nobody asks for any more are not kept alive by
+   * refreshes.
    * Negative entries are never listed.
    */
   expiring(withinMs: number): string[] {

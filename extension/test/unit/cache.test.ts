@@ -489,29 +489,30 @@ describe('Cache eviction', () => {
 });
 
 describe('Cache.expiring', () => {
-  it('lists pinned then used read-through keys that expire soon, skipping loading, unused and negative ones', async () => {
+  it('lists pinned then requested read-through keys that expire soon, skipping loading, unused and negative ones', async () => {
     const { clock, cache } = make();
     const batch = async (keys: string[]) => new Map<string, string | Error>(keys.map((k) => [k, k]));
     await cache.get('used', async () => 'u');
-    await cache.get('unused', async () => 'x');
+    await cache.loadMany([{ key: 'unused' }], batch); // loaded, but no request asked for it
     await cache.get('missing', () => Promise.reject(new NotFound('no'))).catch(() => {});
     await cache.loadMany([{ key: 'pinned', opts: { pinned: true } }], batch);
     await cache.get('long', async () => 'l', { policy: { ttlMs: 60_000 } });
     await cache.get('long', counting());
     clock.advance(1);
     await cache.get('used', counting());
+    await cache.get('requested', async () => 'r');
 
     expect(cache.expiring(1_000)).toEqual([]);
     clock.advance(POLICY.ttlMs - 1_000);
-    expect(cache.expiring(1_000)).toEqual(['pinned', 'used']);
+    expect(cache.expiring(1_000)).toEqual(['pinned', 'used', 'requested']);
 
     const load = deferred<string>();
     void cache.get('pinned', () => load.promise, { forceRefresh: true });
-    expect(cache.expiring(1_000)).toEqual(['used']);
+    expect(cache.expiring(1_000)).toEqual(['used', 'requested']);
     load.resolve('p2');
     await settle();
     clock.advance(60_000);
-    expect(cache.expiring(0)).toEqual(['pinned', 'long', 'used']);
+    expect(cache.expiring(0)).toEqual(['pinned', 'long', 'used', 'requested']);
   });
 });
 
