@@ -31,6 +31,7 @@ function seed() {
       { name: CONFIG, value: JSON.stringify({ flags: ['a', 'b'], limit: 3 }) },
       { name: HOSTS, value: 'a.example,b.example', type: 'StringList' as const },
       { name: '/app/broken-json', value: '{not json' },
+      { name: '/app/versioned', value: 'third', history: ['first', 'second'], labels: ['prod'] },
     ],
     tables: [
       ...(base.tables ?? []),
@@ -73,6 +74,15 @@ describe('client against the packaged extension', () => {
       type: 'String',
       value: SEED_PARAMETER_VALUE,
       version: 1,
+    });
+  });
+
+  it('reads a version or a label when the name carries a selector', async () => {
+    const cache = clientFor(stack.port, stack.token);
+    await expect(cache.getParameter('/app/versioned:1')).resolves.toBe('first');
+    await expect(cache.getParameter('/app/versioned:prod')).resolves.toBe('third');
+    await expect(cache.getParameter('/app/versioned', { metadata: true })).resolves.toMatchObject({
+      version: 3,
     });
   });
 
