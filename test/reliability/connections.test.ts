@@ -5,7 +5,7 @@ import { type Stack, startStack } from '../src/harness.js';
 import { RawConnection } from '../src/raw.js';
 
 /** The extension's documented connection cap. */
-const CAP = 128;
+const CAP = 256;
 const EXTRA = 40;
 
 let stack: Stack;

@@ -4,12 +4,12 @@ import { SEED_ITEM_KEY, SEED_TABLE, seedConfig, seedData } from '../src/fixtures
 import { type Stack, startStack } from '../src/harness.js';
 
 /** Scaled from 100k: the bound is what matters, and 100k backend round trips would take minutes here. */
-const DISTINCT = 3000;
-const MAX_ENTRIES = 200;
+const DISTINCT = 1200;
+const MAX_ENTRIES = 100;
 const MAX_BYTES = 96 * 1024;
 const BIG = 60;
 const BIG_VALUE_BYTES = 4096;
-const CONCURRENCY = 16;
+const CONCURRENCY = 24;
 
 const PINNED = Array.from({ length: 20 }, (_, i) => `/evict/pinned/${i}`);
 const KEYS = Array.from({ length: DISTINCT }, (_, i) => `/evict/rt/${i}`);
