@@ -254,7 +254,8 @@ export class AwsStore implements Store {
       }
     }
     const lookup = await this.cache.get(key, this.loader(target), {
-      ...this.entryOptions(this.parameterTtl(query.name)),
+      // A configured entry whose prefetch failed is pinned when it loads on demand, like its siblings.
+      ...this.entryOptions(this.parameterTtl(query.name), this.configuredKeys.has(key) || undefined),
       forceRefresh: query.refresh,
     });
     const v = lookup.value as ParameterValue;
@@ -275,8 +276,9 @@ export class AwsStore implements Store {
       table: query.table,
       key: query.key,
     };
-    const lookup = await this.cache.get(cacheKey(target), this.loader(target), {
-      ...this.entryOptions(table?.ttlMs),
+    const key = cacheKey(target);
+    const lookup = await this.cache.get(key, this.loader(target), {
+      ...this.entryOptions(table?.ttlMs, this.configuredKeys.has(key) || undefined),
       forceRefresh: query.refresh,
     });
     const v = lookup.value as ItemValue;
