@@ -28,7 +28,11 @@ export {
 
 /** The local SSM endpoint, plus a way to write parameters without going through HTTP. */
 export interface SsmBackend extends BackendControl {
-  /** Creates a parameter or, with `overwrite`, adds a version. Not counted as a call. */
+  /**
+   * Creates a parameter (`type` defaults to `String`) or, with `overwrite`, adds a version that keeps
+   * the type unless another is given. Not counted as a call. Throws {@link AwsError}
+   * (`ParameterAlreadyExists`, `ValidationException`) as `PutParameter` would answer.
+   */
   putParameter(parameter: { name: string; value: string; type?: ParameterType; overwrite?: boolean }): void;
 }
 
