@@ -92,6 +92,9 @@ const NETWORK_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
+/** The SDK found no credentials to sign with: the function's role or the local profile is the problem. */
+const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
+
 /** Caller mistakes the backend caught (a malformed parameter name, a key that does not match the schema). */
 const CALLER_ERRORS = new Set(['ValidationException', 'InvalidKeyId', 'SerializationException']);
 
@@ -133,6 +136,9 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
     return HttpError.of('UpstreamError', `the backend could not be reached (${code})`, code);
+  }
+  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
+    return HttpError.of('UpstreamError', 'no AWS credentials are available to the extension', name);
   }
   if (e.$metadata !== undefined || e.$fault !== undefined) {
     // An AWS service error: its name is the AWS error code (AccessDeniedException, KMS…).

@@ -72,6 +72,16 @@ describe('toHttpError', () => {
     expect(mapped.awsCode).toBe('ECONNREFUSED');
   });
 
+  it('returns 502 UpstreamError when the SDK finds no credentials', () => {
+    const err = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    expect(toHttpError(err).envelope()).toMatchObject({
+      code: 'UpstreamError',
+      awsCode: 'CredentialsProviderError',
+    });
+  });
+
   it('returns 400 BadRequest with the AWS code when the backend rejects the input', () => {
     const mapped = toHttpError(awsError('ValidationException'));
     expect(mapped.status).toBe(400);
