@@ -97,7 +97,10 @@ describe('lambda-cache-types', () => {
   const bin = join(dirname(fileURLToPath(import.meta.url)), '../../src/bin/lambda-cache-types.ts');
   const run = promisify(execFile);
 
-  it('prints the schema when given a config file, and exits 1 naming the file when it is invalid', async () => {
+  // Bundles the bin and starts three node processes: seconds on a busy machine.
+  it('prints the schema when given a config file, and exits 1 naming the file when it is invalid', {
+    timeout: 60_000,
+  }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'client-codegen-'));
     try {
       await writeFile(join(dir, 'config.yaml'), SEED);

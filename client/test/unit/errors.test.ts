@@ -29,7 +29,7 @@ beforeAll(async () => {
   });
   esmCopy = (await import(pathToFileURL(join(dir, 'a/errors.mjs')).href)) as ErrorsModule;
   cjsCopy = createRequire(import.meta.url)(join(dir, 'b/errors.cjs')) as ErrorsModule;
-});
+}, 60_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
