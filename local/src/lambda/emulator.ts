@@ -212,6 +212,17 @@ function parsePayload(body: Buffer): unknown {
   }
 }
 
+/** The message of an extension's error post: its `errorMessage` when the body is Lambda's shape, else the text. */
+function errorText(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // Not JSON: the body is the message.
+  }
+  return body.trim() === '' ? '(no details)' : body;
+}
+
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -773,7 +784,7 @@ export class LambdaEmulator {
           initError !== undefined
             ? new PhaseFailure(
                 initError.errorType,
-                `extension ${ext.name} failed to init (${initError.errorType}): ${initError.body}`,
+                `extension ${ext.name} failed to init (${initError.errorType}): ${errorText(initError.body)}`,
               )
             : exit.spawnError !== undefined
               ? new PhaseFailure('Extension.LaunchError', what)
@@ -907,7 +918,7 @@ export class LambdaEmulator {
     this.#log(`[emulator] extension ${ext.name} reported init error ${error.errorType}`);
     generation.failure ??= new PhaseFailure(
       error.errorType,
-      `extension ${ext.name} failed to init (${error.errorType}): ${error.body}`,
+      `extension ${ext.name} failed to init (${error.errorType}): ${errorText(error.body)}`,
     );
     this.#notify();
     return true;
@@ -922,7 +933,7 @@ export class LambdaEmulator {
     if (!generation.stopping) {
       generation.failure ??= new PhaseFailure(
         error.errorType,
-        `extension ${ext.name} is exiting (${error.errorType}): ${error.body}`,
+        `extension ${ext.name} is exiting (${error.errorType}): ${errorText(error.body)}`,
       );
       this.#notify();
     }

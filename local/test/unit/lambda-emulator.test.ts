@@ -226,6 +226,17 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
     expect((result.payload as { errorMessage: string }).errorMessage).toContain('exited with code 3');
   });
 
+  it('fails the invoke with the posted type and records exitError when an extension posts exit/error', async () => {
+    const lambda = await emulator({ layerDir: await layerWith('ext-exit-error') });
+    const result = await lambda.invoke({});
+    expect(result.ok).toBe(false);
+    expect(result.payload).toMatchObject({ errorType: 'Extension.Fatal' });
+    expect((result.payload as { errorMessage: string }).errorMessage).toContain('lost its backend');
+    const info = lambda.extensions[0];
+    expect(info?.exitError?.errorType).toBe('Extension.Fatal');
+    expect(info?.exitCode).toBe(4);
+  });
+
   it('fails the invoke with Runtime.ExitError and re-inits when the handler exits the process', async () => {
     const lambda = await emulator({ layerDir: await layerWith('ext-normal'), handler: 'exit.handler' });
     const result = await lambda.invoke({});
