@@ -9,33 +9,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import yazl from 'yazl';
+import { LAUNCHER, NAME } from './launcher.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workspace = resolve(here, '..');
 const repo = resolve(workspace, '..');
 const layerDir = join(workspace, 'dist', 'layer');
 const zipPath = join(repo, 'dist', 'lambda-cache-layer.zip');
-const NAME = 'lambda-cache';
-
-// POSIX sh: Lambda starts every file in /opt/extensions; this one finds node and runs the bundle next to it.
-const LAUNCHER = `#!/bin/sh
-# lambda-cache extension launcher. Lambda runs every file in extensions/; this one starts the bundled
-# extension with Node.js. Its own file name is the extension name Lambda expects at register.
-here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
-entry="$here/../${NAME}/index.mjs"
-if [ -n "\${LAMBDA_CACHE_NODE:-}" ]; then
-  node="$LAMBDA_CACHE_NODE"
-elif [ -x /var/lang/bin/node ]; then
-  node=/var/lang/bin/node
-else
-  node=$(command -v node 2>/dev/null || true)
-fi
-if [ -z "$node" ] || [ ! -x "$node" ]; then
-  echo "[${NAME}] ERROR cannot start: no node executable found (tried \\$LAMBDA_CACHE_NODE, /var/lang/bin/node, PATH). Use a Node.js runtime, or set LAMBDA_CACHE_NODE to a node binary." >&2
-  exit 127
-fi
-LAMBDA_CACHE_EXTENSION_NAME=$(basename -- "$0") exec "$node" "$entry" "$@"
-`;
 
 /** Every zip entry gets this timestamp, in DOS local-time fields, so the bytes do not depend on when or where. */
 const FIXED_MTIME = new Date(2020, 0, 1, 0, 0, 0);
