@@ -132,11 +132,15 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
     if (parameter.labels?.length) parameters.label(parameter.name, parameter.labels);
   }
 
-  const ssmTable = ssmOperations(parameters);
+  let ssmServer: JsonProtocolServer | undefined;
+  const ssmTable = ssmOperations(parameters, (operation) => {
+    const faults = ssmServer?.faults ?? {};
+    return faults.shortPages === true && faultsApply(faults, operation);
+  });
   const secretsTable = secretsManagerOperations(secrets);
   const started: Array<{ close(): Promise<void> }> = [];
   try {
-    const ssmServer = new JsonProtocolServer({
+    ssmServer = new JsonProtocolServer({
       version: '1.1',
       targetPrefix: 'AmazonSSM',
       throttle: { code: 'ThrottlingException', message: 'Rate exceeded' },

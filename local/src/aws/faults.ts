@@ -38,6 +38,12 @@ export interface Faults {
    * instead of `Responses`, as DynamoDB does under load. @default 0
    */
   unprocessedRate?: number;
+  /**
+   * SSM only: `GetParametersByPath` answers as AWS may under load, "between zero and MaxResults"
+   * items per page: an empty page with a `NextToken` first, then pages of at most half of
+   * `MaxResults`. Callers must follow `NextToken`, not stop at a short page. @default false
+   */
+  shortPages?: boolean;
   /** Limit the faults to these operation names (e.g. `['GetParameters']`). @default every operation */
   operations?: string[];
 }
@@ -64,6 +70,11 @@ export function normalizeFaults(faults: Faults, known?: readonly string[]): Read
   if (faults.failRate !== undefined) out.failRate = checkRate('failRate', faults.failRate);
   if (faults.unprocessedRate !== undefined) {
     out.unprocessedRate = checkRate('unprocessedRate', faults.unprocessedRate);
+  }
+  if (faults.shortPages !== undefined) {
+    if (typeof faults.shortPages !== 'boolean')
+      throw new RangeError('faults.shortPages must be true or false');
+    out.shortPages = faults.shortPages;
   }
   if (faults.down !== undefined) {
     if (typeof faults.down !== 'boolean') throw new RangeError('faults.down must be true or false');

@@ -229,7 +229,14 @@ export class ParameterStore {
     return { Parameters, InvalidParameters };
   }
 
-  getParametersByPath(input: Input): { Parameters: ParameterJson[]; NextToken?: string } {
+  /**
+   * With `shortPages`, answers the way AWS may under load ("between zero and MaxResults" items): an
+   * empty page with a NextToken first, then pages of at most half of MaxResults.
+   */
+  getParametersByPath(
+    input: Input,
+    { shortPages = false }: { shortPages?: boolean } = {},
+  ): { Parameters: ParameterJson[]; NextToken?: string } {
     const path = requiredString(input, 'Path');
     const recursive = optionalBoolean(input, 'Recursive') ?? false;
     const decrypt = optionalBoolean(input, 'WithDecryption') ?? false;
@@ -255,7 +262,7 @@ export class ParameterStore {
       );
     }
     const prefix = path.endsWith('/') ? path : `${path}/`;
-    const after = decodePathToken(optionalString(input, 'NextToken'), path, recursive);
+    const { after, emptyServed } = decodePathToken(optionalString(input, 'NextToken'), path, recursive);
     const matching = [...this.#parameters.values()]
       .filter((parameter) => {
         if (!parameter.name.startsWith(prefix)) return false;
@@ -265,14 +272,17 @@ export class ParameterStore {
       .map((parameter) => parameter.name)
       .sort(compare)
       .filter((name) => after === undefined || compare(name, after) > 0);
-    const page = matching.slice(0, maxResults);
+    if (shortPages && !emptyServed && matching.length > 0) {
+      return { Parameters: [], NextToken: encodePathToken({ path, recursive, after, emptyServed: true }) };
+    }
+    const page = matching.slice(0, shortPages ? Math.ceil(maxResults / 2) : maxResults);
     const Parameters = page.map((name) => {
       const parameter = this.#parameters.get(name)!;
       return this.#json(parameter, parameter.versions.at(-1)!, decrypt, undefined);
     });
     const last = page.at(-1);
     return matching.length > page.length && last !== undefined
-      ? { Parameters, NextToken: encodePathToken(path, recursive, last) }
+      ? { Parameters, NextToken: encodePathToken({ path, recursive, after: last, emptyServed: false }) }
       : { Parameters };
   }
 
@@ -475,16 +485,33 @@ function compare(a: string, b: string): number {
 }
 
 /** Opaque to callers; it names the last parameter returned, so paging stays stable under writes. */
-function encodePathToken(path: string, recursive: boolean, after: string): string {
-  return Buffer.from(JSON.stringify({ path, recursive, after }), 'utf8').toString('base64url');
+interface PathToken {
+  path: string;
+  recursive: boolean;
+  /** The last name answered; absent before the first. */
+  after: string | undefined;
+  /** `shortPages`: the empty page for this position was already answered. */
+  emptyServed: boolean;
 }
 
-function decodePathToken(token: string | undefined, path: string, recursive: boolean): string | undefined {
-  if (token === undefined) return undefined;
+function encodePathToken(token: PathToken): string {
+  return Buffer.from(JSON.stringify(token), 'utf8').toString('base64url');
+}
+
+function decodePathToken(
+  token: string | undefined,
+  path: string,
+  recursive: boolean,
+): Pick<PathToken, 'after' | 'emptyServed'> {
+  if (token === undefined) return { after: undefined, emptyServed: false };
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (parsed.path === path && parsed.recursive === recursive && typeof parsed.after === 'string') {
-      return parsed.after;
+    if (
+      parsed.path === path &&
+      parsed.recursive === recursive &&
+      (parsed.after === undefined || typeof parsed.after === 'string')
+    ) {
+      return { after: parsed.after, emptyServed: parsed.emptyServed === true };
     }
   } catch {
     // fall through
@@ -497,14 +524,19 @@ function standInCiphertext(): string {
   return Buffer.concat([Buffer.from([1, 2, 2, 0, 120]), randomBytes(91)]).toString('base64');
 }
 
-/** The operation table the HTTP endpoint dispatches to. */
+/**
+ * The operation table the HTTP endpoint dispatches to. `shortPages` says, per call, whether the
+ * `shortPages` fault is active.
+ */
 export function ssmOperations(
   store: ParameterStore,
+  shortPages: (operation: string) => boolean = () => false,
 ): Record<string, (input: Record<string, unknown>) => unknown> {
   return {
     GetParameter: (input) => store.getParameter(input),
     GetParameters: (input) => store.getParameters(input),
-    GetParametersByPath: (input) => store.getParametersByPath(input),
+    GetParametersByPath: (input) =>
+      store.getParametersByPath(input, { shortPages: shortPages('GetParametersByPath') }),
     PutParameter: (input) => store.putParameter(input),
     DeleteParameter: (input) => store.deleteParameter(input),
     LabelParameterVersion: (input) => store.labelVersion(input),

@@ -14,16 +14,25 @@ function storeWith(names: string[]): ParameterStore {
 }
 
 /** Follows NextToken to the end (bounded), collecting names. */
-function collect(store: ParameterStore, prefix: string, recursive: boolean, pageSize: number): string[] {
+function collect(
+  store: ParameterStore,
+  prefix: string,
+  recursive: boolean,
+  pageSize: number,
+  shortPages: boolean,
+): string[] {
   const names: string[] = [];
   let token: string | undefined;
   for (let page = 0; page < 1000; page++) {
-    const result = store.getParametersByPath({
-      Path: prefix,
-      Recursive: recursive,
-      MaxResults: pageSize,
-      ...(token === undefined ? {} : { NextToken: token }),
-    });
+    const result = store.getParametersByPath(
+      {
+        Path: prefix,
+        Recursive: recursive,
+        MaxResults: pageSize,
+        ...(token === undefined ? {} : { NextToken: token }),
+      },
+      { shortPages },
+    );
     expect(result.Parameters.length).toBeLessThanOrEqual(pageSize);
     names.push(...result.Parameters.map((p) => p.Name));
     token = result.NextToken;
@@ -33,21 +42,22 @@ function collect(store: ParameterStore, prefix: string, recursive: boolean, page
 }
 
 describe('GetParametersByPath paging', () => {
-  it('returns every parameter under the path exactly once, in order, whatever the page size', () => {
+  it('returns every parameter under the path exactly once, in order, whatever the page size and short pages', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(path, { maxLength: 40 }),
         segment,
         fc.boolean(),
         fc.integer({ min: 1, max: 10 }),
-        (names, top, recursive, pageSize) => {
+        fc.boolean(),
+        (names, top, recursive, pageSize, shortPages) => {
           const prefix = `/${top}`;
           const store = storeWith(names);
           const expected = names
             .filter((name) => name.startsWith(`${prefix}/`))
             .filter((name) => recursive || !name.slice(prefix.length + 1).includes('/'))
             .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-          expect(collect(store, prefix, recursive, pageSize)).toEqual(expected);
+          expect(collect(store, prefix, recursive, pageSize, shortPages)).toEqual(expected);
         },
       ),
       { numRuns: 100 },

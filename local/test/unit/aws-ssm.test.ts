@@ -208,6 +208,29 @@ describe('ssm emulator', () => {
     expect(await collect(true)).toHaveLength(24);
   });
 
+  it('answers an empty page, then short pages, and still every name when shortPages is set', async () => {
+    backends.ssm.setFaults({ shortPages: true });
+    try {
+      const sizes: number[] = [];
+      const names: string[] = [];
+      let token: string | undefined;
+      for (let page = 0; page < 30; page++) {
+        const result = await ssm.send(
+          new GetParametersByPathCommand({ Path: '/paged', MaxResults: 10, NextToken: token }),
+        );
+        sizes.push(result.Parameters?.length ?? 0);
+        names.push(...(result.Parameters ?? []).map((p) => p.Name ?? ''));
+        token = result.NextToken;
+        if (token === undefined) break;
+      }
+      expect(sizes.slice(0, 2)).toEqual([0, 5]);
+      expect(Math.max(...sizes)).toBe(5);
+      expect(names).toEqual(Array.from({ length: 23 }, (_, i) => `/paged/${String(i).padStart(2, '0')}`));
+    } finally {
+      backends.ssm.setFaults({});
+    }
+  });
+
   it('refuses a NextToken with InvalidNextToken when it was not issued', async () => {
     const error = await ssm
       .send(new GetParametersByPathCommand({ Path: '/paged', NextToken: 'bm90IGEgdG9rZW4' }))
