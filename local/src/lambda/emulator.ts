@@ -182,6 +182,7 @@ interface Generation {
 }
 
 const MAX_LOG_LINES = 10_000;
+const MAX_EXTENSIONS = 10;
 const KILL_GRACE_MS = 1_000;
 
 function resolveBootstrap(): string {
@@ -445,6 +446,13 @@ export class LambdaEmulator {
       };
     }
     try {
+      if (generation.extensions.length > MAX_EXTENSIONS) {
+        // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: 10 extensions per function.
+        throw new PhaseFailure(
+          'Extension.TooManyExtensions',
+          `${generation.extensions.length} extensions found in extensions/, Lambda allows ${MAX_EXTENSIONS}`,
+        );
+      }
       for (const ext of generation.extensions) this.#spawnExtension(generation, ext);
       await this.#waitFor(
         generation,

@@ -129,6 +129,16 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
     expect(result.payload).toMatchObject({ errorType: 'Extension.ConfigInvalid' });
   });
 
+  it('fails init with Extension.TooManyExtensions when the layer holds more than 10', async () => {
+    const names = Array.from({ length: 11 }, (_, i) => `ext-normal-${i}`);
+    const lambda = await emulator({ layerDir: await layerWith(...names) });
+    expect(await lambda.init()).toMatchObject({
+      ok: false,
+      error: { errorType: 'Extension.TooManyExtensions' },
+    });
+    expect(lambda.extensions.every((ext) => ext.pid === undefined)).toBe(true);
+  });
+
   it('fails init with Runtime.ImportModuleError when the handler module throws while loading', async () => {
     const lambda = await emulator({ layerDir: await layerWith('ext-normal'), handler: 'broken.handler' });
     const init = await lambda.init();
