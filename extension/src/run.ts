@@ -233,7 +233,8 @@ export async function run(opts: RunOptions): Promise<number> {
   const refreshWithinMs = Math.min(60_000, Math.max(1000, Math.floor(settings.ttlMs / 5)));
   const abort = new AbortController();
   const onAbort = (): void => abort.abort();
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) abort.abort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
       let event: ExtensionEvent;
