@@ -52,7 +52,7 @@ function expectConfigInvalid(o: Outcome, line?: number | readonly number[]): voi
   expect(o.reported).toMatch(new RegExp(lines.map((l) => `:${l}:\\d+|line ${l}\\b`).join('|')));
   expect(o.reported).not.toMatch(STACK_TRACE);
   for (const l of o.logs) expect(l).not.toMatch(STACK_TRACE);
-  expect(o.exitCode).not.toBe(0);
+  expect(o.exitCode).toBeGreaterThan(0);
 }
 
 /** Near misses of the seed's config: one mistake each, on a known line. */
@@ -89,7 +89,7 @@ describe.concurrent('config errors', () => {
       expect(o.reported).toContain('Extension.ConfigInvalid');
       expect(o.reported).toContain(variable);
       expect(o.reported).not.toMatch(STACK_TRACE);
-      expect(o.exitCode).not.toBe(0);
+      expect(o.exitCode).toBeGreaterThan(0);
     });
   }
 
@@ -135,7 +135,7 @@ describe.concurrent('config errors', () => {
         if (o.reported === undefined) return; // a valid config is fine
         expectConfigInvalid(o);
       }),
-      { numRuns: 10, endOnFailure: true },
+      { numRuns: 6, endOnFailure: true },
     );
   });
 });

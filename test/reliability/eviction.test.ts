@@ -4,8 +4,8 @@ import { SEED_ITEM_KEY, SEED_TABLE, seedConfig, seedData } from '../src/fixtures
 import { type Stack, startStack } from '../src/harness.js';
 
 /** Scaled from 100k: the bound is what matters, and 100k backend round trips would take minutes here. */
-const DISTINCT = 1200;
-const MAX_ENTRIES = 100;
+const DISTINCT = 800;
+const MAX_ENTRIES = 60;
 const MAX_BYTES = 96 * 1024;
 const BIG = 60;
 const BIG_VALUE_BYTES = 4096;

@@ -8,7 +8,7 @@ import { type RawAnswer, rawRequest } from '../src/raw.js';
 /** Every status DESIGN.md documents, plus what the HTTP layer itself may say about a malformed request. */
 const DOCUMENTED = new Set([200, 400, 403, 404, 405, 408, 413, 414, 429, 431, 502, 503, 504]);
 const BATCH = 20;
-const RUNS = 250;
+const RUNS = 200;
 
 let stack: Stack;
 beforeAll(async () => {
