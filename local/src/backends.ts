@@ -5,11 +5,12 @@
  * The real AWS SDK talks to them over HTTP through the standard `AWS_ENDPOINT_URL_*` settings.
  */
 import { DynamoDbStore, withUnprocessedKeys } from './aws/dynamodb.js';
+import { AwsError } from './aws/errors.js';
 import { type Faults, faultsApply } from './aws/faults.js';
 import { type BackendControl, JsonProtocolServer, operationTable, type RawAnswer } from './aws/http.js';
 import { SecretStore, secretsManagerOperations } from './aws/secrets-manager.js';
 import { ParameterStore, type ParameterType, ssmOperations } from './aws/ssm.js';
-import { checkSeed, loadSeed, type Seed } from './seed.js';
+import { checkSeed, loadSeed, type Seed, SeedError } from './seed.js';
 
 export { AwsError } from './aws/errors.js';
 export { type Faults, HUGE_PADDING_BYTES, MAX_HANG_MS, type MalformedMode } from './aws/faults.js';
@@ -123,13 +124,28 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
 
   const secrets = new SecretStore(region, now);
   const parameters = new ParameterStore(region, now, secrets);
-  for (const secret of seed.secrets ?? []) secrets.put(secret.name, secret.value);
-  for (const parameter of seed.parameters ?? []) {
-    const type = parameter.type ?? 'String';
-    for (const value of [...(parameter.history ?? []), parameter.value]) {
-      parameters.put({ name: parameter.name, value, type, overwrite: true });
+  const source = typeof options.seed === 'string' ? options.seed : 'seed';
+  // The stores apply AWS's rules (name patterns, value sizes, label syntax); a seed that breaks one
+  // is a seed error that names the entry.
+  const seeding = (path: string, write: () => void): void => {
+    try {
+      write();
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      throw new SeedError(`${source}: ${path}: ${error.message}`, { cause: error });
     }
-    if (parameter.labels?.length) parameters.label(parameter.name, parameter.labels);
+  };
+  for (const [index, secret] of (seed.secrets ?? []).entries()) {
+    seeding(`secrets[${index}]`, () => secrets.put(secret.name, secret.value));
+  }
+  for (const [index, parameter] of (seed.parameters ?? []).entries()) {
+    seeding(`parameters[${index}]`, () => {
+      const type = parameter.type ?? 'String';
+      for (const value of [...(parameter.history ?? []), parameter.value]) {
+        parameters.put({ name: parameter.name, value, type, overwrite: true });
+      }
+      if (parameter.labels?.length) parameters.label(parameter.name, parameter.labels);
+    });
   }
 
   let ssmServer: JsonProtocolServer | undefined;

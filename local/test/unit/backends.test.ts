@@ -203,6 +203,22 @@ describe('startBackends', () => {
     expect(await settledHandles()).toEqual(before);
   });
 
+  it('names the entry when a seeded parameter breaks an AWS rule', async () => {
+    await expect(
+      startBackends({
+        seed: {
+          parameters: [
+            { name: '/ok', value: 'v' },
+            { name: 'aws-reserved', value: 'v' },
+          ],
+        },
+      }),
+    ).rejects.toThrow(/^seed: parameters\[1\]: .*prefixed with "aws" or "ssm"/);
+    await expect(
+      startBackends({ seed: { parameters: [{ name: '/ok', value: 'v', labels: ['9lives'] }] } }),
+    ).rejects.toThrow(SeedError);
+  });
+
   it('refuses any host but loopback', async () => {
     await expect(startBackends({ host: '0.0.0.0' as '127.0.0.1' })).rejects.toThrow(RangeError);
   });
