@@ -189,7 +189,13 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
 
     const dynamo = await DynamoDbStore.start(host, region);
     started.push(dynamo);
-    for (const table of seed.tables ?? []) await dynamo.createTable(table);
+    for (const [index, table] of (seed.tables ?? []).entries()) {
+      try {
+        await dynamo.createTable(table);
+      } catch (error) {
+        throw new SeedError(`${source}: tables[${index}]: ${(error as Error).message}`, { cause: error });
+      }
+    }
     const dynamoServer: JsonProtocolServer = new JsonProtocolServer({
       version: '1.0',
       targetPrefix: 'DynamoDB_20120810',

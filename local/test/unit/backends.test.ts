@@ -219,6 +219,17 @@ describe('startBackends', () => {
     ).rejects.toThrow(SeedError);
   });
 
+  it('names the table and closes what it started when DynamoDB refuses a seeded item', async () => {
+    const before = await settledHandles();
+    const big = 'x'.repeat(500 * 1024);
+    await expect(
+      startBackends({
+        seed: { tables: [{ name: 'Big', hashKey: { name: 'id', type: 'S' }, items: [{ id: '1', big }] }] },
+      }),
+    ).rejects.toThrow(/^seed: tables\[0\]: Could not write items into Big/);
+    expect(await settledHandles()).toEqual(before);
+  });
+
   it('refuses any host but loopback', async () => {
     await expect(startBackends({ host: '0.0.0.0' as '127.0.0.1' })).rejects.toThrow(RangeError);
   });
