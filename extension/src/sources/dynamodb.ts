@@ -183,7 +183,13 @@ export class DynamoDbSource {
         this.opts.count?.('dynamodb:BatchGetItem');
         res = await this.opts.clientFor(region).send(new BatchGetItemCommand({ RequestItems: unprocessed }));
       } catch (err) {
-        for (const t of pending.values())
+        const left = [...pending.values()].filter((t) => t.byMatch.size > 0);
+        if ((err as { name?: unknown }).name === 'ResourceNotFoundException' && left.length > 1) {
+          // One missing table fails the whole call: ask per table, so the others are not reported missing.
+          await Promise.all(left.map((t) => this.batch(region, [...t.byMatch.values()], out)));
+          return;
+        }
+        for (const t of left)
           for (const r of t.byMatch.values()) out.set(itemId(r.table, r.key), err as Error);
         return;
       }

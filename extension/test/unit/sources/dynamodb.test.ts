@@ -88,6 +88,24 @@ describe('DynamoDbSource', () => {
     expect(calls.length).toBeLessThanOrEqual(8);
   });
 
+  it('asks per table when one missing table fails a batch of several tables', async () => {
+    const missing = Object.assign(new Error('no table'), {
+      name: 'ResourceNotFoundException',
+      $metadata: {},
+    });
+    ddbMock.on(BatchGetItemCommand).callsFake((input: BatchGetItemCommandInput) => {
+      if (input.RequestItems?.Gone) throw missing;
+      return echo(input);
+    });
+    const got = await source().batchGet(undefined, [
+      { table: 'T', key: key(1) },
+      { table: 'Gone', key: key(2) },
+    ]);
+    expect(got.get(itemId('T', key(1)))).toMatchObject({ Data: { S: 'd' } });
+    expect((got.get(itemId('Gone', key(2))) as Error).name).toBe('ResourceNotFoundException');
+    expect(ddbMock.commandCalls(BatchGetItemCommand)).toHaveLength(3);
+  });
+
   it('returns NotFoundError for keys neither returned nor unprocessed', async () => {
     ddbMock
       .on(BatchGetItemCommand)
