@@ -313,6 +313,10 @@ export class LambdaEmulator {
         else res.destroy();
       });
     });
+    // The runtime and the extensions hold long polls and reuse their sockets for as long as the environment
+    // lives (frozen or not); an idle timeout would only race their next request. Shutdown closes them all.
+    server.keepAliveTimeout = 0;
+    server.requestTimeout = 0;
     await new Promise<void>((resolveListen, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
