@@ -24,6 +24,18 @@ export interface TableSeed {
   items: Array<Record<string, unknown>>;
 }
 
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'expect',
+  'transfer-encoding',
+  'content-length',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+]);
+
 /** BatchWriteItem takes 25 requests. */
 const WRITE_BATCH = 25;
 /** Attempts at writing a batch's UnprocessedItems before giving up. */
@@ -99,10 +111,16 @@ export class DynamoDbStore {
   /** Sends one call to dynalite as it came and hands back its answer untouched. */
   forward(call: Call): Promise<RawAnswer> {
     const { request } = call;
+    // The body is already whole: hop-by-hop and framing headers are ours to set, not the caller's.
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    }
+    headers['content-length'] = String(call.rawBody.length);
     return new Promise<RawAnswer>((resolve, reject) => {
       const outgoing = httpRequest(
         `${this.#endpoint}${request.url ?? '/'}`,
-        { method: request.method, headers: request.headers, agent: this.#agent },
+        { method: request.method, headers, agent: this.#agent },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
