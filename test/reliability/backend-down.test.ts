@@ -13,6 +13,7 @@ afterEach(async () => {
 const LAMBDA_INIT_MS = 10_000;
 
 function expectUpstreamFailure(res: Reply, statuses: number[]): void {
+  console.log(`[backend-down] ${res.status} ${res.body.code} ${res.body.awsCode ?? ''}`);
   expect(statuses).toContain(res.status);
   expect(['UpstreamError', 'UpstreamTimeout']).toContain(res.body.code);
   expect(typeof res.body.message).toBe('string');

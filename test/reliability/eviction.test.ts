@@ -34,6 +34,7 @@ beforeAll(async () => {
     env: {
       CACHE_EXTENSION_MAX_ENTRIES: String(MAX_ENTRIES),
       CACHE_EXTENSION_MAX_BYTES: String(MAX_BYTES),
+      // Warn, not debug: a debug line per request would make this run measure logging.
       CACHE_EXTENSION_LOG_LEVEL: 'warn',
     },
   });
@@ -75,6 +76,9 @@ describe('memory bound', () => {
     expect(stats.entries).toBeGreaterThan(PINNED.length);
     expect(stats.evictions).toBeGreaterThanOrEqual(DISTINCT - MAX_ENTRIES);
     expect(stats.bytes).toBeLessThanOrEqual(MAX_BYTES);
+    console.log(
+      `[eviction] ${DISTINCT} keys: entries ${stats.entries}/${stats.maxEntries}, bytes ${stats.bytes}/${stats.maxBytes}, evictions ${stats.evictions}`,
+    );
     await expectPinnedServedFromMemory();
     // The first keys read were evicted: reading one again goes to the backend.
     stack.backends.ssm.resetCalls();
@@ -88,6 +92,9 @@ describe('memory bound', () => {
     const stats = (await stack.get(ROUTES.stats)).body;
     expect(stats.bytes).toBeLessThanOrEqual(MAX_BYTES);
     expect(stats.entries).toBeLessThanOrEqual(MAX_ENTRIES);
+    console.log(
+      `[eviction] ${BIG} values of ${BIG_VALUE_BYTES} B: entries ${stats.entries}, bytes ${stats.bytes}/${stats.maxBytes}`,
+    );
     await expectPinnedServedFromMemory();
     // Every large value was served whole even though most could not stay.
     const last = await stack.get(parameterPath(BIG_KEYS[BIG - 1] as string));

@@ -45,7 +45,7 @@ beforeAll(async () => {
   stack = await startStack({
     config,
     seed,
-    env: { CACHE_EXTENSION_TTL: '1s', CACHE_EXTENSION_LOG_LEVEL: 'info' },
+    env: { CACHE_EXTENSION_TTL: '1s' },
   });
 });
 afterAll(async () => {
@@ -84,6 +84,9 @@ describe('freeze and thaw', () => {
       const ssm = stack.backends.ssm.calls;
       const calls = (ssm.GetParameters ?? 0) + (ssm.GetParameter ?? 0);
       expect(calls).toBeGreaterThan(0);
+      console.log(
+        `[freeze] ${tree.length} process(es) stopped ${FROZEN_MS} ms; SSM calls after thaw: ${calls}`,
+      );
       // Keys: the seed parameter, the secret reference and NAMES.
       expect(calls).toBeLessThanOrEqual(NAMES.length + 2);
       expect((await stack.get(ROUTES.health)).body.status).toBe('ready');

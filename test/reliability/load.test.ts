@@ -41,6 +41,7 @@ function nodePid(pid: number): number {
 
 let stack: Stack;
 beforeAll(async () => {
+  // Warn, not debug: a debug line per request would make this run measure logging.
   stack = await startStack({ config, seed, env: { CACHE_EXTENSION_LOG_LEVEL: 'warn' } });
 });
 afterAll(async () => {

@@ -30,7 +30,7 @@ seed.tables = [
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ seed, env: { CACHE_EXTENSION_LOG_LEVEL: 'info' } });
+  stack = await startStack({ seed });
 });
 afterAll(async () => {
   await stack?.close();
@@ -42,6 +42,7 @@ describe('malformed backend answers', () => {
       stack.backends.ssm.setFaults({ malformed: mode });
       const res = await stack.get(parameterPath(`/malformed/${mode}/0`));
       stack.backends.ssm.setFaults({});
+      console.log(`[malformed] SSM ${mode}: ${res.status} ${res.body.code ?? ''} ${res.body.awsCode ?? ''}`);
       expect(EXPECTED[mode]).toContain(res.status);
       if (res.status === 200) expect(res.body.value).toBe(`malformed-value-${mode}-0`);
       else expect(res.body.code).toBe('UpstreamError');
@@ -55,6 +56,9 @@ describe('malformed backend answers', () => {
       stack.backends.dynamodb.setFaults({ malformed: mode });
       const res = await stack.get(dynamodbPath('Malformed', { id: { S: mode } }));
       stack.backends.dynamodb.setFaults({});
+      console.log(
+        `[malformed] DynamoDB ${mode}: ${res.status} ${res.body.code ?? ''} ${res.body.awsCode ?? ''}`,
+      );
       expect(EXPECTED[mode]).toContain(res.status);
       if (res.status === 200) expect(res.body.item.payload).toEqual({ S: `malformed-item-${mode}` });
       else expect(res.body.code).toBe('UpstreamError');

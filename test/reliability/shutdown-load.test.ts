@@ -13,7 +13,7 @@ seed.parameters = [
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ seed, shutdownTimeoutMs: 2000, env: { CACHE_EXTENSION_LOG_LEVEL: 'info' } });
+  stack = await startStack({ seed, shutdownTimeoutMs: 2000 });
 });
 afterAll(async () => {
   await stack?.close();

@@ -22,7 +22,7 @@ beforeAll(async () => {
   stack = await startStack({
     config,
     seed: { parameters: NAMES.map((name) => ({ name, value: `throttled-value-${name}` })) },
-    env: { CACHE_EXTENSION_TTL: '1500ms', CACHE_EXTENSION_LOG_LEVEL: 'info' },
+    env: { CACHE_EXTENSION_TTL: '1500ms' },
     random: seededRandom(11),
     beforeStart: (b) => b.ssm.setFaults({ throttleRate: 0.5 }),
   });
