@@ -28,7 +28,11 @@ export interface ExtensionRun {
   readonly readyMs: number;
   /** Spawn → the emulator's init done: the extension ready and the function's runtime started too. */
   readonly initMs: number;
+  /** `performance.now()` when the emulator was asked to start it (spawn follows at once). */
+  readonly startedAt: number;
   get(path: string): Promise<{ status: number; body: string }>;
+  /** The emulator's log lines so far (extension output included). */
+  logs(): string[];
   stats(): Promise<StatsPayload>;
   close(): Promise<void>;
 }
@@ -111,9 +115,11 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
       origin,
       pid: nodePidOf(launcherPid),
       registerMs: registeredAt - t0,
+      startedAt: t0,
       readyMs: (prefetchedAt ?? readyAt) - t0,
       initMs: readyAt - t0,
       get,
+      logs: () => created.logs.map(lineText),
       stats: async () => {
         const res = await get(ROUTES.stats);
         if (res.status !== 200) throw new Error(`GET ${ROUTES.stats} answered ${res.status}`);
@@ -130,4 +136,27 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
 /** Backend calls of a prefetch: SSM GetParameters and DynamoDB BatchGetItem, as the extension counts them. */
 export function sumCalls(stats: StatsPayload): number {
   return Object.values(stats.backendCalls).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Waits until the extension holds at least `entries` entries (a prefetch that passed its deadline goes on
+ * loading in the background); says when it saw them (ms since spawn) and whether they were all there at the
+ * first look. Polls every 20 ms.
+ */
+export async function waitForEntries(
+  ext: ExtensionRun,
+  entries: number,
+  timeoutMs = 120_000,
+): Promise<{ sinceSpawnMs: number; atFirstLook: boolean }> {
+  const deadline = performance.now() + timeoutMs;
+  let seen = 0;
+  for (let i = 0; i < 1_000_000 && performance.now() < deadline; i++) {
+    seen = (await ext.stats()).entries;
+    if (seen >= entries) return { sinceSpawnMs: performance.now() - ext.startedAt, atFirstLook: i === 0 };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const prefetchLines = ext.logs().filter((l) => /prefetch|deadline/.test(l));
+  throw new Error(
+    `the extension holds ${seen} entries, not ${entries}, ${timeoutMs} ms after its start; ${prefetchLines.join(' | ')}`,
+  );
 }

@@ -36,7 +36,13 @@ export function expectedFigures(options: BenchOptions): string[] {
     names.push(noCacheFigure('parameter', latency), noCacheFigure('item', latency));
   for (const n of options.prefetchSizes)
     for (const latency of [0, options.injectedLatencyMs])
-      for (const metric of ['extension_ready', 'extension_calls', 'seed_ready', 'seed_calls'])
+      for (const metric of [
+        'extension_ready',
+        'extension_loaded',
+        'extension_calls',
+        'seed_ready',
+        'seed_calls',
+      ])
         names.push(prefetchFigure(n, latency, metric));
   names.push(...Object.values(STARTUP_FIGURES));
   names.push(MEMORY_FIGURES.bare, MEMORY_FIGURES.withSdk, MEMORY_FIGURES.idle);
