@@ -8,7 +8,7 @@
  *
  *   node bench/dist/profile.js hit [--seconds 10] [--route parameters|dynamodb] [--out <dir>]
  *   node bench/dist/profile.js startup [--out <dir>]
- *   node bench/dist/profile.js memory [--entries 10000] [--node-flags "--max-semi-space-size=1"] [--out <dir>]
+ *   node bench/dist/profile.js memory [--entries 10000] [--read-through 100000] [--node-flags "--max-semi-space-size=1"] [--out <dir>]
  *   node bench/dist/profile.js summarize <file.cpuprofile> [<bundle.mjs>] [<until function>]
  */
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -18,7 +18,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { extractLayer, startBackends } from '@lambda-cache/local';
 import { HEADERS } from '@lambda-cache/shared';
-import { benchSeed, configFor, kilobyteName, REGION, range, SEED_CONFIG } from './data.js';
+import {
+  benchSeed,
+  configFor,
+  kilobyteName,
+  READ_THROUGH_PREFIX,
+  REGION,
+  range,
+  SEED_CONFIG,
+} from './data.js';
 import { cpuProfileEnv, nodeFlagsEnv, QUIET_SDK, rssMiB, sleep, Worker } from './processes.js';
 import { hitPaths } from './sections/hit-path.js';
 import { startExtension } from './stack.js';
@@ -228,6 +236,7 @@ async function main(): Promise<void> {
       entries: { type: 'string', default: '10000' },
       'node-flags': { type: 'string', default: '' },
       packaged: { type: 'boolean', default: false },
+      'read-through': { type: 'string', default: '0' },
     },
   });
   const [mode, ...rest] = positionals;
@@ -243,14 +252,15 @@ async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   const layer = values.packaged ? await packagedLayer() : await unminifiedLayer();
   const entries = mode === 'memory' ? Number(values.entries) : 0;
+  const readThrough = mode === 'memory' ? Number(values['read-through']) : 0;
   const backends = await startBackends({
-    seed: benchSeed({ prefetch: 0, kilobyte: entries, valueBytes: 1024, readThrough: 0 }),
+    seed: benchSeed({ prefetch: 0, kilobyte: entries, valueBytes: 1024, readThrough }),
     region: REGION,
   });
   if (mode === 'memory') {
     try {
       const flags = (values['node-flags'] ?? '').split(/\s+/).filter(Boolean);
-      await profileMemory(layer.dir, backends, out, entries, flags);
+      await profileMemory(layer.dir, backends, out, entries, readThrough, flags);
     } finally {
       await backends.close();
       await rm(layer.dir, { recursive: true, force: true });
@@ -309,6 +319,7 @@ async function profileMemory(
   backends: Awaited<ReturnType<typeof startBackends>>,
   out: string,
   entries: number,
+  readThrough: number,
   flags: string[],
 ): Promise<void> {
   const ext = await startExtension({
@@ -319,6 +330,22 @@ async function profileMemory(
     env: nodeFlagsEnv(out, [...flags, '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${out}`]),
   });
   try {
+    if (readThrough > 0) {
+      const worker = await Worker.start({ ...backends.env });
+      try {
+        const r = await worker.load({
+          origin: ext.origin,
+          headers: { [HEADERS.token]: 'profile-token' },
+          connections: 16,
+          durationMs: 600_000,
+          maxRequests: readThrough,
+          paths: { kind: 'parameters', prefix: READ_THROUGH_PREFIX, start: 0, count: readThrough },
+        });
+        process.stdout.write(`${r.requests} read-through keys, ${r.errors} errors\n`);
+      } finally {
+        await worker.close();
+      }
+    }
     await sleep(1000);
     process.stdout.write(`node flags: ${flags.join(' ') || '(none)'}; ${entries} entries of 1 KiB\n`);
     process.stdout.write(`RSS idle: ${rssMiB(ext.pid).toFixed(1)} MiB\n`);
