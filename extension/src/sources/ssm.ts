@@ -11,11 +11,16 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { ParameterPayload, ParameterType } from '@lambda-cache/shared';
-import { NotFoundError } from '../errors.js';
-import { type CallCounter, chunk } from './clients.js';
+import { NotFoundError, toHttpError } from '../errors.js';
+import { type CallCounter, chunk, jitteredDelay, sleep } from './clients.js';
 
 /** `GetParameters` accepts at most 10 names a call. */
 export const GET_PARAMETERS_BATCH = 10;
+/**
+ * Extra rounds for a batch that SSM kept throttling through all of the SDK's own attempts (at 50%
+ * throttling one batch in eight would otherwise fail), as DynamoDB's `UnprocessedKeys` get rounds.
+ */
+export const THROTTLED_BATCH_ROUNDS = 3;
 /** `GetParametersByPath` returns at most 10 a page. */
 const PATH_PAGE_SIZE = 10;
 /** A hierarchy larger than this many pages is cut off (and logged by the caller) rather than loaded forever. */
@@ -69,6 +74,7 @@ export class SsmSource {
     names: string[],
     decrypt: boolean,
     out: Map<string, ParameterPayload | Error>,
+    round = 0,
   ): Promise<void> {
     let res: GetParametersCommandOutput;
     try {
@@ -81,6 +87,10 @@ export class SsmSource {
       if (isValidationError(err) && names.length > 1) {
         await Promise.all(names.map((n) => this.batch(region, [n], decrypt, out)));
         return;
+      }
+      if (round < THROTTLED_BATCH_ROUNDS && toHttpError(err).code === 'Throttled') {
+        await sleep(jitteredDelay(round + 1, 100, 1000));
+        return this.batch(region, names, decrypt, out, round + 1);
       }
       for (const n of names) out.set(n, err as Error);
       return;
