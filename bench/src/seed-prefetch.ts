@@ -1,11 +1,12 @@
 /**
  * The seed's way of loading its cache, as a process of its own: start, create the SDK clients, then one
- * `GetParameter` per name and one `GetItem` per key, one call at a time, then print `ready <calls>`.
+ * `GetParameter` per name and one `GetItem` per key, one call at a time, then print `ready <calls> <ms spent fetching>`.
  * The orchestrator times spawn → that line, as it times the extension's spawn → ready.
  *
  * Usage: node seed-prefetch.js <plan.json>   (plan: { region, ssmEndpoint, dynamodbEndpoint, names, table, keys })
  */
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
@@ -29,6 +30,7 @@ async function main(planFile: string): Promise<void> {
   const dynamodb = new DynamoDBClient({ region: plan.region, endpoint: plan.dynamodbEndpoint, credentials });
   const cache = new Map<string, unknown>();
   let calls = 0;
+  const fetchStarted = performance.now();
   for (const name of plan.names) {
     const out = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
     calls++;
@@ -41,7 +43,8 @@ async function main(planFile: string): Promise<void> {
     cache.set(JSON.stringify(Key), out.Item);
   }
   if (cache.size !== plan.names.length + plan.keys.length) throw new Error('some reads were lost');
-  process.stdout.write(`ready ${calls}\n`);
+  const fetchMs = performance.now() - fetchStarted;
+  process.stdout.write(`ready ${calls} ${fetchMs.toFixed(2)}\n`);
   ssm.destroy();
   dynamodb.destroy();
 }

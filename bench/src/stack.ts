@@ -16,6 +16,8 @@ import { nodePidOf } from './processes.js';
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 /** The extension's line once its prefetch is over, right before it asks for its first event. */
 const PREFETCH_DONE = /\[lambda-cache\].*prefetch done/;
+/** The time the extension itself reports for its prefetch (`prefetch done ms=…`). */
+const PREFETCH_MS = /prefetch done.*\bms=(\d+(?:\.\d+)?)/;
 
 export interface ExtensionRun {
   readonly port: number;
@@ -26,6 +28,8 @@ export interface ExtensionRun {
   readonly registerMs: number;
   /** Spawn → the extension's `prefetch done` line (it asks for its first event right after). */
   readonly readyMs: number;
+  /** The prefetch alone, as the extension reports it (`NaN` if it did not). */
+  readonly prefetchMs: number;
   /** Spawn → the emulator's init done: the extension ready and the function's runtime started too. */
   readonly initMs: number;
   /** `performance.now()` when the emulator was asked to start it (spawn follows at once). */
@@ -65,6 +69,7 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
     await writeFile(join(functionDir, 'index.mjs'), 'export const handler = async () => ({ ok: true });\n');
     let registeredAt = Number.NaN;
     let prefetchedAt: number | undefined;
+    let prefetchMs = Number.NaN;
     const created = await LambdaEmulator.create({
       layerDir: opts.layerDir,
       functionDir,
@@ -78,7 +83,10 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
         ...opts.env,
       },
       onLog: (line) => {
-        if (prefetchedAt === undefined && PREFETCH_DONE.test(line)) prefetchedAt = performance.now();
+        if (prefetchedAt === undefined && PREFETCH_DONE.test(line)) {
+          prefetchedAt = performance.now();
+          prefetchMs = Number(PREFETCH_MS.exec(line)?.[1] ?? Number.NaN);
+        }
       },
       beforeRegisterResponse: async () => {
         registeredAt = performance.now();
@@ -118,6 +126,7 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
       startedAt: t0,
       readyMs: (prefetchedAt ?? readyAt) - t0,
       initMs: readyAt - t0,
+      prefetchMs,
       get,
       logs: () => created.logs.map(lineText),
       stats: async () => {

@@ -190,7 +190,7 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         0.1,
         v,
         '× one at a time',
-        `${n}+${n} at ${options.injectedLatencyMs} ms: ${m(prefetchFigure(n, options.injectedLatencyMs, 'extension_ready'))} ms vs ${m(prefetchFigure(n, options.injectedLatencyMs, 'seed_ready'))} ms, both spawn → ready`,
+        `${n}+${n} at ${options.injectedLatencyMs} ms, both spawn → ready: ${m(prefetchFigure(n, options.injectedLatencyMs, 'extension_ready'))} ms vs ${m(prefetchFigure(n, options.injectedLatencyMs, 'seed_ready'))} ms; the fetching alone: ${m(prefetchFigure(n, options.injectedLatencyMs, 'extension_fetch'))} ms vs ${m(prefetchFigure(n, options.injectedLatencyMs, 'seed_fetch'))} ms (${(m(prefetchFigure(n, options.injectedLatencyMs, 'extension_fetch')) / m(prefetchFigure(n, options.injectedLatencyMs, 'seed_fetch'))).toFixed(3)}×)`,
       );
     }),
     safely(tRegister, () => {

@@ -23,7 +23,10 @@ export const expectedCalls = (parameters: number, items: number) =>
   Math.ceil(parameters / 10) + Math.ceil(items / 100);
 
 /** Spawns the seed-way loader and times spawn → its `ready` line. */
-function runSeedWay(planFile: string, env: Record<string, string>): Promise<{ ms: number; calls: number }> {
+function runSeedWay(
+  planFile: string,
+  env: Record<string, string>,
+): Promise<{ ms: number; calls: number; fetchMs: number }> {
   return new Promise((resolve, reject) => {
     const script = fileURLToPath(new URL('../seed-prefetch.js', import.meta.url));
     const t0 = performance.now();
@@ -41,10 +44,10 @@ function runSeedWay(planFile: string, env: Record<string, string>): Promise<{ ms
     }, 300_000);
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /ready (\d+)/.exec(out);
+      const m = /ready (\d+) (\d+(?:\.\d+)?)\n/.exec(out);
       if (m && !settled) {
         settled = true;
-        resolve({ ms: performance.now() - t0, calls: Number(m[1]) });
+        resolve({ ms: performance.now() - t0, calls: Number(m[1]), fetchMs: Number(m[2]) });
       }
     });
     child.stderr.on('data', (chunk: Buffer) => {
@@ -82,6 +85,8 @@ export async function prefetch(ctx: Context): Promise<void> {
         const ready: number[] = [];
         const calls: number[] = [];
         const loaded: number[] = [];
+        const fetch: number[] = [];
+        const seedFetch: number[] = [];
         const seedReady: number[] = [];
         const seedCalls: number[] = [];
         try {
@@ -97,6 +102,7 @@ export async function prefetch(ctx: Context): Promise<void> {
               // Ready is the `prefetch done` line; what it had loaded by then is reported beside it (a
               // prefetch that passes its deadline goes on in the background, failed entries load on demand).
               ready.push(ext.readyMs);
+              fetch.push(ext.prefetchMs);
               loaded.push(((await ext.stats()).entries / (2 * n)) * 100);
               await waitForEntries(ext, 2 * n, 10_000).catch(() => undefined);
               calls.push(sumCalls(await ext.stats()));
@@ -106,6 +112,7 @@ export async function prefetch(ctx: Context): Promise<void> {
             const seedWay = await runSeedWay(planFile, backends.env);
             seedReady.push(seedWay.ms);
             seedCalls.push(seedWay.calls);
+            seedFetch.push(seedWay.fetchMs);
           }
         } finally {
           backends.ssm.setFaults({});
@@ -117,6 +124,18 @@ export async function prefetch(ctx: Context): Promise<void> {
           'ms',
           `extension spawn → ready, ${label}`,
           ready,
+        );
+        recorder.figure(
+          prefetchFigure(n, latencyMs, 'extension_fetch'),
+          'ms',
+          `the extension's prefetch alone (its own "prefetch done ms="), ${label}`,
+          fetch,
+        );
+        recorder.figure(
+          prefetchFigure(n, latencyMs, 'seed_fetch'),
+          'ms',
+          `one call at a time, the fetching alone (first call to last answer), ${label}`,
+          seedFetch,
         );
         recorder.figure(
           prefetchFigure(n, latencyMs, 'extension_loaded'),
@@ -147,8 +166,13 @@ export async function prefetch(ctx: Context): Promise<void> {
           recorder.median(prefetchFigure(n, latencyMs, 'extension_ready')) /
             recorder.median(prefetchFigure(n, latencyMs, 'seed_ready')),
         );
+        const fetchRatio = recorder.ratio(
+          `prefetch.n${n}.${latencyMs}ms.extension_fetch_vs_seed_fetch`,
+          recorder.median(prefetchFigure(n, latencyMs, 'extension_fetch')) /
+            recorder.median(prefetchFigure(n, latencyMs, 'seed_fetch')),
+        );
         ctx.log(
-          `prefetch ${label}: ${recorder.median(prefetchFigure(n, latencyMs, 'extension_calls'))} calls, ${ratio.toFixed(3)}× the seed's time`,
+          `prefetch ${label}: ${recorder.median(prefetchFigure(n, latencyMs, 'extension_calls'))} calls, ${ratio.toFixed(3)}× the seed's spawn → ready, ${fetchRatio.toFixed(3)}× its fetching`,
         );
       }
     }
