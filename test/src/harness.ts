@@ -29,6 +29,9 @@ export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)),
 /** Where `npm run package` writes the layer. */
 export const layerZip: string = join(repoRoot, 'dist', 'lambda-cache-layer.zip');
 
+/** Lines no stack should ever print: stack frames, unhandled rejections, Node runtime warnings. */
+const CRASH = /^\s+at .+:\d+:\d+\)?$|Unhandled|Uncaught|\(node:\d+\) \w*Warning/;
+
 /** The line the extension prints once it listens; with port 0 it names the port it got. */
 export const LISTENING = /\[lambda-cache\] listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
@@ -237,6 +240,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let lambda: LambdaEmulator | undefined;
   const values = secretValues(seed);
   const leaks: string[] = [];
+  const crashes: string[] = [];
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
@@ -245,6 +249,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       if (ownDir) await rm(functionDir, { recursive: true, force: true });
       // Values never appear in logs: every stack checks every line it saw, at whatever log level it ran.
       if (leaks.length > 0) throw new Error(`a seeded value was logged: ${JSON.stringify(leaks[0])}`);
+      // Nor does any process print a stack trace, an unhandled rejection or a runtime warning.
+      if (crashes.length > 0) throw new Error(`a process printed: ${JSON.stringify(crashes)}`);
     })();
     return closed;
   };
@@ -281,6 +287,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       env,
       onLog: (line: string) => {
         if (leaks.length < 10 && values.some((v) => line.includes(v))) leaks.push(line);
+        if (crashes.length < 10 && CRASH.test(line)) crashes.push(line);
       },
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.initTimeoutMs !== undefined ? { initTimeoutMs: opts.initTimeoutMs } : {}),
