@@ -11,9 +11,10 @@
  *   node bench/dist/profile.js memory [--entries 10000] [--read-through 100000] [--node-flags "--max-semi-space-size=1"] [--out <dir>]
  *   node bench/dist/profile.js summarize <file.cpuprofile> [<bundle.mjs>] [<until function>]
  */
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { extractLayer, startBackends } from '@lambda-cache/local';
@@ -81,7 +82,14 @@ export async function summarize(
   top = 25,
 ): Promise<string> {
   const profile = JSON.parse(await readFile(profileFile, 'utf8')) as CpuProfile;
-  const marks = bundleFile ? moduleMarks(await readFile(bundleFile, 'utf8')) : [];
+  // `bundleFile` is one bundle or a directory of them (the layer's lambda-cache/).
+  const bundles = new Map<string, { line: number; file: string }[]>();
+  if (bundleFile) {
+    const files = (await stat(bundleFile)).isDirectory()
+      ? (await readdir(bundleFile)).filter((f) => f.endsWith('.mjs')).map((f) => join(bundleFile, f))
+      : [bundleFile];
+    for (const f of files) bundles.set(basename(f), moduleMarks(await readFile(f, 'utf8')));
+  }
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -111,9 +119,10 @@ export async function summarize(
     const node = byId.get(id);
     if (!node) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    const inBundle = bundleFile !== undefined && url.endsWith(bundleFile.split('/').pop() ?? '\0');
+    const marks = bundles.get(basename(url));
+    const inBundle = marks !== undefined;
     const file = inBundle
-      ? (fileAt(marks, lineNumber) ?? 'bundle')
+      ? (fileAt(marks, lineNumber) ?? basename(url))
       : url === ''
         ? '(native/V8)'
         : url.replace(/^file:\/\//, '');
@@ -193,7 +202,7 @@ async function packagedLayer(): Promise<{ dir: string; bundle: string }> {
     join(repoRoot, 'dist', 'lambda-cache-layer.zip'),
     await mkdtemp(join(tmpdir(), 'lambda-cache-profile-')),
   );
-  return { dir, bundle: join(dir, 'lambda-cache', 'index.mjs') };
+  return { dir, bundle: join(dir, 'lambda-cache') };
 }
 
 /** The layer with its bundle rebuilt unminified (same esbuild settings otherwise), in a temp dir. */
@@ -202,12 +211,9 @@ async function unminifiedLayer(): Promise<{ dir: string; bundle: string }> {
     join(repoRoot, 'dist', 'lambda-cache-layer.zip'),
     await mkdtemp(join(tmpdir(), 'lambda-cache-profile-')),
   );
-  const bundle = join(dir, 'lambda-cache', 'index.mjs');
+  const out = join(dir, 'lambda-cache');
   const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(repoRoot, 'extension', 'src', 'main.ts')],
-    outfile: bundle,
-    allowOverwrite: true,
+  const common: import('esbuild').BuildOptions = {
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -216,13 +222,37 @@ async function unminifiedLayer(): Promise<{ dir: string; bundle: string }> {
     banner: {
       js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);",
     },
-    splitting: false,
+    allowOverwrite: true,
     minify: false,
     keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
+  };
+  const src = join(repoRoot, 'extension', 'src');
+  // As the layer: what runs before register in index.mjs, the rest in backend.mjs, imported after it.
+  const hasBackend = existsSync(join(out, 'backend.mjs'));
+  if (hasBackend) {
+    await build({ ...common, entryPoints: [join(src, 'bootstrap.ts')], outfile: join(out, 'backend.mjs') });
+  }
+  await build({
+    ...common,
+    entryPoints: [join(src, 'main.ts')],
+    outfile: join(out, 'index.mjs'),
+    plugins: hasBackend
+      ? [
+          {
+            name: 'lazy-backend',
+            setup(b) {
+              b.onResolve({ filter: /^\.\/bootstrap\.js$/ }, () => ({
+                path: './backend.mjs',
+                external: true,
+              }));
+            },
+          },
+        ]
+      : [],
   });
-  return { dir, bundle };
+  return { dir, bundle: out };
 }
 
 async function main(): Promise<void> {
@@ -305,7 +335,7 @@ async function main(): Promise<void> {
         await summarize(join(out, file), layer.bundle, mode === 'startup' ? 'register' : undefined),
       );
     }
-    await copyFile(layer.bundle, join(out, 'index.mjs'));
+    for (const f of await readdir(layer.bundle)) await copyFile(join(layer.bundle, f), join(out, f));
   } finally {
     await worker.close();
     await backends.close();
