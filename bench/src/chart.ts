@@ -4,7 +4,7 @@
  */
 import type { Results, TargetResult } from './results.js';
 
-const WIDTH = 980;
+const WIDTH = 1160;
 const LABEL_W = 360;
 const BAR_X = LABEL_W + 10;
 const BAR_W = 420;
@@ -41,7 +41,7 @@ function row(t: TargetResult, i: number): string {
   return [
     `<g><title>${esc(`${t.name}: ${t.detail}`)}</title>`,
     `<text x="${LABEL_W}" y="${y + 15}" text-anchor="end" font-size="13" fill="#222">${esc(t.name)}</text>`,
-    `<text x="${LABEL_W}" y="${y + 29}" text-anchor="end" font-size="11" fill="#666">target ${esc(t.target)} ${esc(t.unit)} (${better})</text>`,
+    `<text x="${LABEL_W}" y="${y + 29}" text-anchor="end" font-size="11" fill="#666">target ${esc(t.target.replace('>=', '≥').replace('<=', '≤'))} ${esc(t.unit)} (${better})</text>`,
     `<rect x="${BAR_X}" y="${y + 6}" width="${len.toFixed(1)}" height="20" fill="${colour}" rx="2"/>`,
     clipped,
     `<text x="${BAR_X + BAR_W + 18}" y="${y + 21}" font-size="13" fill="${colour}">${t.met ? '✔ met' : '✘ missed'}: ${esc(fmt(t.measured))} ${esc(t.unit)}</text>`,
