@@ -6,7 +6,7 @@
  *
  * Add `--packaged` to profile the shipped, minified bundle instead.
  *
- *   node bench/dist/profile.js hit [--seconds 10] [--route parameters|dynamodb] [--out <dir>]
+ *   node bench/dist/profile.js hit [--seconds 10] [--route parameters|dynamodb] [--connections 32] [--out <dir>]
  *   node bench/dist/profile.js startup [--out <dir>]
  *   node bench/dist/profile.js memory [--entries 10000] [--read-through 100000] [--node-flags "--max-semi-space-size=1"] [--out <dir>]
  *   node bench/dist/profile.js summarize <file.cpuprofile> [<bundle.mjs>] [<until function>]
@@ -262,6 +262,7 @@ async function main(): Promise<void> {
     options: {
       seconds: { type: 'string', default: '10' },
       route: { type: 'string', default: 'parameters' },
+      connections: { type: 'string', default: '32' },
       out: { type: 'string' },
       entries: { type: 'string', default: '10000' },
       'node-flags': { type: 'string', default: '' },
@@ -316,7 +317,7 @@ async function main(): Promise<void> {
         const r = await worker.load({
           origin: ext.origin,
           headers: { [HEADERS.token]: token },
-          connections: 32,
+          connections: Number(values.connections),
           durationMs: Number(values.seconds) * 1000,
           maxRequests: 10_000_000,
           paths: { kind: 'list', paths: [path] },

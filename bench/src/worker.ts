@@ -83,7 +83,8 @@ const credentials = {
 };
 
 function ssmClient(target: AwsTarget): SSMClient {
-  return new SSMClient({ endpoint: target.endpoint, region: target.region, credentials, maxAttempts: 1 });
+  // The SDK's default retries stay on: they cover a keep-alive socket the local server closed meanwhile.
+  return new SSMClient({ endpoint: target.endpoint, region: target.region, credentials });
 }
 
 function expectValue(what: string, value: unknown): unknown {
@@ -144,7 +145,6 @@ async function callable(subject: Subject, token: string): Promise<Callable> {
         endpoint: subject.dynamodb.endpoint,
         region: subject.dynamodb.region,
         credentials,
-        maxAttempts: 1,
       });
       const key = Object.fromEntries(Object.entries(subject.key).map(([k, v]) => [k, { S: v }]));
       return {
