@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +78,14 @@ export interface StackOptions {
   random?: () => number;
   /** Runs once the backends are up and before the extension starts, e.g. to inject faults into prefetch. */
   beforeStart?: (backends: Backends) => void | Promise<void>;
+  /**
+   * Listen on a concrete free port instead of 0, given to the extension and the function alike in
+   * `CACHE_EXTENSION_PORT` (a function reaches the extension on the port both were configured with).
+   * The port is picked here and could be taken before the extension binds it, so a start that fails with
+   * `EADDRINUSE` is retried with another one.
+   * @default false
+   */
+  fixedPort?: boolean;
   /** `false` lets a stack whose extension never listens (env errors) resolve, with `port` 0. @default true */
   requireListening?: boolean;
   /** Emulator timeouts. */
@@ -230,6 +239,30 @@ export function newToken(): string {
  * Resolves once the extension printed its listening line (and, by default, init finished).
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  if (!opts.fixedPort) return startOnce(opts);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await startOnce({ ...opts, env: { ...opts.env, CACHE_EXTENSION_PORT: String(port) } });
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
+    }
+  }
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function startOnce(opts: StackOptions): Promise<Stack> {
   const layer = await layerDir();
   const seed = opts.seed ?? seedData();
   const backends =
