@@ -99,9 +99,12 @@ export class Worker {
 }
 
 /** A bare `node:http` server answering `body` to everything, in its own process. */
-export async function startBareServer(body: string): Promise<{ port: number; close: () => Promise<void> }> {
+export async function startBareServer(
+  body: string,
+  execArgv: readonly string[] = [],
+): Promise<{ port: number; close: () => Promise<void> }> {
   const child = fork(here('./bare-server.js'), [], {
-    execArgv: [],
+    execArgv: [...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const started = firstMessage<{ port: number }>(child, 'the bare server', 10_000);

@@ -28,7 +28,15 @@ import {
   range,
   SEED_CONFIG,
 } from './data.js';
-import { cpuProfileEnv, nodeFlagsEnv, QUIET_SDK, rssMiB, sleep, Worker } from './processes.js';
+import {
+  cpuProfileEnv,
+  nodeFlagsEnv,
+  QUIET_SDK,
+  rssMiB,
+  sleep,
+  startBareServer,
+  Worker,
+} from './processes.js';
 import { hitPaths } from './sections/hit-path.js';
 import { startExtension } from './stack.js';
 
@@ -80,6 +88,7 @@ export async function summarize(
   bundleFile?: string,
   until?: string,
   top = 25,
+  requests = 0,
 ): Promise<string> {
   const profile = JSON.parse(await readFile(profileFile, 'utf8')) as CpuProfile;
   // `bundleFile` is one bundle or a directory of them (the layer's lambda-cache/).
@@ -136,7 +145,7 @@ export async function summarize(
       .slice(0, top)
       .map(
         ([k, v]) =>
-          `${(v / 1000).toFixed(1).padStart(8)} ms ${((v / totalUs) * 100).toFixed(1).padStart(5)}%  ${k}`,
+          `${(v / 1000).toFixed(1).padStart(8)} ms ${((v / totalUs) * 100).toFixed(1).padStart(5)}%${requests ? ` ${(v / requests).toFixed(2).padStart(7)} µs/req` : ''}  ${k}`,
       )
       .join('\n');
   const scope = until ? ` before the first call of ${until}()` : '';
@@ -300,6 +309,8 @@ async function main(): Promise<void> {
   }
   const token = 'profile-token';
   const worker = await Worker.start({ ...backends.env, AWS_SESSION_TOKEN: token });
+  let requests = 0;
+  let bareRequests = 0;
   try {
     const ext = await startExtension({
       layerDir: layer.dir,
@@ -314,6 +325,7 @@ async function main(): Promise<void> {
       );
       if (mode === 'hit') {
         const path = hitPaths()[values.route === 'dynamodb' ? 'dynamodb' : 'parameters'];
+        const first = await ext.get(path);
         const r = await worker.load({
           origin: ext.origin,
           headers: { [HEADERS.token]: token },
@@ -323,8 +335,29 @@ async function main(): Promise<void> {
           paths: { kind: 'list', paths: [path] },
         });
         process.stdout.write(
-          `${Math.round(r.rps)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors\n`,
+          `extension: ${r.requests} requests, ${Math.round(r.rps)} req/s, p50 ${r.p50Ms.toFixed(3)} ms, p99 ${r.p99Ms.toFixed(3)} ms, ${r.errors} errors\n`,
         );
+        requests = r.requests;
+        // The same load on the bare server, profiled the same way, for a per-request comparison.
+        const bareDir = join(out, 'bare');
+        await mkdir(bareDir, { recursive: true });
+        const bare = await startBareServer(first.body, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`]);
+        try {
+          const b = await worker.load({
+            origin: `http://127.0.0.1:${bare.port}`,
+            headers: { [HEADERS.token]: token },
+            connections: Number(values.connections),
+            durationMs: Number(values.seconds) * 1000,
+            maxRequests: 10_000_000,
+            paths: { kind: 'list', paths: [path] },
+          });
+          process.stdout.write(
+            `bare: ${b.requests} requests, ${Math.round(b.rps)} req/s, p50 ${b.p50Ms.toFixed(3)} ms, p99 ${b.p99Ms.toFixed(3)} ms\n`,
+          );
+          bareRequests = b.requests;
+        } finally {
+          await bare.close();
+        }
       }
     } finally {
       await ext.close();
@@ -333,8 +366,22 @@ async function main(): Promise<void> {
     for (const file of profiles) {
       process.stdout.write(`\n${join(out, file)}\n`);
       process.stdout.write(
-        await summarize(join(out, file), layer.bundle, mode === 'startup' ? 'register' : undefined),
+        await summarize(
+          join(out, file),
+          layer.bundle,
+          mode === 'startup' ? 'register' : undefined,
+          25,
+          requests,
+        ),
       );
+    }
+    if (existsSync(join(out, 'bare'))) {
+      for (const file of (await readdir(join(out, 'bare'))).filter((f) => f.endsWith('.cpuprofile'))) {
+        process.stdout.write(`\nbare node:http server: ${join(out, 'bare', file)}\n`);
+        process.stdout.write(
+          await summarize(join(out, 'bare', file), undefined, undefined, 25, bareRequests),
+        );
+      }
     }
     for (const f of await readdir(layer.bundle)) await copyFile(join(layer.bundle, f), join(out, f));
   } finally {
