@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Seed } from '@lambda-cache/local';
 import { dynamodbPath, parameterPath, ROUTES } from '@lambda-cache/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { assertNoValuesLogged, type Stack, sleep, startStack } from '../src/harness.js';
 
 /** Distinctive values: any log line holding even a part of one is a leak. */
@@ -58,23 +58,23 @@ function needles(): string[] {
 }
 
 let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack({
-    config,
-    seed,
-    env: {
-      CACHE_EXTENSION_LOG_LEVEL: 'debug',
-      CACHE_EXTENSION_LEGACY_ROUTES: 'true',
-      CACHE_EXTENSION_TTL: '1s',
-    },
-  });
-});
-afterAll(async () => {
+afterEach(async () => {
   await stack?.close();
 });
 
-describe('values in logs', () => {
+// Text lines, and JSON lines as with Lambda's advanced logging controls (AWS_LAMBDA_LOG_FORMAT=JSON).
+describe.each(['Text', 'JSON'])('values in %s logs', (format) => {
   it('logs no value at debug level through prefetch, reads, refreshes, errors and invokes', async () => {
+    stack = await startStack({
+      config,
+      seed,
+      env: {
+        CACHE_EXTENSION_LOG_LEVEL: 'debug',
+        CACHE_EXTENSION_LEGACY_ROUTES: 'true',
+        CACHE_EXTENSION_TTL: '1s',
+        AWS_LAMBDA_LOG_FORMAT: format,
+      },
+    });
     const reads = [
       parameterPath('/leak/plain'),
       parameterPath('/leak/secure'),
@@ -114,7 +114,8 @@ describe('values in logs', () => {
     await stack.lambda.invoke({ hello: 'again' });
     await stack.lambda.shutdown('spindown');
     const lines = stack.logs();
-    expect(lines.some((l) => l.includes('[lambda-cache]'))).toBe(true);
+    const own = lines.filter((l) => (format === 'JSON' ? l.startsWith('{') : l.includes('[lambda-cache]')));
+    expect(own.length).toBeGreaterThan(10);
     expect(lines.length).toBeGreaterThan(10);
     assertNoValuesLogged(lines, needles());
   });
