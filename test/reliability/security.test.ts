@@ -85,12 +85,18 @@ describe('access control', () => {
   });
 
   it('returns 400 when X-Forwarded-For is present, even with the right token', async () => {
-    for (const xff of ['10.0.0.1', '127.0.0.1', '']) {
+    for (const [path, xff] of [
+      [parameterPath(SEED_PARAMETER), '10.0.0.1'],
+      [parameterPath(SEED_PARAMETER), '127.0.0.1'],
+      [parameterPath(SEED_PARAMETER), ''],
+      [ROUTES.ping, '10.0.0.1'],
+      [ROUTES.stats, '10.0.0.1'],
+    ] as const) {
       const a = await rawRequest(
         stack.port,
-        `GET ${parameterPath(SEED_PARAMETER)} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nX-Forwarded-For: ${xff}\r\nConnection: close\r\n\r\n`,
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nX-Forwarded-For: ${xff}\r\nConnection: close\r\n\r\n`,
       );
-      expect({ xff, status: a.status }).toEqual({ xff, status: 400 });
+      expect({ path, xff, status: a.status }).toEqual({ path, xff, status: 400 });
       expect(JSON.parse(a.body).code).toBe('BadRequest');
       expect(a.body).not.toContain(SEED_PARAMETER_VALUE);
     }
