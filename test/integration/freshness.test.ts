@@ -41,6 +41,9 @@ describe('freshness', () => {
     expect(first.status).toBe(200);
     expect(first.body.value).toBe(SEED_PARAMETER_VALUE);
     expect(first.headers['x-cache']).toBe('stale');
+    // A stale answer has no freshness left to give, so no cache downstream keeps it.
+    expect(first.headers['cache-control']).toBe('max-age=0');
+    expect(Number(first.headers.age)).toBeGreaterThanOrEqual(1);
     // Still stale, still the value, once the refresh has failed.
     await waitFor('the refresh to fail', () => totalCalls(s.backends.ssm) > 0);
     const second = await s.get(parameterPath(SEED_PARAMETER));
