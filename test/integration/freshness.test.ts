@@ -51,4 +51,22 @@ describe('freshness', () => {
     expect(second.headers['x-cache']).toBe('stale');
     expect(second.body.value).toBe(SEED_PARAMETER_VALUE);
   });
+
+  it('refreshes entries close to expiry during an INVOKE, so reads after it are fresh hits', async () => {
+    stack = await startStack({ env: { CACHE_EXTENSION_TTL: '5s' } });
+    const s = stack;
+    s.backends.ssm.resetCalls();
+    s.backends.dynamodb.resetCalls();
+    // Just loaded: nothing is close to expiry, the INVOKE refreshes nothing.
+    expect((await s.lambda.invoke({ n: 1 })).ok).toBe(true);
+    expect(totalCalls(s.backends.ssm) + totalCalls(s.backends.dynamodb)).toBe(0);
+    // Within the last fifth of the TTL (at least 1 s): the INVOKE reloads every configured entry, batched.
+    await sleep(4200);
+    expect((await s.lambda.invoke({ n: 2 })).ok).toBe(true);
+    expect(s.backends.ssm.calls.GetParameters).toBe(1);
+    expect(s.backends.dynamodb.calls.BatchGetItem).toBe(1);
+    const res = await s.get(parameterPath(SEED_PARAMETER));
+    expect(res.headers['x-cache']).toBe('hit');
+    expect(Number(/max-age=(\d+)/.exec(res.headers['cache-control'] ?? '')?.[1])).toBeGreaterThanOrEqual(3);
+  });
 });
