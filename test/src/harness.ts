@@ -7,9 +7,9 @@
  * const res = await stack.get(parameterPath('CacheExtensions_Parameter1'));
  * await stack.close();
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,10 @@ export const LISTENING = /\[lambda-cache\] listening on http:\/\/127\.0\.0\.1:(\
 
 let extracted: Promise<string> | undefined;
 
-/** The packaged layer extracted into a temp dir, once per process (every stack of a test file shares it). */
+/**
+ * The packaged layer, extracted once per zip content into a temp dir that every test process shares
+ * (named by the zip's hash, so a rebuilt layer gets a new one and nothing piles up run after run).
+ */
 export function layerDir(): Promise<string> {
   extracted ??= (async () => {
     if (!existsSync(layerZip)) {
@@ -46,7 +49,22 @@ export function layerDir(): Promise<string> {
         `The packaged layer ${layerZip} is missing: run npm run package (or npm test) before the integration tests`,
       );
     }
-    return extractLayer(layerZip, await mkdtemp(join(tmpdir(), 'lambda-cache-layer-')));
+    const hash = createHash('sha256')
+      .update(await readFile(layerZip))
+      .digest('hex')
+      .slice(0, 16);
+    const dir = join(tmpdir(), `lambda-cache-test-layer-${hash}`);
+    if (existsSync(join(dir, 'extensions'))) return dir;
+    // Extract beside it and rename into place: another test process may be doing the same right now.
+    const scratch = await mkdtemp(join(tmpdir(), 'lambda-cache-test-layer-tmp-'));
+    await extractLayer(layerZip, scratch);
+    try {
+      await rename(scratch, dir);
+    } catch {
+      await rm(scratch, { recursive: true, force: true });
+      if (!existsSync(join(dir, 'extensions'))) throw new Error(`could not extract the layer into ${dir}`);
+    }
+    return dir;
   })();
   return extracted;
 }
