@@ -69,4 +69,24 @@ describe('freshness', () => {
     expect(res.headers['x-cache']).toBe('hit');
     expect(Number(/max-age=(\d+)/.exec(res.headers['cache-control'] ?? '')?.[1])).toBeGreaterThanOrEqual(3);
   });
+
+  it('remembers a not-found answer briefly, then finds the parameter once it exists', async () => {
+    stack = await startStack({ env: { CACHE_EXTENSION_TTL: '1s' } });
+    const s = stack;
+    const path = parameterPath('/created/later');
+    s.backends.ssm.resetCalls();
+    expect((await s.get(path)).status).toBe(404);
+    expect(totalCalls(s.backends.ssm)).toBe(1);
+    // Negative caching: the second miss does not go to SSM.
+    const again = await s.get(path);
+    expect(again.status).toBe(404);
+    expect(again.body.code).toBe('NotFound');
+    expect(totalCalls(s.backends.ssm)).toBe(1);
+    s.backends.ssm.putParameter({ name: '/created/later', value: 'created-later-value' });
+    // The negative entry lives min(TTL, 30 s) = 1 s.
+    await sleep(TTL_MS + 300);
+    const found = await s.get(path);
+    expect(found.status).toBe(200);
+    expect(found.body.value).toBe('created-later-value');
+  });
 });
