@@ -1,5 +1,5 @@
 /**
- * The integration harness: the packaged layer, extracted once per process, started as a real child process
+ * The integration harness: the packaged layer, extracted once per zip content, started as a real child process
  * by the local Lambda emulator against local AWS backends, with a tiny HTTP helper to talk to it.
  *
  * @example
