@@ -106,6 +106,9 @@ export function createServer(opts: ServerOptions): CacheServer {
       // Covers receiving a whole request; a GET has no body, so this only bounds slow senders.
       requestTimeout: (opts.headersTimeoutMs ?? 5000) + 1000,
       keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5000,
+      // Node checks the two timeouts above only this often (default 30 s): a connection that never sends
+      // a byte would hold one of the capped slots for 30 s instead of the headers timeout.
+      connectionsCheckingInterval: 1000,
       noDelay: true,
     },
     (req, res) => {
