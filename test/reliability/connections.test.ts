@@ -1,8 +1,8 @@
 import { parameterPath, ROUTES } from '@lambda-cache/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_PARAMETER } from '../src/fixtures.js';
-import { type Stack, startStack } from '../src/harness.js';
-import { RawConnection } from '../src/raw.js';
+import { type Stack, startStack, waitFor } from '../src/harness.js';
+import { RawConnection, rawRequest } from '../src/raw.js';
 
 /** The extension's documented connection cap. */
 const CAP = 256;
@@ -47,5 +47,34 @@ describe('connection cap', () => {
     // Once the crowd has gone, new connections are served again.
     const after = await stack.get(ROUTES.ping);
     expect(after.status).toBe(200);
+  });
+
+  it('frees the slots of connections that never send a request, and serves again', async () => {
+    const idle: RawConnection[] = [];
+    try {
+      // A misbehaving function (or a leak) holds every slot without sending a byte.
+      for (let i = 0; i < CAP; i++) idle.push(await RawConnection.open(stack.port));
+      const refused = await rawRequest(
+        stack.port,
+        `GET ${ROUTES.ping} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      );
+      expect(refused.status).toBe(503);
+      // The server's headers timeout (5 s) closes them; then a new connection is served again.
+      const served = await waitFor(
+        'a slot to free up',
+        async () => {
+          const a = await rawRequest(
+            stack.port,
+            `GET ${ROUTES.ping} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+          );
+          return a.status === 200 ? a : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 250 },
+      );
+      expect(served.status).toBe(200);
+      expect(idle.filter((c) => c.closed)).toHaveLength(CAP);
+    } finally {
+      for (const c of idle) c.close();
+    }
   });
 });
