@@ -3,7 +3,7 @@
  * the DynamoDB JSON item the extension sends (binary as base64) becomes a plain object.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { convertToAttr, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   type AttributeValueJson,
   type ItemJson,
@@ -24,18 +24,24 @@ export function toWireKey(key: ItemKey): KeyAttributes {
   if (typeof key !== 'object' || key === null || Array.isArray(key)) {
     throw new BadRequestError('a key must be an object such as { pKey: "pKey1", sKey: "sKey1" }');
   }
-  let marshalled: Record<string, AttributeValue>;
-  try {
-    marshalled = marshall(key as Record<string, unknown>, { convertTopLevelContainer: false });
-  } catch (err) {
-    throw new BadRequestError(
-      `the key cannot be marshalled (give integers beyond 2^53 as bigint): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  // Attribute by attribute: marshalling the object as a whole trips over an attribute named `constructor`.
   const wire: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(marshalled)) {
-    wire[name] = value.B === undefined ? value : { B: toBase64(value.B) };
+  for (const [name, value] of Object.entries(key)) {
+    let attr: AttributeValue;
+    try {
+      attr = convertToAttr(value);
+    } catch (err) {
+      throw new BadRequestError(
+        `key attribute "${name}" cannot be marshalled (give integers beyond 2^53 as bigint): ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    Object.defineProperty(wire, name, {
+      value: attr.B === undefined ? attr : { B: toBase64(attr.B) },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   try {
     return normalizeKey(wire);
