@@ -132,7 +132,9 @@ export function toHttpError(err: unknown): HttpError {
     return HttpError.of('Throttled', 'the backend is throttling requests; retry later', name);
   }
   if ((name !== undefined && TIMEOUT_NAMES.has(name)) || (code !== undefined && TIMEOUT_CODES.has(code))) {
-    return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', name ?? code);
+    // Only a timeout AWS itself reported has an AWS code; our own waits and socket timeouts do not.
+    const awsCode = e.$fault !== undefined ? name : undefined;
+    return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', awsCode);
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
     return HttpError.of('UpstreamError', `the backend could not be reached (${code})`, code);
@@ -140,11 +142,15 @@ export function toHttpError(err: unknown): HttpError {
   if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
     return HttpError.of('UpstreamError', 'no AWS credentials are available to the extension', name);
   }
-  if (e.$metadata !== undefined || e.$fault !== undefined) {
+  if (e.$fault !== undefined) {
     // An AWS service error: its name is the AWS error code (AccessDeniedException, KMS…).
     const awsCode = name ?? 'UnknownError';
     if (CALLER_ERRORS.has(awsCode)) return HttpError.of('BadRequest', message, awsCode);
     return HttpError.of('UpstreamError', `the backend refused the request (${awsCode})`, awsCode);
+  }
+  if (e.$metadata !== undefined) {
+    // The SDK got an answer it could not read (truncated or not JSON): not an AWS error code, but upstream.
+    return HttpError.of('UpstreamError', 'the backend sent an answer that could not be read');
   }
   return HttpError.of('InternalFailure', 'internal failure; the extension log has the detail');
 }

@@ -49,7 +49,10 @@ describe('toHttpError', () => {
   );
 
   it('returns 504 UpstreamTimeout when a wait or the SDK times out', () => {
-    expect(toHttpError(new WaitTimeoutError('k', 5000)).code).toBe('UpstreamTimeout');
+    const waited = toHttpError(new WaitTimeoutError('k', 5000));
+    expect(waited.code).toBe('UpstreamTimeout');
+    // The extension's own wait is not an AWS error: no awsCode.
+    expect(waited.awsCode).toBeUndefined();
     const sdkTimeout = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
     expect(toHttpError(sdkTimeout).status).toBe(504);
     expect(toHttpError(netError('ETIMEDOUT')).status).toBe(504);
@@ -94,6 +97,16 @@ describe('toHttpError', () => {
     expect(mapped.code).toBe('InternalFailure');
     expect(mapped.message).not.toContain('secret-ish');
     expect(toHttpError('a string').code).toBe('InternalFailure');
+  });
+
+  it('returns 502 UpstreamError without an awsCode when the backend answer cannot be read', () => {
+    // What the SDK throws for a truncated or non-JSON body: a SyntaxError carrying $metadata, no $fault.
+    const unreadable = Object.assign(new SyntaxError('Unexpected end of JSON input'), {
+      $metadata: { httpStatusCode: 200 },
+    });
+    const mapped = toHttpError(unreadable);
+    expect(mapped.envelope()).toEqual({ code: 'UpstreamError', message: expect.any(String) });
+    expect(mapped.status).toBe(502);
   });
 
   it('passes an HttpError through unchanged', () => {
