@@ -4,8 +4,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,14 +62,6 @@ export const wrongKey = cache.getItem('DynamoDbTable', { pKey: 'a' });
 let work: string;
 let functionDir: string;
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'lambda-cache-client-pkg-'));
   functionDir = join(work, 'function');
@@ -106,8 +96,8 @@ describe('the packed client', () => {
     ['cjs-handler.handler', 'cjs'],
     ['esm-handler.handler', 'esm'],
   ])('reads a parameter and an item when %s uses the installed tarball', async (handler, format) => {
-    const port = await freePort();
-    stack = await startStack({ functionDir, handler, env: { CACHE_EXTENSION_PORT: String(port) } });
+    // The function reads CACHE_EXTENSION_PORT, so extension and function share one known port.
+    stack = await startStack({ functionDir, handler, fixedPort: true });
     const result = await stack.lambda.invoke({});
     expect(result.ok).toBe(true);
     expect(result.payload).toMatchObject({

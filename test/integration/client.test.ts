@@ -1,8 +1,6 @@
 /**
  * The client against the real packaged extension, under the Lambda emulator, over real sockets.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   AbortError,
   type CacheClient,
@@ -16,7 +14,7 @@ import {
 import { Pool } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_ITEM, SEED_PARAMETER, SEED_PARAMETER_VALUE, SEED_TABLE, seedData } from '../src/fixtures.js';
-import { newToken, type Stack, sleep, startStack, waitFor } from '../src/harness.js';
+import { freePort, newToken, type Stack, sleep, startStack, waitFor } from '../src/harness.js';
 
 const CONFIG = '/app/config';
 const HOSTS = '/app/hosts';
@@ -163,19 +161,28 @@ describe('client while the extension starts', () => {
   });
 
   it('succeeds when the call starts 300 ms before the extension is launched', async () => {
-    // A port the OS just handed out and released: nothing listens on it until the extension does.
-    const probe = http.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const token = newToken();
-    // Starting the local backends and the emulator takes seconds on a busy machine: a wider budget than
-    // the default 3 s, so the test is about retrying, not about how fast the stack boots.
-    const cache = clientFor(port, token, { retry: { retries: 100, maxTimeout: 100, maxRetryTime: 45_000 } });
-    const call = cache.getParameter(SEED_PARAMETER);
-    await sleep(300);
-    stack = await startStack({ env: { CACHE_EXTENSION_PORT: String(port), AWS_SESSION_TOKEN: token } });
-    await expect(call).resolves.toBe(SEED_PARAMETER_VALUE);
+    // A port the OS just handed out and released: nothing listens on it until the extension does. Another
+    // process may take it meanwhile; then the extension cannot listen and the attempt starts over.
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const token = newToken();
+      // Starting the local backends and the emulator takes seconds on a busy machine: a wider budget than
+      // the default 3 s, so the test is about retrying, not about how fast the stack boots.
+      const cache = clientFor(port, token, {
+        retry: { retries: 100, maxTimeout: 100, maxRetryTime: 45_000 },
+      });
+      const call = cache.getParameter(SEED_PARAMETER);
+      call.catch(() => {});
+      await sleep(300);
+      try {
+        stack = await startStack({ env: { CACHE_EXTENSION_PORT: String(port), AWS_SESSION_TOKEN: token } });
+      } catch (err) {
+        if (attempt < 3 && /EADDRINUSE/.test(String((err as Error).message))) continue;
+        throw err;
+      }
+      await expect(call).resolves.toBe(SEED_PARAMETER_VALUE);
+      return;
+    }
   });
 });
 
