@@ -29,7 +29,7 @@ import type {
   Resolved,
   TableName,
 } from './schema.js';
-import { Transport } from './transport.js';
+import { type Reply, Transport } from './transport.js';
 
 /** `json` parses the value; `list` splits a `StringList` on commas into `string[]`. */
 export type Transform = 'json' | 'list';
@@ -169,6 +169,40 @@ function transformValue(name: string, value: string, transform: Transform | unde
   }
 }
 
+/** A parameter kept in the in-process layer: the answer, and each view of it already computed once. */
+interface ParameterEntry {
+  readonly body: ParameterPayload;
+  /** Index: transform (0 none, 1 json, 2 list), plus 3 for the `metadata` shape. */
+  readonly views: unknown[];
+}
+
+/**
+ * The in-process layer key of an item read, built without marshalling: the table and each attribute's
+ * name, type and text, length-prefixed so no two different keys share a text. Only strings and finite
+ * numbers take this path; any other key (binary, bigint, a malformed one) is keyed by its canonical wire
+ * text instead. One key spelled two ways (`1.5` and `1.50` are one JS number) gets one text; a string
+ * and a number never do.
+ */
+function itemLayerKey(table: string, key: unknown): string | undefined {
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) return undefined;
+  const names = Object.keys(key);
+  if (names.length === 2) {
+    if ((names[0] as string) > (names[1] as string)) names.reverse();
+  } else if (names.length !== 1) {
+    return undefined;
+  }
+  let text = `i${table.length}:${table}`;
+  for (const name of names) {
+    const value: unknown = (key as Record<string, unknown>)[name];
+    let typed: string;
+    if (typeof value === 'string') typed = `S${value}`;
+    else if (typeof value === 'number' && Number.isFinite(value)) typed = `N${value}`;
+    else return undefined;
+    text += `|${name.length}:${name}${typed.length}:${typed}`;
+  }
+  return text;
+}
+
 class Client {
   readonly #options: ResolvedOptions;
   readonly #transport: Transport;
@@ -182,61 +216,132 @@ class Client {
       : undefined;
   }
 
-  /** The extension's answer for `key`, from the in-process layer when it is still fresh there. */
-  async #read(
-    key: string,
-    refreshPath: string,
-    force: boolean | undefined,
-    signal?: AbortSignal,
-  ): Promise<unknown> {
-    if (this.#local !== undefined && force !== true) {
-      const hit = this.#local.get(key);
-      if (hit !== undefined) return hit;
+  getParameter(name: string, options?: GetParameterOptions): Promise<unknown> {
+    if (typeof name !== 'string') {
+      return Promise.reject(new BadRequestError('a parameter name must be a string'));
     }
-    const reply = await this.#transport.get(force === true ? refreshPath : key, signal);
-    this.#local?.set(key, reply.body, freshnessMs(reply.headers));
-    return reply.body;
+    const transform = options?.transform;
+    let view = 0;
+    if (transform === 'json') view = 1;
+    else if (transform === 'list') view = 2;
+    else if (transform !== undefined) {
+      return Promise.reject(
+        new InvalidOptionError(`transform must be 'json' or 'list', not ${JSON.stringify(transform)}`),
+      );
+    }
+    if (options?.metadata === true) view += 3;
+    const decrypt = options?.decrypt !== false;
+    // The layer is looked up before any URL is built: a hit costs one string concatenation and a map read.
+    const layerKey = `${decrypt ? 'p1' : 'p0'}${name}`;
+    if (this.#local !== undefined && options?.forceFetch !== true) {
+      const entry = this.#local.get(layerKey) as ParameterEntry | undefined;
+      if (entry !== undefined) {
+        try {
+          return Promise.resolve(parameterView(entry, name, view, transform));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
+    }
+    return this.#fetchParameter(name, decrypt, layerKey, view, transform, options);
   }
 
-  async getParameter(name: string, options: GetParameterOptions = {}): Promise<unknown> {
-    if (typeof name !== 'string') throw new BadRequestError('a parameter name must be a string');
-    const { transform, decrypt, forceFetch, signal, metadata } = options;
-    if (transform !== undefined && transform !== 'json' && transform !== 'list') {
-      throw new InvalidOptionError(`transform must be 'json' or 'list', not ${JSON.stringify(transform)}`);
-    }
-    const decryptOpt = decrypt === false ? { decrypt: false } : {};
-    const key = route(() => parameterPath(name, decryptOpt));
-    const refreshPath = route(() => parameterPath(name, { ...decryptOpt, refresh: true }));
-    const body = await this.#read(key, refreshPath, forceFetch, signal);
+  async #fetchParameter(
+    name: string,
+    decrypt: boolean,
+    layerKey: string,
+    view: number,
+    transform: Transform | undefined,
+    options: GetParameterOptions | undefined,
+  ): Promise<unknown> {
+    const force = options?.forceFetch === true;
+    const path = route(() =>
+      parameterPath(name, { ...(decrypt ? {} : { decrypt: false }), ...(force ? { refresh: true } : {}) }),
+    );
+    const reply = await this.#transport.get(path, options?.signal);
+    const body = reply.body;
     if (!isParameterPayload(body)) {
       throw new ExtensionError('the extension answered without a parameter value', { status: 200 });
     }
-    const value = transformValue(name, body.value, transform);
-    return metadata === true ? { ...body, value } : value;
+    const entry: ParameterEntry = { body, views: [] };
+    this.#local?.set(layerKey, entry, freshnessMs(reply.headers));
+    return parameterView(entry, name, view, transform);
   }
 
-  async getItem(table: string, key: Record<string, never>, options: GetItemOptions = {}): Promise<unknown> {
-    if (typeof table !== 'string') throw new BadRequestError('a table name must be a string');
+  getItem(table: string, key: Record<string, never>, options?: GetItemOptions): Promise<unknown> {
+    if (typeof table !== 'string') {
+      return Promise.reject(new BadRequestError('a table name must be a string'));
+    }
+    let layerKey: string | undefined;
+    if (this.#local !== undefined) {
+      try {
+        layerKey = itemLayerKey(table, key);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (layerKey !== undefined && options?.forceFetch !== true) {
+        const hit = this.#local.get(layerKey);
+        if (hit !== undefined) return Promise.resolve(hit);
+      }
+    }
+    return this.#fetchItem(table, key, layerKey, options);
+  }
+
+  async #fetchItem(
+    table: string,
+    key: Record<string, never>,
+    cheapKey: string | undefined,
+    options: GetItemOptions | undefined,
+  ): Promise<unknown> {
     const wireKey = toWireKey(key);
-    const path = route(() => dynamodbPath(table, wireKey));
-    const refreshPath = route(() => dynamodbPath(table, wireKey, { refresh: true }));
-    let body: unknown;
+    const force = options?.forceFetch === true;
+    const path = route(() => dynamodbPath(table, wireKey, force ? { refresh: true } : {}));
+    // A key with no cheap text is kept under its canonical wire form, which every spelling shares.
+    let layerKey = cheapKey;
+    if (this.#local !== undefined && cheapKey === undefined) {
+      layerKey = `I${force ? route(() => dynamodbPath(table, wireKey)) : path}`;
+      if (!force) {
+        const hit = this.#local.get(layerKey);
+        if (hit !== undefined) return hit;
+      }
+    }
+    let reply: Reply;
     try {
-      body = await this.#read(path, refreshPath, options.forceFetch, options.signal);
+      reply = await this.#transport.get(path, options?.signal);
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
+    const body = reply.body;
     if (!isDynamoDbPayload(body)) {
       throw new ExtensionError('the extension answered without an item', { status: 200 });
     }
-    return fromWireItem(table, body.item, this.#options.bigNumbers);
+    const item = fromWireItem(table, body.item, this.#options.bigNumbers);
+    if (layerKey !== undefined) this.#local?.set(layerKey, item, freshnessMs(reply.headers));
+    return item;
   }
 
   close(): Promise<void> {
     this.#local?.clear();
     return this.#transport.close();
   }
+}
+
+/** The value (or metadata object) a call asked for, computed once per layer entry and then shared. */
+function parameterView(
+  entry: ParameterEntry,
+  name: string,
+  view: number,
+  transform: Transform | undefined,
+): unknown {
+  const cached = entry.views[view];
+  if (cached !== undefined) return cached;
+  const result =
+    view >= 3
+      ? { ...entry.body, value: parameterView(entry, name, view - 3, transform) }
+      : transformValue(name, entry.body.value, transform);
+  entry.views[view] = result;
+  return result;
 }
 
 /**

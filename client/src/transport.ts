@@ -34,6 +34,9 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EN
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
+/** Errors worth another attempt; one set for all calls (an error object belongs to one call only). */
+const retryable = new WeakSet<object>();
+
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -81,6 +84,8 @@ export class Transport {
   readonly #dispatcher: Dispatcher;
   readonly #ownsDispatcher: boolean;
   #closed = false;
+  #headersToken: string | undefined;
+  #headersObject: Record<string, string> = { accept: 'application/json' };
 
   constructor(options: ResolvedOptions, env: NodeJS.ProcessEnv) {
     this.#options = options;
@@ -100,53 +105,86 @@ export class Transport {
       });
   }
 
-  /** GET `path`; resolves with a 200 answer, rejects with a {@link CacheClientError}. */
+  /**
+   * GET `path`; resolves with a 200 answer, rejects with a {@link CacheClientError}. The first attempt is
+   * made directly: p-retry (and its per-call setup) is entered only after a failure worth retrying, with
+   * the same policy and the same total bound, counted from the first attempt.
+   */
   async get(path: string, signal?: AbortSignal): Promise<Reply> {
     if (this.#closed) {
       throw new ExtensionUnavailableError('this lambda-cache client was closed; create a new one');
     }
-    const retryable = new WeakSet<object>();
+    if (signal?.aborted) throw new AbortError('the request was aborted', { cause: signal.reason });
+    const started = performance.now();
+    try {
+      return await this.#attempt(path, signal);
+    } catch (err) {
+      if (!retryable.has(err as object) || signal?.aborted) throw err;
+      return this.#retry(path, signal, err, started);
+    }
+  }
+
+  async #retry(
+    path: string,
+    signal: AbortSignal | undefined,
+    first: unknown,
+    started: number,
+  ): Promise<Reply> {
     const { retry } = this.#options;
     try {
-      return await pRetry(() => this.#attempt(path, retryable, signal), {
-        retries: retry.retries,
-        factor: 2,
-        minTimeout: retry.minTimeout,
-        maxTimeout: retry.maxTimeout,
-        maxRetryTime: retry.maxRetryTime,
-        randomize: false,
-        ...(signal ? { signal } : {}),
-        shouldRetry: ({ error }) => retryable.has(error),
-      });
+      // Attempt 1 already failed with `first`: replaying it lets p-retry apply its delays from the start.
+      return await pRetry(
+        (attempt) => (attempt === 1 ? Promise.reject(first) : this.#attempt(path, signal)),
+        {
+          retries: retry.retries,
+          factor: 2,
+          minTimeout: retry.minTimeout,
+          maxTimeout: retry.maxTimeout,
+          maxRetryTime: Math.max(0, retry.maxRetryTime - (performance.now() - started)),
+          randomize: false,
+          ...(signal ? { signal } : {}),
+          shouldRetry: ({ error }) => retryable.has(error),
+        },
+      );
     } catch (err) {
       if (signal?.aborted) throw new AbortError('the request was aborted', { cause: signal.reason });
       throw err;
     }
   }
 
-  async #attempt(path: string, retryable: WeakSet<object>, signal: AbortSignal | undefined): Promise<Reply> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  /** The request headers; one object reused while the token stays the same. */
+  #headers(): Record<string, string> {
     const token = currentToken(this.#options, this.#env);
-    if (token !== undefined) headers[HEADERS.token] = token;
+    if (token !== this.#headersToken) {
+      this.#headersToken = token;
+      this.#headersObject =
+        token === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', [HEADERS.token]: token };
+    }
+    return this.#headersObject;
+  }
+
+  async #attempt(path: string, signal: AbortSignal | undefined): Promise<Reply> {
     let response: Dispatcher.ResponseData;
     try {
       response = await this.#dispatcher.request({
         origin: this.#origin,
         path,
         method: 'GET',
-        headers,
+        headers: this.#headers(),
         headersTimeout: this.#options.timeoutMs,
         bodyTimeout: this.#options.timeoutMs,
-        ...(signal ? { signal } : {}),
+        signal,
       });
     } catch (err) {
-      throw this.#transportError(err, retryable, signal);
+      throw this.#transportError(err, signal);
     }
     let text: string;
     try {
       text = await response.body.text();
     } catch (err) {
-      throw this.#transportError(err, retryable, signal);
+      throw this.#transportError(err, signal);
     }
     let body: unknown;
     try {
@@ -170,7 +208,7 @@ export class Transport {
     throw error;
   }
 
-  #transportError(err: unknown, retryable: WeakSet<object>, signal: AbortSignal | undefined): Error {
+  #transportError(err: unknown, signal: AbortSignal | undefined): Error {
     if (signal?.aborted) return new AbortError('the request was aborted', { cause: signal.reason });
     const code = codeOf(err);
     if (code !== undefined && TIMEOUT_CODES.has(code)) {

@@ -117,7 +117,7 @@ describe('in-process layer', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
-  it('returns a fresh object on every read when an item comes from memory', async () => {
+  it('returns the same item object on every read while the item is in memory', async () => {
     maxAge = '60';
     now = 0;
     fake = await startFakeExtension(() => ({
@@ -126,8 +126,95 @@ describe('in-process layer', () => {
     }));
     client = createCacheClient({ port: fake.port, now: () => now });
     const first = await client.getItem('T', { id: 'a' });
-    (first!.list as number[]).push(2);
-    await expect(client.getItem('T', { id: 'a' })).resolves.toEqual({ id: 'a', list: [1] });
+    expect(first).toEqual({ id: 'a', list: [1] });
+    expect(await client.getItem('T', { id: 'a' })).toBe(first);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('shares one entry when a two-attribute key is written in either order', async () => {
+    maxAge = '60';
+    now = 0;
+    fake = await startFakeExtension((_url, _req, i) => ({
+      body: { table: 'T', key: {}, item: { n: { N: String(i) } } },
+      headers: { 'cache-control': 'max-age=60' },
+    }));
+    client = createCacheClient({ port: fake.port, now: () => now });
+    expect(await client.getItem('T', { a: 'x', b: 1.5 })).toEqual({ n: 0 });
+    expect(await client.getItem('T', { b: 1.5, a: 'x' })).toEqual({ n: 0 });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('keeps separate entries when a key differs only in attribute type or in where a name ends', async () => {
+    maxAge = '60';
+    now = 0;
+    fake = await startFakeExtension((_url, _req, i) => ({
+      body: { table: 'T', key: {}, item: { n: { N: String(i) } } },
+      headers: { 'cache-control': 'max-age=60' },
+    }));
+    client = createCacheClient({ port: fake.port, now: () => now });
+    expect(await client.getItem('T', { id: '1' })).toEqual({ n: 0 });
+    expect(await client.getItem('T', { id: 1 })).toEqual({ n: 1 });
+    expect(await client.getItem('T', { a: 'b|1:c', b: 'x' })).toEqual({ n: 2 });
+    expect(await client.getItem('T', { a: 'b', c: 'x' })).toEqual({ n: 3 });
+    expect(await client.getItem('T|', { id: '1' })).toEqual({ n: 4 });
+    expect(await client.getItem('T', { id: '1' })).toEqual({ n: 0 });
+    expect(fake.requests).toHaveLength(5);
+    expect(new Set(fake.requests.map((r) => r.path)).size).toBe(5);
+  });
+
+  it('serves a binary key from memory when it is read again', async () => {
+    maxAge = '60';
+    now = 0;
+    fake = await startFakeExtension((_url, _req, i) => ({
+      body: { table: 'T', key: {}, item: { n: { N: String(i) } } },
+      headers: { 'cache-control': 'max-age=60' },
+    }));
+    client = createCacheClient({ port: fake.port, now: () => now });
+    expect(await client.getItem('T', { id: new Uint8Array([1, 2]) })).toEqual({ n: 0 });
+    expect(await client.getItem('T', { id: new Uint8Array([1, 2]) })).toEqual({ n: 0 });
+    expect(await client.getItem('T', { id: new Uint8Array([1, 3]) })).toEqual({ n: 1 });
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('bypasses memory and replaces the item when forceFetch is true', async () => {
+    maxAge = '60';
+    now = 0;
+    fake = await startFakeExtension((_url, _req, i) => ({
+      body: { table: 'T', key: {}, item: { n: { N: String(i) } } },
+      headers: { 'cache-control': 'max-age=60' },
+    }));
+    client = createCacheClient({ port: fake.port, now: () => now });
+    expect(await client.getItem('T', { id: 'a' })).toEqual({ n: 0 });
+    expect(await client.getItem('T', { id: 'a' }, { forceFetch: true })).toEqual({ n: 1 });
+    expect(fake.requests.at(-1)?.path).toContain('refresh=true');
+    expect(await client.getItem('T', { id: 'a' })).toEqual({ n: 1 });
+    expect(fake.requests).toHaveLength(2);
+  });
+
+  it('returns the same transformed value on every read and serves every shape from one answer', async () => {
+    maxAge = '60';
+    now = 0;
+    fake = await startFakeExtension(() => ({
+      body: parameterBody('p', '{"a":[1]}'),
+      headers: { 'cache-control': 'max-age=60' },
+    }));
+    client = createCacheClient({ port: fake.port, now: () => now });
+    const json = await client.getParameter('p', { transform: 'json' });
+    expect(json).toEqual({ a: [1] });
+    expect(await client.getParameter('p', { transform: 'json' })).toBe(json);
+    expect(await client.getParameter('p')).toBe('{"a":[1]}');
+    const meta = await client.getParameter('p', { transform: 'json', metadata: true });
+    expect(meta.value).toBe(json);
+    expect(meta.name).toBe('p');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('gives every shape the new answer after a forceFetch of one shape', async () => {
+    maxAge = '60';
+    await setup();
+    expect(await client.getParameter('p', { transform: 'list' })).toEqual(['v0']);
+    expect(await client.getParameter('p', { forceFetch: true })).toBe('v1');
+    expect(await client.getParameter('p', { transform: 'list' })).toEqual(['v1']);
+    expect(fake.requests).toHaveLength(2);
   });
 });
