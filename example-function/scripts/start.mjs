@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -87,6 +88,53 @@ async function readStats(port, token) {
   }
 }
 
+/** One GET over `agent`, resolving to its duration in ms; a non-200 or a slow answer rejects. */
+function timedGet(agent, port, path, token) {
+  return new Promise((resolveGet, reject) => {
+    const start = performance.now();
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent,
+        timeout: 2_000,
+        headers: { 'x-aws-parameters-secrets-token': token },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolveGet(performance.now() - start)
+            : reject(new Error(`GET ${path} answered ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The extension's own answer time for a cached item, measured from outside the function over one keep-alive
+ * connection (what the client does once its connection is open), or `undefined` if it cannot be measured.
+ */
+async function measureHits(port, token, count = 20) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const { dynamodbPath } = await import('@lambda-cache/shared');
+    const path = dynamodbPath('DynamoDbTable', { pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } });
+    await timedGet(agent, port, path, token); // opens the connection
+    const times = [];
+    for (let i = 0; i < count; i++) times.push(await timedGet(agent, port, path, token));
+    return median(times);
+  } catch {
+    return undefined;
+  } finally {
+    agent.destroy();
+  }
+}
+
 function checkBuilt() {
   if (!existsSync(layerZip)) {
     throw new StartError(`${rel(layerZip)} is missing: run \`npm run package\` (npm start does it first).`);
@@ -163,7 +211,9 @@ async function main(cleanup) {
     }
     results.push(result);
   }
+  // Counters first, so they count the function's reads only.
   const stats = await readStats(port, token);
+  const hitMs = await measureHits(port, token);
   const shutdown = cleanup.pop();
   await shutdown();
 
@@ -201,6 +251,11 @@ async function main(cleanup) {
     }
     const warm = reads.slice(1).flatMap((r) => [r.item, r.parameter, r.secret]);
     if (warm.length > 0) say(`    median of the reads after invoke 1: ${ms(median(warm))}`);
+    if (hitMs !== undefined) {
+      say(
+        `    the extension itself, GET /v1/dynamodb hit on a kept-alive connection: ${ms(hitMs)} (median of 20)`,
+      );
+    }
     say(
       dim(
         "    (invoke 1 includes the client's first connection to the extension; later reads are answered by the\n" +
