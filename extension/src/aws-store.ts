@@ -12,6 +12,7 @@ import {
   type KeyAttributeValue,
   type ParameterPayload,
   type ParameterQuery,
+  type ParameterType,
   type StatsPayload,
 } from '@lambda-cache/shared';
 import {
@@ -32,9 +33,13 @@ import { type DynamoDbSource, type ItemRequest, itemId } from './sources/dynamod
 import { GET_PARAMETERS_BATCH, type SsmSource } from './sources/ssm.js';
 import type { ItemForm, ParameterForm, Reply, Store } from './store.js';
 
+/**
+ * Values are kept compact: the v1 body (which holds the whole payload once) and what a hit needs besides
+ * it. The other forms are built from the body on first use; nothing else of a load is retained.
+ */
 interface ParameterValue {
   readonly kind: 'parameter';
-  readonly payload: ParameterPayload;
+  readonly type: ParameterType;
   readonly v1: Buffer;
   aws?: Buffer;
   legacy?: Buffer;
@@ -42,7 +47,6 @@ interface ParameterValue {
 
 interface ItemValue {
   readonly kind: 'item';
-  readonly payload: DynamoDbPayload;
   readonly v1: Buffer;
   legacy?: Buffer;
 }
@@ -59,8 +63,8 @@ const SEP = '\n';
 /** The name or key is last, so any character in it is safe. */
 function cacheKey(t: Target): string {
   return t.kind === 'parameter'
-    ? ['p', t.region ?? '', t.decrypt ? '1' : '0', t.name].join(SEP)
-    : ['i', t.region ?? '', t.table, encodeKey(t.key)].join(SEP);
+    ? `p${SEP}${t.region ?? ''}${SEP}${t.decrypt ? '1' : '0'}${SEP}${t.name}`
+    : `i${SEP}${t.region ?? ''}${SEP}${t.table}${SEP}${encodeKey(t.key)}`;
 }
 
 function parseCacheKey(key: string): Target {
@@ -72,18 +76,22 @@ function parseCacheKey(key: string): Target {
 }
 
 function parameterValue(payload: ParameterPayload): ParameterValue {
-  return { kind: 'parameter', payload, v1: v1ParameterBody(payload) };
+  return { kind: 'parameter', type: payload.type, v1: v1ParameterBody(payload) };
 }
 
 function itemValue(table: string, key: KeyAttributes, item: ItemJson): ItemValue {
-  const payload: DynamoDbPayload = { table, key, item };
-  return { kind: 'item', payload, v1: v1ItemBody(payload) };
+  return { kind: 'item', v1: v1ItemBody({ table, key, item }) };
+}
+
+/** The v1 body is `JSON.stringify(payload)`, so parsing it gives the payload back, field for field. */
+function payloadOf<P>(v: Value): P {
+  return JSON.parse(v.v1.toString('utf8')) as P;
 }
 
 function sizeOf(v: Value): number {
-  // The v1 body holds everything once; the payload object and lazily built forms cost about as much again.
+  // The v1 body holds everything once, plus the forms built on first use.
   return (
-    v.v1.length * 2 +
+    v.v1.length +
     (v.kind === 'parameter' ? (v.aws?.length ?? 0) + (v.legacy?.length ?? 0) : (v.legacy?.length ?? 0))
   );
 }
@@ -141,6 +149,7 @@ export class AwsStore implements Store {
   private status: HealthPayload['status'] = 'starting';
   private readonly ssmBatches: Coalescer<string, ParameterPayload>;
   private readonly itemBatches: Coalescer<string, ItemJson>;
+  private readonly itemKeys = new WeakMap<DynamoDbQuery, string>();
 
   constructor(private readonly opts: AwsStoreOptions) {
     this.startedAt = opts.clock.now();
@@ -240,7 +249,23 @@ export class AwsStore implements Store {
     return { body, contentType, cache: lookup.status, ageMs: lookup.ageMs, ttlLeftMs: lookup.ttlLeftMs };
   }
 
-  async parameter(query: ParameterQuery, form: ParameterForm): Promise<Reply> {
+  parameter(query: ParameterQuery, form: ParameterForm): Reply | Promise<Reply> {
+    // A fresh hit does the minimum: the key, one lookup, the stored body. Loaders are built on a miss.
+    if (!query.refresh) {
+      const region = this.parameterRegion(query.name);
+      const key = cacheKey({ kind: 'parameter', region, decrypt: query.decrypt, name: query.name });
+      let hit = this.cache.fresh(key);
+      if (hit === undefined && !this.cache.has(key)) {
+        const other = cacheKey({ kind: 'parameter', region, decrypt: !query.decrypt, name: query.name });
+        const v = this.cache.peek(other);
+        if (v?.kind === 'parameter' && v.type !== 'SecureString') hit = this.cache.fresh(other);
+      }
+      if (hit !== undefined) return this.parameterReply(hit, form);
+    }
+    return this.loadParameter(query, form);
+  }
+
+  private async loadParameter(query: ParameterQuery, form: ParameterForm): Promise<Reply> {
     const region = this.parameterRegion(query.name);
     let target: Target = { kind: 'parameter', region, decrypt: query.decrypt, name: query.name };
     let key = cacheKey(target);
@@ -248,7 +273,7 @@ export class AwsStore implements Store {
       // A String parameter reads the same with or without decryption: use the other entry if it is one.
       const other: Target = { ...target, decrypt: !query.decrypt };
       const v = this.cache.peek(cacheKey(other));
-      if (v?.kind === 'parameter' && v.payload.type !== 'SecureString') {
+      if (v?.kind === 'parameter' && v.type !== 'SecureString') {
         target = other;
         key = cacheKey(other);
       }
@@ -258,32 +283,63 @@ export class AwsStore implements Store {
       ...this.entryOptions(this.parameterTtl(query.name), this.configuredKeys.has(key) || undefined),
       forceRefresh: query.refresh,
     });
+    return this.parameterReply(lookup, form);
+  }
+
+  private parameterReply(lookup: Lookup<Value>, form: ParameterForm): Reply {
     const v = lookup.value as ParameterValue;
     if (form === 'v1') return this.reply(lookup, v.v1, JSON_TYPE);
     if (form === 'aws') {
-      v.aws ??= awsParameterBody(v.payload);
+      v.aws ??= awsParameterBody(payloadOf<ParameterPayload>(v));
       return this.reply(lookup, v.aws, JSON_TYPE);
     }
-    v.legacy ??= Buffer.from(v.payload.value);
+    v.legacy ??= Buffer.from(payloadOf<ParameterPayload>(v).value);
     return this.reply(lookup, v.legacy, TEXT_TYPE);
   }
 
-  async item(query: DynamoDbQuery, form: ItemForm): Promise<Reply> {
+  /**
+   * The cache key of an item query. The server hands the same query object to every request with the
+   * same query string, so the key (an `encodeKey` of the item key) is built once per distinct query.
+   */
+  private itemKey(query: DynamoDbQuery, region: string | undefined): string {
+    let key = this.itemKeys.get(query);
+    if (key === undefined) {
+      key = cacheKey({ kind: 'item', region, table: query.table, key: query.key });
+      this.itemKeys.set(query, key);
+    }
+    return key;
+  }
+
+  item(query: DynamoDbQuery, form: ItemForm): Reply | Promise<Reply> {
     const table = this.tablesByName.get(query.table);
-    const target: Target = {
-      kind: 'item',
-      region: table?.region ?? this.opts.region,
-      table: query.table,
-      key: query.key,
-    };
-    const key = cacheKey(target);
+    const region = table?.region ?? this.opts.region;
+    const key = this.itemKey(query, region);
+    if (!query.refresh) {
+      const hit = this.cache.fresh(key);
+      if (hit !== undefined) return this.itemReply(hit, form);
+    }
+    return this.loadItem(query, form, table, region, key);
+  }
+
+  private async loadItem(
+    query: DynamoDbQuery,
+    form: ItemForm,
+    table: TableEntry | undefined,
+    region: string | undefined,
+    key: string,
+  ): Promise<Reply> {
+    const target: Target = { kind: 'item', region, table: query.table, key: query.key };
     const lookup = await this.cache.get(key, this.loader(target), {
       ...this.entryOptions(table?.ttlMs, this.configuredKeys.has(key) || undefined),
       forceRefresh: query.refresh,
     });
+    return this.itemReply(lookup, form);
+  }
+
+  private itemReply(lookup: Lookup<Value>, form: ItemForm): Reply {
     const v = lookup.value as ItemValue;
     if (form === 'v1') return this.reply(lookup, v.v1, JSON_TYPE);
-    v.legacy ??= legacyItemBody(v.payload.item);
+    v.legacy ??= legacyItemBody(payloadOf<DynamoDbPayload>(v).item);
     return this.reply(lookup, v.legacy, JSON_TYPE);
   }
 

@@ -248,6 +248,18 @@ export class Cache<V> {
   }
 
   /**
+   * The fresh value of `key` as a `hit` (counted and touched exactly as `get()` would), or `undefined`
+   * when there is none (missing, negative, expired): then call `get()`. Lets a hit skip building a loader.
+   */
+  fresh(key: string): Lookup<V> | undefined {
+    const entry = this.#lru.get(key) ?? this.#pinned.get(key);
+    if (entry === undefined || entry.negative) return undefined;
+    const now = this.#clock.now();
+    if (Math.max(0, now - entry.loadedAt) >= entry.policy.ttlMs) return undefined;
+    return this.#serve(entry, now);
+  }
+
+  /**
    * One batch load for many keys (prefetch, refresh-ahead on INVOKE). Every key is marked in flight
    * BEFORE `batch` is called, so a concurrent `get()` of any of them waits for it; keys already loading
    * are joined, not loaded twice. `batch` returns, per key, a value or an Error (a key it leaves out counts

@@ -2,10 +2,11 @@
  * The local HTTP API (DESIGN.md "HTTP API (v1)") on `node:http`, no framework. GET only, bounded in
  * connections, header size and time; every answer is either bytes the store kept or a small error envelope.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
+  type DynamoDbQuery,
   HEADERS,
   LEGACY_ROUTES,
   type ParameterQuery,
@@ -46,8 +47,29 @@ export interface CacheServer {
 const JSON_TYPE = 'application/json';
 const ALLOW = 'GET';
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+/** Distinct query strings whose parsed form is remembered, per route; past this the memo starts over. */
+const QUERY_MEMO_SIZE = 1024;
+
+/**
+ * Remembers the parsed query of each query string, so a function asking for the same parameter or item
+ * again skips `URLSearchParams` and key decoding. Parsing is a pure function of the query string, so the
+ * remembered object is exactly what parsing again would give; queries that fail to parse are not kept.
+ */
+class QueryMemo<Q> {
+  private readonly parsed = new Map<string, Q>();
+
+  constructor(private readonly parse: (search: URLSearchParams) => Q) {}
+
+  get(query: string): Q {
+    let q = this.parsed.get(query);
+    if (q === undefined) {
+      q = this.parse(new URLSearchParams(query));
+      // Many distinct keys (read-through) only churn the memo; clearing keeps it bounded and cheap.
+      if (this.parsed.size >= QUERY_MEMO_SIZE) this.parsed.clear();
+      this.parsed.set(query, q);
+    }
+    return q;
+  }
 }
 
 function jsonBody(value: unknown): Buffer {
@@ -94,8 +116,13 @@ export function createServer(opts: ServerOptions): CacheServer {
   const { store, logger } = opts;
   // Room for the 200 concurrent keep-alive connections a busy function may hold, with margin.
   const maxConnections = opts.maxConnections ?? 256;
-  const expected = opts.sessionToken === undefined ? undefined : digest(opts.sessionToken);
+  const expected = opts.sessionToken === undefined ? undefined : Buffer.from(opts.sessionToken, 'utf8');
+  const debug = logger.isEnabled('debug');
+  const parameterQueries = new QueryMemo<ParameterQuery>(parseParameterQuery);
+  const itemQueries = new QueryMemo<DynamoDbQuery>(parseDynamoDbQuery);
   const overCap = new WeakSet<Socket>();
+  /** Cache status of each answer, for the debug request line only. */
+  const cacheStatus = new WeakMap<http.ServerResponse, string>();
   let open = 0;
   let stopping = false;
 
@@ -112,23 +139,29 @@ export function createServer(opts: ServerOptions): CacheServer {
       noDelay: true,
     },
     (req, res) => {
-      if (logger.isEnabled('debug')) {
+      if (debug) {
         const started = performance.now();
         res.once('finish', () => {
           // The path names what was asked (a parameter name, a table and key), never a value.
           logger.debug('request', {
             path: (req.url ?? '').slice(0, 300),
             status: res.statusCode,
-            cache: res.getHeader(HEADERS.cache) as string | undefined,
+            cache: cacheStatus.get(res),
             ms: Math.round((performance.now() - started) * 100) / 100,
           });
         });
       }
-      handle(req, res).catch((err: unknown) => {
+      const failed = (err: unknown): void => {
         logger.error('request handler failed', { error: errorCode(err) });
         if (!res.headersSent) sendError(res, HttpError.of('InternalFailure', 'internal failure'));
         else res.destroy();
-      });
+      };
+      try {
+        const pending = handle(req, res);
+        if (pending instanceof Promise) pending.catch(failed);
+      } catch (err) {
+        failed(err);
+      }
     },
   );
 
@@ -171,25 +204,40 @@ export function createServer(opts: ServerOptions): CacheServer {
   }
 
   function sendReply(res: http.ServerResponse, reply: Reply): void {
-    res.writeHead(200, {
-      'content-type': reply.contentType,
-      'content-length': reply.body.length,
-      'cache-control': `max-age=${Math.max(0, Math.floor(reply.ttlLeftMs / 1000))}`,
-      [HEADERS.age]: String(Math.max(0, Math.floor(reply.ageMs / 1000))),
-      [HEADERS.cache]: reply.cache,
-    });
+    if (debug) cacheStatus.set(res, reply.cache);
+    // A flat [name, value, …] array: Node writes it as is, without the per-name bookkeeping of an object.
+    res.writeHead(200, [
+      'content-type',
+      reply.contentType,
+      'content-length',
+      String(reply.body.length),
+      'cache-control',
+      `max-age=${Math.max(0, Math.floor(reply.ttlLeftMs / 1000))}`,
+      HEADERS.age,
+      String(Math.max(0, Math.floor(reply.ageMs / 1000))),
+      HEADERS.cache,
+      reply.cache,
+    ]);
     res.end(reply.body);
+  }
+
+  /** Sends a store answer: at once when it is one (a fresh hit), else when it resolves. */
+  function send(res: http.ServerResponse, reply: Reply | Promise<Reply>): void | Promise<void> {
+    if (!(reply instanceof Promise)) return sendReply(res, reply);
+    return reply.then((r) => sendReply(res, r));
   }
 
   function tokenOk(req: http.IncomingMessage): boolean {
     if (expected === undefined) return true;
     const given = req.headers[HEADERS.token];
     if (typeof given !== 'string') return false;
-    // Hashing first gives equal lengths, so the comparison time says nothing about the token.
-    return timingSafeEqual(digest(given), expected);
+    const bytes = Buffer.from(given, 'utf8');
+    // Only the length can differ in time (session tokens are not secret in length); the bytes are compared
+    // in constant time.
+    return bytes.length === expected.length && timingSafeEqual(bytes, expected);
   }
 
-  async function legacy(path: string, search: URLSearchParams): Promise<Reply | undefined> {
+  function legacy(path: string, search: URLSearchParams): Reply | Promise<Reply> | undefined {
     const p = LEGACY_ROUTES.parameters;
     const d = LEGACY_ROUTES.dynamodb;
     if (path === p)
@@ -205,7 +253,8 @@ export function createServer(opts: ServerOptions): CacheServer {
     return undefined;
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /** Answers `req`; returns a promise only when the answer is not ready at once (anything but a hit). */
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void | Promise<void> {
     if (stopping || overCap.has(req.socket)) {
       res.shouldKeepAlive = false;
       const why = stopping ? 'the extension is shutting down' : 'too many open connections';
@@ -225,7 +274,7 @@ export function createServer(opts: ServerOptions): CacheServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const search = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    const query = q === -1 ? '' : url.slice(q + 1);
     try {
       if (path === ROUTES.ping) {
         res.writeHead(200, {
@@ -236,19 +285,20 @@ export function createServer(opts: ServerOptions): CacheServer {
         return void res.end('pong');
       }
       if (opts.legacyRoutes) {
-        const reply = await legacy(path, search);
-        if (reply) return sendReply(res, reply);
+        const search = new URLSearchParams(query);
+        const legacyReply = legacy(path, search);
+        if (legacyReply !== undefined) return answer(res, path, legacyReply);
       }
       if (!tokenOk(req)) {
         return sendError(res, HttpError.of('Forbidden', `missing or wrong ${HEADERS.token} header`));
       }
       switch (path) {
         case ROUTES.parameters:
-          return sendReply(res, await store.parameter(parseParameterQuery(search), 'v1'));
+          return answer(res, path, store.parameter(parameterQueries.get(query), 'v1'));
         case ROUTES.dynamodb:
-          return sendReply(res, await store.item(parseDynamoDbQuery(search), 'v1'));
+          return answer(res, path, store.item(itemQueries.get(query), 'v1'));
         case ROUTES.awsParameter:
-          return sendReply(res, await store.parameter(awsParameterQuery(search), 'aws'));
+          return answer(res, path, store.parameter(awsParameterQuery(new URLSearchParams(query)), 'aws'));
         case ROUTES.health:
           return sendJson(res, store.health());
         case ROUTES.stats:
@@ -257,20 +307,35 @@ export function createServer(opts: ServerOptions): CacheServer {
           return sendError(res, HttpError.of('NotFound', `no route ${path.slice(0, 100)}`));
       }
     } catch (err) {
-      const httpErr = toHttpError(err);
-      if (httpErr.status >= 500) {
-        logger.warn('request failed', {
-          path,
-          status: httpErr.status,
-          code: httpErr.code,
-          error: errorCode(err),
-          ...(httpErr.code === 'InternalFailure' && err instanceof Error
-            ? { detail: err.stack ?? err.message }
-            : {}),
-        });
-      }
-      return sendError(res, httpErr);
+      return fail(res, path, err);
     }
+  }
+
+  /** Sends a store answer, or the error it failed with. */
+  function answer(
+    res: http.ServerResponse,
+    path: string,
+    reply: Reply | Promise<Reply>,
+  ): void | Promise<void> {
+    const sent = send(res, reply);
+    return sent === undefined ? undefined : sent.catch((err: unknown) => fail(res, path, err));
+  }
+
+  /** The one place a thrown value becomes a response. */
+  function fail(res: http.ServerResponse, path: string, err: unknown): void {
+    const httpErr = toHttpError(err);
+    if (httpErr.status >= 500) {
+      logger.warn('request failed', {
+        path,
+        status: httpErr.status,
+        code: httpErr.code,
+        error: errorCode(err),
+        ...(httpErr.code === 'InternalFailure' && err instanceof Error
+          ? { detail: err.stack ?? err.message }
+          : {}),
+      });
+    }
+    sendError(res, httpErr);
   }
 
   return {

@@ -29,8 +29,10 @@ export type ParameterForm = 'v1' | 'aws' | 'legacy';
 export type ItemForm = 'v1' | 'legacy';
 
 export interface Store {
-  parameter(query: ParameterQuery, form: ParameterForm): Promise<Reply>;
-  item(query: DynamoDbQuery, form: ItemForm): Promise<Reply>;
+  /** A fresh hit answers synchronously (no promise, no microtask); anything else resolves later. */
+  parameter(query: ParameterQuery, form: ParameterForm): Reply | Promise<Reply>;
+  /** A fresh hit answers synchronously (no promise, no microtask); anything else resolves later. */
+  item(query: DynamoDbQuery, form: ItemForm): Reply | Promise<Reply>;
   /** The seed's `TABLE-HASH[-SORT]` item id, resolved against the configured tables. */
   legacyItem(id: string): Promise<Reply>;
   health(): HealthPayload;
@@ -87,12 +89,14 @@ export class PendingStore implements Store {
     }
   }
 
-  async parameter(query: ParameterQuery, form: ParameterForm): Promise<Reply> {
-    return (await this.get()).parameter(query, form);
+  parameter(query: ParameterQuery, form: ParameterForm): Reply | Promise<Reply> {
+    if (this.current) return this.current.parameter(query, form);
+    return this.get().then((store) => store.parameter(query, form));
   }
 
-  async item(query: DynamoDbQuery, form: ItemForm): Promise<Reply> {
-    return (await this.get()).item(query, form);
+  item(query: DynamoDbQuery, form: ItemForm): Reply | Promise<Reply> {
+    if (this.current) return this.current.item(query, form);
+    return this.get().then((store) => store.item(query, form));
   }
 
   async legacyItem(id: string): Promise<Reply> {

@@ -36,6 +36,34 @@ export class RegionalClients<C extends { destroy(): void }> {
   }
 }
 
+/**
+ * Batches one source sends to AWS at once. The SDK queues requests beyond its socket limit, and a request
+ * still queued when its `requestTimeout` ends fails; sending a 10 000-name prefetch as 1000 calls at once
+ * made most of them fail on a busy machine. Sixteen keeps a prefetch fast (calls overlap) and bounded.
+ */
+export const MAX_CALLS_IN_FLIGHT = 16;
+
+/** A counting semaphore: at most `limit` `run()` calls execute at once, the rest wait in order. */
+export class Limiter {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      // Hand the slot straight to the next waiter (active stays the same), or free it.
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 /** Splits `items` into arrays of at most `size`. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

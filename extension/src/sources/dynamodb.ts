@@ -19,7 +19,7 @@ import {
   type KeyAttributeValue,
 } from '@lambda-cache/shared';
 import { NotFoundError } from '../errors.js';
-import { type CallCounter, chunk, jitteredDelay, sleep } from './clients.js';
+import { type CallCounter, chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './clients.js';
 
 /** `BatchGetItem` accepts at most 100 keys a call. */
 export const BATCH_GET_LIMIT = 100;
@@ -37,6 +37,8 @@ export interface DynamoDbSourceOptions {
   count?: CallCounter;
   /** Waits between `UnprocessedKeys` rounds. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
+  /** Calls sent at once; the others wait their turn. @default MAX_CALLS_IN_FLIGHT */
+  maxInFlight?: number;
 }
 
 /** The id of one item in a batch result: table and canonical key. */
@@ -111,17 +113,20 @@ function matchText(names: readonly string[], attrs: Record<string, AttributeValu
 
 export class DynamoDbSource {
   private readonly wait: (ms: number) => Promise<void>;
+  /** Shared by every caller (prefetch, refresh-ahead, read-through), so the bound holds for the source. */
+  private readonly limiter: Limiter;
 
   constructor(private readonly opts: DynamoDbSourceOptions) {
     this.wait = opts.sleep ?? sleep;
+    this.limiter = new Limiter(opts.maxInFlight ?? MAX_CALLS_IN_FLIGHT);
   }
 
   /** One item; a missing item throws {@link NotFoundError}. */
   async getItem(region: string | undefined, table: string, key: KeyAttributes): Promise<ItemJson> {
-    this.opts.count?.('dynamodb:GetItem');
-    const res = await this.opts
-      .clientFor(region)
-      .send(new GetItemCommand({ TableName: table, Key: toSdkKey(key) }));
+    const res = await this.limiter.run(() => {
+      this.opts.count?.('dynamodb:GetItem');
+      return this.opts.clientFor(region).send(new GetItemCommand({ TableName: table, Key: toSdkKey(key) }));
+    });
     if (!res.Item) throw new NotFoundError(`item ${encodeKey(key)} was not found in table ${table}`);
     return toItemJson(res.Item);
   }
@@ -180,8 +185,12 @@ export class DynamoDbSource {
       if (round > 0) await this.wait(jitteredDelay(round - 1));
       let res: BatchGetItemCommandOutput;
       try {
-        this.opts.count?.('dynamodb:BatchGetItem');
-        res = await this.opts.clientFor(region).send(new BatchGetItemCommand({ RequestItems: unprocessed }));
+        const items = unprocessed;
+        // Only the call holds a slot: the backoff between rounds and per-table fallbacks do not.
+        res = await this.limiter.run(() => {
+          this.opts.count?.('dynamodb:BatchGetItem');
+          return this.opts.clientFor(region).send(new BatchGetItemCommand({ RequestItems: items }));
+        });
       } catch (err) {
         const left = [...pending.values()].filter((t) => t.byMatch.size > 0);
         if ((err as { name?: unknown }).name === 'ResourceNotFoundException' && left.length > 1) {

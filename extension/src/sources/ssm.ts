@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { ParameterPayload, ParameterType } from '@lambda-cache/shared';
 import { NotFoundError, toHttpError } from '../errors.js';
-import { type CallCounter, chunk, jitteredDelay, sleep } from './clients.js';
+import { type CallCounter, chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './clients.js';
 
 /** `GetParameters` accepts at most 10 names a call. */
 export const GET_PARAMETERS_BATCH = 10;
@@ -29,6 +29,8 @@ const MAX_PATH_PAGES = 500;
 export interface SsmSourceOptions {
   clientFor(region: string | undefined): SSMClient;
   count?: CallCounter;
+  /** Calls sent at once; the others wait their turn. @default MAX_CALLS_IN_FLIGHT */
+  maxInFlight?: number;
 }
 
 function payload(name: string, p: Parameter): ParameterPayload {
@@ -50,7 +52,12 @@ function isValidationError(err: unknown): boolean {
 }
 
 export class SsmSource {
-  constructor(private readonly opts: SsmSourceOptions) {}
+  /** Shared by every caller (prefetch, refresh-ahead, read-through), so the bound holds for the source. */
+  private readonly limiter: Limiter;
+
+  constructor(private readonly opts: SsmSourceOptions) {
+    this.limiter = new Limiter(opts.maxInFlight ?? MAX_CALLS_IN_FLIGHT);
+  }
 
   /**
    * Loads `names` (any number; sent 10 a call). Every name gets a payload or an error: a name SSM lists
@@ -78,10 +85,13 @@ export class SsmSource {
   ): Promise<void> {
     let res: GetParametersCommandOutput;
     try {
-      this.opts.count?.('ssm:GetParameters');
-      res = await this.opts
-        .clientFor(region)
-        .send(new GetParametersCommand({ Names: names, WithDecryption: decrypt }));
+      // Only the call holds a slot: retries and per-name fallbacks below take their own.
+      res = await this.limiter.run(() => {
+        this.opts.count?.('ssm:GetParameters');
+        return this.opts
+          .clientFor(region)
+          .send(new GetParametersCommand({ Names: names, WithDecryption: decrypt }));
+      });
     } catch (err) {
       // One malformed name fails the whole call; ask for the others alone so they are not punished with it.
       if (isValidationError(err) && names.length > 1) {
@@ -119,16 +129,19 @@ export class SsmSource {
     const parameters: ParameterPayload[] = [];
     let token: string | undefined;
     for (let page = 0; page < MAX_PATH_PAGES; page++) {
-      this.opts.count?.('ssm:GetParametersByPath');
-      const res = await this.opts.clientFor(region).send(
-        new GetParametersByPathCommand({
-          Path: path,
-          Recursive: recursive,
-          WithDecryption: decrypt,
-          MaxResults: PATH_PAGE_SIZE,
-          ...(token !== undefined ? { NextToken: token } : {}),
-        }),
-      );
+      const next = token;
+      const res = await this.limiter.run(() => {
+        this.opts.count?.('ssm:GetParametersByPath');
+        return this.opts.clientFor(region).send(
+          new GetParametersByPathCommand({
+            Path: path,
+            Recursive: recursive,
+            WithDecryption: decrypt,
+            MaxResults: PATH_PAGE_SIZE,
+            ...(next !== undefined ? { NextToken: next } : {}),
+          }),
+        );
+      });
       for (const p of res.Parameters ?? []) if (p.Name !== undefined) parameters.push(payload(p.Name, p));
       token = res.NextToken;
       if (!token) return { parameters, truncated: false };
