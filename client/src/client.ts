@@ -169,6 +169,9 @@ function transformValue(name: string, value: string, transform: Transform | unde
   }
 }
 
+/** Key spaces of the in-process layer. */
+const SPACE = { parameters: 0, rawParameters: 1, items: 2 } as const;
+
 /** A parameter kept in the in-process layer: the answer, and each view of it already computed once. */
 interface ParameterEntry {
   readonly body: ParameterPayload;
@@ -191,7 +194,7 @@ function itemLayerKey(table: string, key: unknown): string | undefined {
   } else if (names.length !== 1) {
     return undefined;
   }
-  let text = `i${table.length}:${table}`;
+  let text = `${table.length}:${table}`;
   for (const name of names) {
     const value: unknown = (key as Record<string, unknown>)[name];
     let typed: string;
@@ -231,10 +234,10 @@ class Client {
     }
     if (options?.metadata === true) view += 3;
     const decrypt = options?.decrypt !== false;
-    // The layer is looked up before any URL is built: a hit costs one string concatenation and a map read.
-    const layerKey = `${decrypt ? 'p1' : 'p0'}${name}`;
+    // The layer is looked up by the name itself before any URL is built: a hit is one map read.
+    const space = decrypt ? SPACE.parameters : SPACE.rawParameters;
     if (this.#local !== undefined && options?.forceFetch !== true) {
-      const entry = this.#local.get(layerKey) as ParameterEntry | undefined;
+      const entry = this.#local.get(name, space) as ParameterEntry | undefined;
       if (entry !== undefined) {
         try {
           return Promise.resolve(parameterView(entry, name, view, transform));
@@ -243,13 +246,13 @@ class Client {
         }
       }
     }
-    return this.#fetchParameter(name, decrypt, layerKey, view, transform, options);
+    return this.#fetchParameter(name, decrypt, space, view, transform, options);
   }
 
   async #fetchParameter(
     name: string,
     decrypt: boolean,
-    layerKey: string,
+    space: number,
     view: number,
     transform: Transform | undefined,
     options: GetParameterOptions | undefined,
@@ -264,7 +267,7 @@ class Client {
       throw new ExtensionError('the extension answered without a parameter value', { status: 200 });
     }
     const entry: ParameterEntry = { body, views: [] };
-    this.#local?.set(layerKey, entry, freshnessMs(reply.headers));
+    this.#local?.set(name, entry, freshnessMs(reply.headers), space);
     return parameterView(entry, name, view, transform);
   }
 
@@ -280,7 +283,7 @@ class Client {
         return Promise.reject(err);
       }
       if (layerKey !== undefined && options?.forceFetch !== true) {
-        const hit = this.#local.get(layerKey);
+        const hit = this.#local.get(layerKey, SPACE.items);
         if (hit !== undefined) return Promise.resolve(hit);
       }
     }
@@ -296,12 +299,13 @@ class Client {
     const wireKey = toWireKey(key);
     const force = options?.forceFetch === true;
     const path = route(() => dynamodbPath(table, wireKey, force ? { refresh: true } : {}));
-    // A key with no cheap text is kept under its canonical wire form, which every spelling shares.
+    // A key with no cheap text is kept under its canonical path, which every spelling shares; a path starts
+    // with '/', a cheap text with a digit, so the two never meet.
     let layerKey = cheapKey;
     if (this.#local !== undefined && cheapKey === undefined) {
-      layerKey = `I${force ? route(() => dynamodbPath(table, wireKey)) : path}`;
+      layerKey = force ? route(() => dynamodbPath(table, wireKey)) : path;
       if (!force) {
-        const hit = this.#local.get(layerKey);
+        const hit = this.#local.get(layerKey, SPACE.items);
         if (hit !== undefined) return hit;
       }
     }
@@ -317,7 +321,7 @@ class Client {
       throw new ExtensionError('the extension answered without an item', { status: 200 });
     }
     const item = fromWireItem(table, body.item, this.#options.bigNumbers);
-    if (layerKey !== undefined) this.#local?.set(layerKey, item, freshnessMs(reply.headers));
+    if (layerKey !== undefined) this.#local?.set(layerKey, item, freshnessMs(reply.headers), SPACE.items);
     return item;
   }
 

@@ -30,13 +30,27 @@ export function freshnessMs(headers: Headers): number {
 }
 
 interface Entry {
+  readonly key: string;
+  readonly space: Map<string, Entry>;
   readonly value: unknown;
   readonly expiresAt: number;
+  /** Read since the eviction scan last passed it. */
+  used: boolean;
 }
 
-/** A bounded least-recently-used map whose entries expire on the injected clock. */
+/**
+ * A bounded map whose entries expire on the injected clock, in separate key spaces (so a caller can key
+ * by a string it already holds, such as a parameter name, instead of building a longer one per read).
+ *
+ * A hit only reads a map and sets a flag: moving the entry to the back of an LRU list on every read costs
+ * more than the rest of the hit. Eviction is "second chance" (CLOCK), an approximation of least recently
+ * used: the oldest entry is dropped unless it was read since the scan last passed it, in which case it
+ * goes to the back once.
+ */
 export class LocalCache {
-  readonly #entries = new Map<string, Entry>();
+  readonly #spaces: Map<string, Entry>[] = [];
+  /** Every entry, oldest insertion (or second chance) first. */
+  readonly #order = new Set<Entry>();
 
   constructor(
     private readonly maxEntries: number,
@@ -44,39 +58,66 @@ export class LocalCache {
   ) {}
 
   get size(): number {
-    return this.#entries.size;
+    return this.#order.size;
   }
 
-  /** The value stored under `key` if it is still fresh. */
-  get(key: string): unknown {
-    const entry = this.#entries.get(key);
+  #space(space: number): Map<string, Entry> {
+    let map = this.#spaces[space];
+    if (map === undefined) {
+      map = new Map();
+      this.#spaces[space] = map;
+    }
+    return map;
+  }
+
+  /** The value stored under `key` (in key space `space`) if it is still fresh. */
+  get(key: string, space = 0): unknown {
+    const entry = this.#spaces[space]?.get(key);
     if (entry === undefined) return undefined;
     if (this.now() >= entry.expiresAt) {
-      this.#entries.delete(key);
+      this.#remove(entry);
       return undefined;
     }
-    // Re-insert so iteration order is least recently used first.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
+    entry.used = true;
     return entry.value;
   }
 
   /** Keeps `value` for `ttlMs`; a zero TTL removes any older copy instead. */
-  set(key: string, value: unknown, ttlMs: number): void {
-    this.#entries.delete(key);
+  set(key: string, value: unknown, ttlMs: number, space = 0): void {
+    const map = this.#space(space);
+    const old = map.get(key);
+    if (old !== undefined) this.#remove(old);
     if (ttlMs <= 0) return;
-    this.#entries.set(key, { value, expiresAt: this.now() + ttlMs });
-    for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.maxEntries) break;
-      this.#entries.delete(oldest);
+    const entry: Entry = { key, space: map, value, expiresAt: this.now() + ttlMs, used: false };
+    map.set(key, entry);
+    this.#order.add(entry);
+    // Bounded: each entry is given a second chance at most once per pass.
+    let budget = this.#order.size * 2 + 1;
+    while (this.#order.size > this.maxEntries && budget-- > 0) {
+      const oldest = this.#order.values().next().value as Entry;
+      // The entry just added is the most recently used of all: it always gets its chance.
+      if (oldest.used || oldest === entry) {
+        oldest.used = false;
+        this.#order.delete(oldest);
+        this.#order.add(oldest);
+      } else {
+        this.#remove(oldest);
+      }
     }
   }
 
-  delete(key: string): void {
-    this.#entries.delete(key);
+  delete(key: string, space = 0): void {
+    const entry = this.#spaces[space]?.get(key);
+    if (entry !== undefined) this.#remove(entry);
   }
 
   clear(): void {
-    this.#entries.clear();
+    for (const map of this.#spaces) map?.clear();
+    this.#order.clear();
+  }
+
+  #remove(entry: Entry): void {
+    entry.space.delete(entry.key);
+    this.#order.delete(entry);
   }
 }

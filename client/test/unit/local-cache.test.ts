@@ -44,6 +44,30 @@ describe('LocalCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('keeps one key apart in two key spaces and bounds them together when both are used', () => {
+    const cache = new LocalCache(2, () => 0);
+    cache.set('k', 'param', 1000, 0);
+    cache.set('k', 'item', 1000, 2);
+    expect(cache.get('k', 0)).toBe('param');
+    expect(cache.get('k', 2)).toBe('item');
+    expect(cache.get('k', 1)).toBeUndefined();
+    cache.set('other', 'x', 1000, 1);
+    expect(cache.size).toBe(2);
+    expect(cache.get('other', 1)).toBe('x');
+  });
+
+  it('never holds more than maxEntries when many entries are added and read', () => {
+    const cache = new LocalCache(3, () => 0);
+    for (let i = 0; i < 50; i++) {
+      cache.set(`k${i}`, i, 1000);
+      cache.get(`k${i}`);
+      cache.get('k0');
+      expect(cache.size).toBeLessThanOrEqual(3);
+    }
+    expect(cache.get('k49')).toBe(49);
+    expect(cache.get('k48')).toBe(48);
+  });
+
   it('removes the older copy when a newer answer may not be kept', () => {
     const cache = new LocalCache(2, () => 0);
     cache.set('a', 1, 1000);
