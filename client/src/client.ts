@@ -101,6 +101,8 @@ export interface CacheClient<Schema extends CacheSchema = DefaultSchema> {
   /**
    * A parameter's value from SSM Parameter Store, through the extension. Throws {@link NotFoundError}
    * when the parameter does not exist, as Powertools' `getParameter` throws for a missing parameter.
+   * Like Powertools, a read served by the in-process layer returns the same `json` value, `list` array
+   * or `metadata` object as the read that filled it: treat it as read-only.
    *
    * @example
    * const url = await cache.getParameter('/app/prod/db-url');
@@ -127,6 +129,8 @@ export interface CacheClient<Schema extends CacheSchema = DefaultSchema> {
 
   /**
    * An item from DynamoDB, through the extension, unmarshalled; `undefined` when there is no such item.
+   * A read served by the in-process layer returns the same object as the read that filled it: treat it
+   * as read-only, or copy it (`structuredClone`) before changing it.
    *
    * @example
    * const row = await cache.getItem<Row>('DynamoDbTable', { pKey: 'pKey1', sKey: 'sKey1' });

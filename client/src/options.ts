@@ -42,7 +42,7 @@ export interface LocalCacheOptions {
    */
   readonly enabled?: boolean;
   /**
-   * Most entries kept; the least recently used one is dropped first.
+   * Most entries kept; when full, the oldest entry not read since the last eviction pass is dropped.
    * @default 1000
    */
   readonly maxEntries?: number;

@@ -32,7 +32,7 @@ describe('LocalCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('drops the least recently used entry when it is full', () => {
+  it('drops the oldest entry not read since it was stored when it is full', () => {
     const cache = new LocalCache(2, () => 0);
     cache.set('a', 1, 1000);
     cache.set('b', 2, 1000);
