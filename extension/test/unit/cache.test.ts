@@ -84,6 +84,25 @@ describe('defaultPolicy', () => {
   });
 });
 
+describe('Cache.fresh', () => {
+  it('answers a hit, counted like get(), only while the entry is fresh and not negative', async () => {
+    const { clock, cache } = make();
+    expect(cache.fresh('k')).toBeUndefined();
+    await cache.get('k', counting());
+    clock.advance(4_000);
+    expect(cache.fresh('k')).toEqual({ value: 'value-1', status: 'hit', ageMs: 4_000, ttlLeftMs: 6_000 });
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 });
+    clock.advance(6_000);
+    expect(cache.fresh('k')).toBeUndefined();
+    await expect(
+      cache.get('gone', async () => {
+        throw new NotFound('no');
+      }),
+    ).rejects.toThrow(NotFound);
+    expect(cache.fresh('gone')).toBeUndefined();
+  });
+});
+
 describe('Cache.get', () => {
   it('moves from miss to hit to stale to miss as time passes', async () => {
     const { clock, cache } = make();

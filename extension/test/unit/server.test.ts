@@ -16,7 +16,11 @@ class FakeStore implements Store {
     this.calls.push(`parameter ${q.name} ${q.decrypt} ${q.refresh} ${form}`);
     if (q.name === 'missing') throw new NotFoundError('parameter missing was not found');
     if (q.name === 'denied')
-      throw Object.assign(new Error('no'), { name: 'AccessDeniedException', $fault: 'client', $metadata: {} });
+      throw Object.assign(new Error('no'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: {},
+      });
     if (q.name === 'boom') throw new TypeError('internal detail');
     const body =
       form === 'legacy' ? Buffer.from('raw-value') : Buffer.from(JSON.stringify({ name: q.name, form }));

@@ -38,6 +38,26 @@ function echo(input: BatchGetItemCommandInput) {
 describe('DynamoDbSource', () => {
   afterEach(() => ddbMock.reset());
 
+  it('keeps at most 16 calls in flight and sends ceil(I/100) calls when 2500 keys are asked', async () => {
+    let inFlight = 0;
+    let most = 0;
+    ddbMock.on(BatchGetItemCommand).callsFake(async (input: BatchGetItemCommandInput) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return echo(input);
+    });
+    const calls: string[] = [];
+    const requests = Array.from({ length: 2500 }, (_, i) => ({ table: 'T', key: key(i) }));
+    const got = await source(calls).batchGet(undefined, requests);
+    expect(calls).toHaveLength(25);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(16);
+    expect(got.size).toBe(2500);
+    expect([...got.values()].every((v) => !(v instanceof Error))).toBe(true);
+  });
+
   it('sends 2 BatchGetItem calls when 150 keys are asked', async () => {
     ddbMock.on(BatchGetItemCommand).callsFake(echo);
     const calls: string[] = [];

@@ -35,6 +35,29 @@ describe('SsmSource', () => {
     });
   });
 
+  it('keeps at most 16 calls in flight and sends ceil(P/10) calls when 1000 names are asked', async () => {
+    let inFlight = 0;
+    let most = 0;
+    ssmMock.on(GetParametersCommand).callsFake(async (input: { Names: string[] }) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return {
+        Parameters: input.Names.map((n) => ({ Name: n, Type: 'String', Value: 'v', Version: 1 })),
+        InvalidParameters: [],
+      };
+    });
+    const names = Array.from({ length: 1000 }, (_, i) => `/app/p${i}`);
+    const calls: string[] = [];
+    const got = await source(calls).getParameters(undefined, names, false);
+    expect(calls).toHaveLength(100);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(16);
+    expect([...got.values()].every((v) => !(v instanceof Error))).toBe(true);
+    expect(got.size).toBe(1000);
+  });
+
   it('returns NotFoundError for names listed in InvalidParameters', async () => {
     ssmMock.on(GetParametersCommand).resolves({
       Parameters: [
