@@ -13,7 +13,6 @@ import {
 } from '@lambda-cache/shared';
 import { type Clock, systemClock } from './clock.js';
 import { errorCode } from './errors.js';
-import { collectGarbage } from './gc.js';
 import { type ExtensionEvent, ExtensionsApi } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { createServer } from './server.js';
@@ -24,8 +23,6 @@ export const EXTENSION_NAME_VAR = 'LAMBDA_CACHE_EXTENSION_NAME';
 export const DEFAULT_EXTENSION_NAME = 'lambda-cache';
 /** Lambda allows 10 s for the whole init; prefetch stops waiting well before that. */
 export const PREFETCH_DEADLINE_MS = 6000;
-/** A prefetch of at least this many entries is followed by one full GC (see gc.ts). */
-export const GC_AFTER_PREFETCH_ENTRIES = 1000;
 /** How long an INVOKE waits for refresh-ahead before the extension reports itself done. */
 const INVOKE_REFRESH_BUDGET_MS = 1000;
 /** In-flight requests get this long after SHUTDOWN before their connections are dropped. */
@@ -223,12 +220,6 @@ export async function run(opts: RunOptions): Promise<number> {
       failed: r.failed,
       pending: r.pending,
     });
-    // Only a large prefetch leaves enough garbage to be worth a pause before the first event.
-    if (r.parameters + r.items >= GC_AFTER_PREFETCH_ENTRIES) {
-      const started = performance.now();
-      collectGarbage();
-      logger.debug('collected the prefetch garbage', { ms: Math.round(performance.now() - started) });
-    }
   }
   store.markReady();
 
