@@ -117,6 +117,7 @@ export function createServer(opts: ServerOptions): CacheServer {
   // Room for the 200 concurrent keep-alive connections a busy function may hold, with margin.
   const maxConnections = opts.maxConnections ?? 256;
   const expected = opts.sessionToken === undefined ? undefined : Buffer.from(opts.sessionToken, 'utf8');
+  const tokenScratch = Buffer.alloc(expected?.length ?? 0);
   const debug = logger.isEnabled('debug');
   const parameterQueries = new QueryMemo<ParameterQuery>(parseParameterQuery);
   const itemQueries = new QueryMemo<DynamoDbQuery>(parseDynamoDbQuery);
@@ -231,10 +232,11 @@ export function createServer(opts: ServerOptions): CacheServer {
     if (expected === undefined) return true;
     const given = req.headers[HEADERS.token];
     if (typeof given !== 'string') return false;
-    const bytes = Buffer.from(given, 'utf8');
     // Only the length can differ in time (session tokens are not secret in length); the bytes are compared
-    // in constant time.
-    return bytes.length === expected.length && timingSafeEqual(bytes, expected);
+    // in constant time, copied into one buffer kept for this so a request allocates nothing here.
+    if (Buffer.byteLength(given, 'utf8') !== expected.length) return false;
+    tokenScratch.write(given, 0, 'utf8');
+    return timingSafeEqual(tokenScratch, expected);
   }
 
   function legacy(path: string, search: URLSearchParams): Reply | Promise<Reply> | undefined {

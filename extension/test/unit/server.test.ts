@@ -162,6 +162,11 @@ describe('server', () => {
     expect(missing.json.code).toBe('Forbidden');
     const wrong = await request(port, parameterPath('x'), { 'x-aws-parameters-secrets-token': `${TOKEN}x` });
     expect(wrong.status).toBe(403);
+    // Same length, last character different: the constant-time comparison itself must say no.
+    const sameLength = `${TOKEN.slice(0, -1)}4`;
+    expect(
+      (await request(port, parameterPath('x'), { 'x-aws-parameters-secrets-token': sameLength })).status,
+    ).toBe(403);
     expect((await request(port, '/v1/stats')).status).toBe(403);
     expect(store.calls).toEqual([]);
   });
