@@ -72,6 +72,12 @@ describe('connection cap', () => {
         { timeoutMs: 20_000, intervalMs: 250 },
       );
       expect(served.status).toBe(200);
+      // The idle connections were opened one after another, so their timeouts end one after another too:
+      // the first freed slot comes before the last one closes. Every one of them is closed in the end.
+      await waitFor('every idle connection to be closed by the server', () => idle.every((c) => c.closed), {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      });
       expect(idle.filter((c) => c.closed)).toHaveLength(CAP);
     } finally {
       for (const c of idle) c.close();
