@@ -2,6 +2,7 @@
  * What the benchmark stores in the local backends and the config.yaml files that prefetch it. The seed's
  * own example (one parameter, one secret through SSM's reference prefix, one item) is the "seed's config".
  */
+import { readFileSync } from 'node:fs';
 import type { Seed } from '@lambda-cache/local';
 
 export const REGION = 'us-west-2';
@@ -10,21 +11,11 @@ export const SEED_PARAMETER = 'CacheExtensions_Parameter1';
 export const SEED_TABLE = 'DynamoDbTable';
 export const SEED_ITEM_KEY = { pKey: 'pKey1', sKey: 'sKey1' } as const;
 
-/** The seed's `config.yaml`, as the seed wrote it. */
-export const SEED_CONFIG = `parameters:
-  - region: us-west-2
-    names:
-      - CacheExtensions_Parameter1
-      - /aws/reference/secretsmanager/secret_info
-dynamodb:
-  - table: DynamoDbTable
-    hashkey: pKey
-    hashkeytype: S
-    hashkeyvalue: pKey1
-    sortkey: sKey
-    sortkeytype: S
-    sortkeyvalue: sKey1
-`;
+/** The seed's `config.yaml`, as the example function ships it (the seed's format, unchanged). */
+export const SEED_CONFIG = readFileSync(
+  new URL('../../example-function/config.yaml', import.meta.url),
+  'utf8',
+);
 
 export const BENCH_TABLE = 'BenchTable';
 

@@ -2,6 +2,7 @@
  * The seed's example, as its README set it up: one parameter, one Secrets Manager secret read through
  * SSM's `/aws/reference/secretsmanager/` prefix, and one item of `DynamoDbTable` (pKey/sKey).
  */
+import { readFileSync } from 'node:fs';
 import type { Seed } from '@lambda-cache/local';
 
 export const SEED_REGION = 'us-west-2';
@@ -12,21 +13,11 @@ export const SEED_SECRET = 'secret_info';
 export const SEED_SECRET_VALUE = 'secret-info-value-2f9c1e';
 export const SEED_ITEM = { pKey: 'pKey1', sKey: 'sKey1', Data: 'Data goes here' } as const;
 
-/** The seed's `config.yaml`, byte for byte as the seed wrote it. */
-export const seedConfig = `parameters:
-  - region: us-west-2
-    names:
-      - CacheExtensions_Parameter1
-      - /aws/reference/secretsmanager/secret_info
-dynamodb:
-  - table: DynamoDbTable
-    hashkey: pKey
-    hashkeytype: S
-    hashkeyvalue: pKey1
-    sortkey: sKey
-    sortkeytype: S
-    sortkeyvalue: sKey1
-`;
+/** The seed's `config.yaml`, byte for byte as the seed wrote it: the extension's config fixture. */
+export const seedConfig = readFileSync(
+  new URL('../../extension/test/fixtures/seed.yaml', import.meta.url),
+  'utf8',
+);
 
 export function seedData(): Seed {
   return {

@@ -1,5 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected output holds template literal types
+
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,20 +11,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { CodegenError, generateSchema } from '../../src/codegen.js';
 
-const SEED = `parameters:
-  - region: us-west-2
-    names:
-      - CacheExtensions_Parameter1
-      - /aws/reference/secretsmanager/secret_info
-dynamodb:
-  - table: DynamoDbTable
-    hashkey: pKey
-    hashkeytype: S
-    hashkeyvalue: pKey1
-    sortkey: sKey
-    sortkeytype: S
-    sortkeyvalue: sKey1
-`;
+const SEED = readFileSync(new URL('../../../extension/test/fixtures/seed.yaml', import.meta.url), 'utf8');
 
 describe('generateSchema', () => {
   it('types every name and the key when given the seed config', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -19,20 +20,7 @@ import { SsmSource } from '../../src/sources/ssm.js';
 const ssmMock = mockClient(SSMClient);
 const ddbMock = mockClient(DynamoDBClient);
 
-const SEED_CONFIG = `parameters:
-  - region: us-west-2
-    names:
-      - CacheExtensions_Parameter1
-      - /aws/reference/secretsmanager/secret_info
-dynamodb:
-  - table: DynamoDbTable
-    hashkey: pKey
-    hashkeytype: S
-    hashkeyvalue: pKey1
-    sortkey: sKey
-    sortkeytype: S
-    sortkeyvalue: sKey1
-`;
+const SEED_CONFIG = readFileSync(new URL('../fixtures/seed.yaml', import.meta.url), 'utf8');
 
 function answerParameters() {
   ssmMock.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
