@@ -1,5 +1,6 @@
 /**
- * Packages the layer: `lambda-cache/index.mjs` + `backend.mjs` (bundled with esbuild, AWS SDK included) and the
+ * Packages the layer: `lambda-cache/index.mjs` + `backend.mjs` (bundled with esbuild; no AWS SDK) +
+ * `sdk-credentials.mjs` (the SDK's credential chain, loaded only by a standalone server), and the
  * `extensions/lambda-cache` launcher, zipped reproducibly into `<repo>/dist/lambda-cache-layer.zip` (same
  * sources, same bytes) and kept unzipped in `extension/dist/layer/`.
  */
@@ -21,7 +22,7 @@ const zipPath = join(repo, 'dist', 'lambda-cache-layer.zip');
 const FIXED_MTIME = new Date(2020, 0, 1, 0, 0, 0);
 
 const BANNER = {
-  // ESM builds of the SDK where they exist; CommonJS parts get a real `require` for node built-ins.
+  // CommonJS parts (the signer, the SDK's credential chain) get a real `require` for node built-ins.
   js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);",
 };
 
@@ -46,26 +47,37 @@ const COMMON = {
  * and pre-parse all of it before the first line runs: measured, that tripled the CPU time the extension
  * adds before `register`, i.e. to every cold start.
  */
+/** Modules reached by `import()` that get a file of their own, loaded only when that import runs. */
+function lazy(filter, file) {
+  return {
+    name: `lazy-${file}`,
+    setup(b) {
+      b.onResolve({ filter }, () => ({ path: `./${file}`, external: true }));
+    },
+  };
+}
+
 async function bundle() {
+  // The SDK's credential chain (profiles, SSO) serves a laptop without credentials in its environment;
+  // in Lambda the environment always has them, so this file is never read there.
+  const credentials = await build({
+    ...COMMON,
+    entryPoints: [join(workspace, 'src', 'aws', 'sdk-credentials.ts')],
+    outfile: join(layerDir, NAME, 'sdk-credentials.mjs'),
+  });
   const backend = await build({
     ...COMMON,
     entryPoints: [join(workspace, 'src', 'bootstrap.ts')],
     outfile: join(layerDir, NAME, 'backend.mjs'),
+    plugins: [lazy(/\/sdk-credentials\.js$/, 'sdk-credentials.mjs')],
   });
   const entry = await build({
     ...COMMON,
     entryPoints: [join(workspace, 'src', 'main.ts')],
     outfile: join(layerDir, NAME, 'index.mjs'),
-    plugins: [
-      {
-        name: 'lazy-backend',
-        setup(b) {
-          b.onResolve({ filter: /^\.\/bootstrap\.js$/ }, () => ({ path: './backend.mjs', external: true }));
-        },
-      },
-    ],
+    plugins: [lazy(/^\.\/bootstrap\.js$/, 'backend.mjs')],
   });
-  return { backend: backend.metafile, entry: entry.metafile };
+  return { backend: backend.metafile, entry: entry.metafile, credentials: credentials.metafile };
 }
 
 function addZipEntries(zip, entries) {
@@ -97,14 +109,18 @@ await chmod(launcherPath, 0o755);
 
 const entryCode = await readFile(bundlePath);
 const backendCode = await readFile(join(layerDir, NAME, 'backend.mjs'));
+const credentialsCode = await readFile(join(layerDir, NAME, 'sdk-credentials.mjs'));
 const inputs = (m) => Object.keys(m.inputs);
-if (inputs(metafile.entry).some((f) => f.includes('@aws-sdk') || f.includes('/yaml/'))) {
+const sdk = (f) => f.includes('@aws-sdk/') || f.includes('@smithy/');
+// Of the AWS client, only its error classes are in the entry (the server maps them to answers).
+const awsClient = (f) => f.includes('src/aws/') && !f.endsWith('src/aws/errors.ts');
+if (inputs(metafile.entry).some((f) => sdk(f) || awsClient(f) || f.includes('/yaml/'))) {
   throw new Error(
-    'the entry bundle must not contain the AWS SDK or the config parser: they load after register',
+    'the entry bundle must not contain the AWS client or the config parser: they load after register',
   );
 }
-if (!inputs(metafile.backend).some((f) => f.includes('client-ssm'))) {
-  throw new Error('the backend bundle does not contain the SSM client');
+if (inputs(metafile.backend).some(sdk)) {
+  throw new Error('the backend bundle must not contain the AWS SDK: it is the Lambda path (see src/aws/)');
 }
 await writeZip([
   { name: 'extensions/', mode: 0o40755 },
@@ -112,9 +128,13 @@ await writeZip([
   { name: `${NAME}/`, mode: 0o40755 },
   { name: `${NAME}/backend.mjs`, mode: 0o100644, data: backendCode },
   { name: `${NAME}/index.mjs`, mode: 0o100644, data: entryCode },
+  { name: `${NAME}/sdk-credentials.mjs`, mode: 0o100644, data: credentialsCode },
 ]);
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 const rel = (...p) => join('extension', 'dist', 'layer', NAME, ...p);
 console.log(`entry   ${rel('index.mjs')}: ${kb(entryCode.length)} (loaded before register)`);
 console.log(`backend ${rel('backend.mjs')}: ${kb(backendCode.length)} (loaded after register)`);
+console.log(
+  `sdk     ${rel('sdk-credentials.mjs')}: ${kb(credentialsCode.length)} (standalone without credentials only)`,
+);
 console.log(`layer   ${join('dist', 'lambda-cache-layer.zip')}: ${kb((await stat(zipPath)).size)}`);

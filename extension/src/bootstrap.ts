@@ -1,16 +1,14 @@
 /**
- * Everything that is not needed to listen and register: the config loader, the AWS SDK, the sources and
- * the cache. `run` reaches this module only through `import()` after `register`, so none of it is
+ * Everything that is not needed to listen and register: the config loader, the lean AWS client, the
+ * sources and the cache. `run` reaches this module only through `import()` after `register`, so none of it is
  * evaluated during the part of init that delays the function's runtime.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import type { ExtensionSettings } from '@lambda-cache/shared';
+import type { Env, ExtensionSettings } from '@lambda-cache/shared';
+import { createAwsClient } from './aws/index.js';
 import { AwsStore } from './aws-store.js';
 import type { Clock } from './clock.js';
 import { type CacheConfig, describeConfig, loadConfig } from './config.js';
 import type { Logger } from './log.js';
-import { CLIENT_DEFAULTS, RegionalClients } from './sources/clients.js';
 import { DynamoDbSource } from './sources/dynamodb.js';
 import { SsmSource } from './sources/ssm.js';
 
@@ -19,11 +17,19 @@ export { ConfigError } from './config.js';
 export interface Backend {
   readonly store: AwsStore;
   readonly config: CacheConfig;
-  /** Closes the SDK clients' sockets. */
+  /** Closes the AWS client's keep-alive sockets. */
   destroy(): void;
 }
 
+/**
+ * Deadlines of every AWS call: a request waits at most 5 s for a load (`AwsStore`'s `waitMs`), so a call
+ * and its retries end before that and the caller gets the backend's own error, not a 504 of ours.
+ */
+export const AWS_TIMEOUTS = { connectMs: 1000, attemptMs: 3000, totalMs: 4000 } as const;
+
 export async function createBackend(opts: {
+  /** The process environment: credentials, region and endpoints, as the AWS SDKs read them. */
+  env: Env;
   settings: ExtensionSettings;
   /** `true` when `CACHE_EXTENSION_CONFIG` was set: a missing file is then an error, not an empty config. */
   configRequired: boolean;
@@ -37,16 +43,11 @@ export async function createBackend(opts: {
   const count = (op: string): void => {
     backendCalls[op] = (backendCalls[op] ?? 0) + 1;
   };
-  const ssmClients = new RegionalClients(
-    (region) => new SSMClient({ ...CLIENT_DEFAULTS, ...(region !== undefined ? { region } : {}) }),
-  );
-  const dynamoClients = new RegionalClients(
-    (region) => new DynamoDBClient({ ...CLIENT_DEFAULTS, ...(region !== undefined ? { region } : {}) }),
-  );
+  const aws = createAwsClient({ env: opts.env, logger, count, timeouts: AWS_TIMEOUTS });
   const store = new AwsStore({
     config,
-    ssm: new SsmSource({ clientFor: (r) => ssmClients.get(r), count }),
-    dynamodb: new DynamoDbSource({ clientFor: (r) => dynamoClients.get(r), count }),
+    ssm: new SsmSource({ aws }),
+    dynamodb: new DynamoDbSource({ aws }),
     clock: opts.clock,
     logger,
     ttlMs: settings.ttlMs,
@@ -59,8 +60,7 @@ export async function createBackend(opts: {
     store,
     config,
     destroy() {
-      ssmClients.destroy();
-      dynamoClients.destroy();
+      aws.destroy();
     },
   };
 }

@@ -21,6 +21,9 @@
  * No timers run except the one bounding a single `get()`'s wait, and that one is `unref`'d and cleared.
  */
 import type { Clock } from './clock.js';
+import { WaitTimeoutError } from './errors.js';
+
+export { WaitTimeoutError };
 
 export interface FreshnessPolicy {
   /** Fresh this long after a successful load. */
@@ -86,17 +89,6 @@ export interface Lookup<V> {
   ttlLeftMs: number;
 }
 
-/** A `get()` gave up after waiting `waitMs` for a load; the load itself goes on and will be cached. */
-export class WaitTimeoutError extends Error {
-  override readonly name = 'WaitTimeoutError';
-  readonly code = 'WaitTimeout';
-  constructor(
-    readonly key: string,
-    readonly waitMs: number,
-  ) {
-    super(`gave up waiting ${waitMs} ms for a load of ${key}; the load goes on`);
-  }
-}
 
 export interface CacheOptions<V> {
   clock: Clock;

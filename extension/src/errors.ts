@@ -1,8 +1,11 @@
 /**
- * The one error type the server answers with, and the one place that turns any thrown value into it.
- * Errors are told apart by `name`, `code` and `$metadata` — never by message text, which AWS may reword.
+ * The extension's errors and the one place that turns any thrown value into an answer. Errors are told
+ * apart by class (`instanceof`) and by the AWS error code the lean client kept, never by message text
+ * (AWS may reword it) or by `name` strings.
  */
-import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope } from '@lambda-cache/shared';
+import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope, KeyError, RouteError } from '@lambda-cache/shared';
+// The lean client's error classes only: this module is in the part of the layer loaded before register.
+import { AwsCredentialsError, AwsServiceError, AwsTransportError } from './aws/errors.js';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -16,8 +19,8 @@ export class HttpError extends Error {
     super(message, options);
   }
 
-  static of(code: ErrorCode, message: string, awsCode?: string): HttpError {
-    return new HttpError(ERROR_STATUS[code], code, message, awsCode);
+  static of(code: ErrorCode, message: string, awsCode?: string, cause?: unknown): HttpError {
+    return new HttpError(ERROR_STATUS[code], code, message, awsCode, cause === undefined ? {} : { cause });
   }
 
   /** The JSON body of the answer; holds no cached value, only what went wrong. */
@@ -37,126 +40,119 @@ export class NotFoundError extends Error {
   readonly code = 'NotFound';
 }
 
-const NOT_FOUND = new Set([
-  'NotFoundError',
+/** Keys DynamoDB still left unprocessed after every retry round: it was throttling them. */
+export class UnprocessedKeysError extends Error {
+  override readonly name = 'UnprocessedKeysError';
+  readonly code = 'UnprocessedKeys';
+}
+
+/** A backend's answer parsed as JSON but did not have the shape its API documents. */
+export class UnreadableAnswerError extends Error {
+  override readonly name = 'UnreadableAnswerError';
+  readonly code = 'UnreadableAnswer';
+}
+
+/** A `get()` gave up after waiting `waitMs` for a load; the load itself goes on and will be cached. */
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+  readonly code = 'WaitTimeout';
+  constructor(
+    readonly key: string,
+    readonly waitMs: number,
+  ) {
+    super(`gave up waiting ${waitMs} ms for a load of ${key}; the load goes on`);
+  }
+}
+
+/** The AWS error codes that mean "this does not exist": one list, for the store and for the answer. */
+const NOT_FOUND_CODES = new Set([
   'ParameterNotFound',
   'ParameterVersionNotFound',
   'ParameterVersionLabelNotFound',
   'ResourceNotFoundException',
 ]);
 
-// https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html lists the throttling codes.
-const THROTTLED = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'TransactionInProgressException',
-  'BandwidthLimitExceeded',
-  'LimitExceededException',
-  'EC2ThrottledException',
-  'PriorRequestNotComplete',
-]);
-
-const TIMEOUT_NAMES = new Set([
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'WaitTimeoutError',
-]);
-const TIMEOUT_CODES = new Set([
-  'WaitTimeout',
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'TimeoutError',
-  'RequestTimeout',
-]);
-
-/** Socket-level failures reaching AWS: the endpoint is down or unreachable. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EPROTO',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-
-/** The SDK found no credentials to sign with: the function's role or the local profile is the problem. */
-const CREDENTIAL_ERRORS = new Set(['CredentialsProviderError', 'TokenProviderError']);
-
 /** Caller mistakes the backend caught (a malformed parameter name, a key that does not match the schema). */
-const CALLER_ERRORS = new Set(['ValidationException', 'InvalidKeyId', 'SerializationException']);
+const CALLER_CODES = new Set(['ValidationException', 'InvalidKeyId', 'SerializationException']);
 
-interface ErrorLike {
-  name?: unknown;
-  code?: unknown;
-  $metadata?: { httpStatusCode?: number };
-  $fault?: unknown;
-  $retryable?: { throttling?: boolean };
+/** Timeouts AWS itself reported (as opposed to our own deadlines, which are transport errors). */
+const TIMEOUT_CODES = new Set(['RequestTimeout', 'RequestTimeoutException']);
+
+/** The backend says the parameter, item, table or version does not exist. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof NotFoundError || isResourceMissing(err);
+}
+
+/** An AWS "does not exist" answer (a table, a parameter version), as opposed to an absent item. */
+export function isResourceMissing(err: unknown): err is AwsServiceError {
+  return err instanceof AwsServiceError && NOT_FOUND_CODES.has(err.awsCode);
+}
+
+export function isThrottling(err: unknown): boolean {
+  return (err instanceof AwsServiceError && err.throttling) || err instanceof UnprocessedKeysError;
+}
+
+export function isCallerError(err: unknown): err is AwsServiceError {
+  return err instanceof AwsServiceError && CALLER_CODES.has(err.awsCode);
+}
+
+const THROTTLED_MESSAGE = 'the backend is throttling requests; retry later';
+
+function fromAws(err: AwsServiceError): HttpError {
+  const code = err.awsCode;
+  if (NOT_FOUND_CODES.has(code)) return HttpError.of('NotFound', err.message || 'not found', code, err);
+  if (err.throttling) return HttpError.of('Throttled', THROTTLED_MESSAGE, code, err);
+  if (CALLER_CODES.has(code)) return HttpError.of('BadRequest', err.message, code, err);
+  if (TIMEOUT_CODES.has(code)) {
+    return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', code, err);
+  }
+  return HttpError.of('UpstreamError', `the backend refused the request (${code})`, code, err);
+}
+
+function fromTransport(err: AwsTransportError): HttpError {
+  if (err.reason === 'timeout') {
+    return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', undefined, err);
+  }
+  if (err.reason === 'unreadable') {
+    return HttpError.of('UpstreamError', 'the backend sent an answer that could not be read', undefined, err);
+  }
+  const sys = err.sysCode ?? 'network error';
+  return HttpError.of('UpstreamError', `the backend could not be reached (${sys})`, err.sysCode, err);
+}
+
+/**
+ * Maps anything thrown while answering a request to the response it gets, keeping the original as
+ * `cause`. Unknown errors become a 500 whose message says nothing internal; the caller logs the detail.
+ */
+export function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof RouteError || err instanceof KeyError) {
+    return HttpError.of('BadRequest', err.message, undefined, err);
+  }
+  if (err instanceof NotFoundError) return HttpError.of('NotFound', err.message || 'not found', undefined, err);
+  if (err instanceof AwsServiceError) return fromAws(err);
+  if (err instanceof UnprocessedKeysError) return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);
+  if (err instanceof AwsTransportError) return fromTransport(err);
+  if (err instanceof WaitTimeoutError) {
+    return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', undefined, err);
+  }
+  if (err instanceof AwsCredentialsError) {
+    return HttpError.of('UpstreamError', 'no AWS credentials are available to the extension', undefined, err);
+  }
+  if (err instanceof UnreadableAnswerError) {
+    return HttpError.of('UpstreamError', 'the backend sent an answer that could not be read', undefined, err);
+  }
+  return HttpError.of('InternalFailure', 'internal failure; the extension log has the detail', undefined, err);
 }
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/**
- * Maps anything thrown while answering a request to the response it gets. Unknown errors become a 500
- * whose message says nothing internal; the caller logs the detail (`logDetail`).
- */
-export function toHttpError(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
-  const name = text(e.name);
-  const code = text(e.code);
-  const message = err instanceof Error ? err.message : String(err);
-
-  if (name === 'RouteError' || name === 'KeyError') return HttpError.of('BadRequest', message);
-  if ((name !== undefined && NOT_FOUND.has(name)) || code === 'NotFound') {
-    return HttpError.of('NotFound', message || 'not found', name === 'NotFoundError' ? undefined : name);
-  }
-  if ((name !== undefined && THROTTLED.has(name)) || e.$retryable?.throttling === true) {
-    return HttpError.of('Throttled', 'the backend is throttling requests; retry later', name);
-  }
-  if (e.$metadata?.httpStatusCode === 429) {
-    return HttpError.of('Throttled', 'the backend is throttling requests; retry later', name);
-  }
-  if ((name !== undefined && TIMEOUT_NAMES.has(name)) || (code !== undefined && TIMEOUT_CODES.has(code))) {
-    // Only a timeout AWS itself reported has an AWS code; our own waits and socket timeouts do not.
-    const awsCode = e.$fault !== undefined ? name : undefined;
-    return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', awsCode);
-  }
-  if (code !== undefined && NETWORK_CODES.has(code)) {
-    return HttpError.of('UpstreamError', `the backend could not be reached (${code})`, code);
-  }
-  if (name !== undefined && CREDENTIAL_ERRORS.has(name)) {
-    return HttpError.of('UpstreamError', 'no AWS credentials are available to the extension', name);
-  }
-  if (e.$fault !== undefined) {
-    // An AWS service error: its name is the AWS error code (AccessDeniedException, KMS…).
-    const awsCode = name ?? 'UnknownError';
-    if (CALLER_ERRORS.has(awsCode)) return HttpError.of('BadRequest', message, awsCode);
-    return HttpError.of('UpstreamError', `the backend refused the request (${awsCode})`, awsCode);
-  }
-  if (e.$metadata !== undefined) {
-    // The SDK got an answer it could not read (truncated or not JSON): not an AWS error code, but upstream.
-    return HttpError.of('UpstreamError', 'the backend sent an answer that could not be read');
-  }
-  return HttpError.of('InternalFailure', 'internal failure; the extension log has the detail');
-}
-
-/** What to log about an error: its name and code, never its message when it might quote a value. */
+/** What to log about an error: its AWS or system code, or its class's code — never its message. */
 export function errorCode(err: unknown): string {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as ErrorLike;
+  if (err instanceof AwsServiceError) return err.awsCode;
+  if (err instanceof AwsTransportError) return err.sysCode ?? `${err.reason}:${err.phase}`;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; name?: unknown };
   return text(e.code) ?? text(e.name) ?? typeof err;
 }

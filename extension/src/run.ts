@@ -1,6 +1,6 @@
 /**
  * The extension's whole life, as Lambda runs it (DESIGN.md "Lambda lifecycle"): read env → listen →
- * register → load config, SDK and sources → prefetch → event loop → shutdown. Outside Lambda
+ * register → load config, AWS client and sources → prefetch → event loop → shutdown. Outside Lambda
  * (`AWS_LAMBDA_RUNTIME_API` unset) the same server runs standalone until `signal` aborts.
  */
 import {
@@ -186,9 +186,10 @@ export async function run(opts: RunOptions): Promise<number> {
   }
 
   try {
-    // Only now: the config loader, the AWS SDK and the sources (see bootstrap.ts).
+    // Only now: the config loader, the AWS client and the sources (see bootstrap.ts).
     const { createBackend } = await import('./bootstrap.js');
     backend = await createBackend({
+      env,
       settings,
       configRequired: readVar(env, ENV.config) !== undefined,
       clock,

@@ -1,16 +1,9 @@
 /**
- * DynamoDB: `BatchGetItem` (at most 100 keys a call, `UnprocessedKeys` retried with jittered backoff) and
- * `GetItem` for a single read. Items stay DynamoDB JSON — lossless for numbers, sets and binary (base64).
+ * DynamoDB over awsJson 1.0 through the lean AWS client: `BatchGetItem` (at most 100 keys a call,
+ * `UnprocessedKeys` retried with jittered backoff) and `GetItem` for a single read. Items stay DynamoDB
+ * JSON as the wire sends them — numbers keep their exact digits, binary stays base64.
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html
  */
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  type DynamoDBClient,
-  GetItemCommand,
-  type KeysAndAttributes,
-} from '@aws-sdk/client-dynamodb';
 import {
   type AttributeValueJson,
   encodeKey,
@@ -18,8 +11,28 @@ import {
   type KeyAttributes,
   type KeyAttributeValue,
 } from '@lambda-cache/shared';
-import { NotFoundError } from '../errors.js';
-import { type CallCounter, chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './clients.js';
+import type { AwsClient } from '../aws/index.js';
+import {
+  isResourceMissing,
+  NotFoundError,
+  UnprocessedKeysError,
+  UnreadableAnswerError,
+} from '../errors.js';
+import { chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './batching.js';
+
+/** An attribute value as DynamoDB's JSON protocol sends it: already DynamoDB JSON (binary as base64). */
+type AttributeValue = AttributeValueJson;
+type WireItem = Record<string, unknown>;
+interface KeysAndAttributes {
+  Keys?: WireItem[];
+}
+interface BatchGetItemOutput {
+  Responses?: Record<string, WireItem[]>;
+  UnprocessedKeys?: Record<string, { Keys?: WireItem[] }>;
+}
+interface GetItemOutput {
+  Item?: WireItem;
+}
 
 /** `BatchGetItem` accepts at most 100 keys a call. */
 export const BATCH_GET_LIMIT = 100;
@@ -33,8 +46,7 @@ export interface ItemRequest {
 }
 
 export interface DynamoDbSourceOptions {
-  clientFor(region: string | undefined): DynamoDBClient;
-  count?: CallCounter;
+  aws: AwsClient;
   /** Waits between `UnprocessedKeys` rounds. @default setTimeout */
   sleep?: (ms: number) => Promise<void>;
   /** Calls sent at once; the others wait their turn. @default MAX_CALLS_IN_FLIGHT */
@@ -46,30 +58,35 @@ export function itemId(table: string, key: KeyAttributes): string {
   return `${table}\n${encodeKey(key)}`;
 }
 
-/** Thrown for keys DynamoDB still left unprocessed after every retry round. */
-export class UnprocessedKeysError extends Error {
-  // Named as DynamoDB's own throttling error, so it is answered like one (429).
-  override readonly name = 'ProvisionedThroughputExceededException';
-  readonly code = 'UnprocessedKeys';
+type Wire = WireItem;
+
+function strings(v: unknown): readonly string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw unreadable();
+  return [...(v as string[])];
 }
 
-function bytesToBase64(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
+function unreadable(): UnreadableAnswerError {
+  return new UnreadableAnswerError('DynamoDB sent an attribute value that is not DynamoDB JSON');
 }
 
-/** An SDK attribute value as DynamoDB JSON (binary as base64). */
-export function toJson(v: AttributeValue): AttributeValueJson {
-  if (v.S !== undefined) return { S: v.S };
-  if (v.N !== undefined) return { N: v.N };
-  if (v.B !== undefined) return { B: bytesToBase64(v.B) };
-  if (v.BOOL !== undefined) return { BOOL: v.BOOL };
-  if (v.NULL !== undefined) return { NULL: true };
-  if (v.SS !== undefined) return { SS: [...v.SS] };
-  if (v.NS !== undefined) return { NS: [...v.NS] };
-  if (v.BS !== undefined) return { BS: v.BS.map(bytesToBase64) };
-  if (v.L !== undefined) return { L: v.L.map(toJson) };
-  if (v.M !== undefined) return { M: toItemJson(v.M) };
-  throw new TypeError('DynamoDB sent an attribute value of an unknown type');
+/**
+ * One attribute value of an answer, checked and copied: the wire already is DynamoDB JSON, but a
+ * backend's answer is input like any other, and what it holds ends up in a body the function parses.
+ */
+export function toJson(value: unknown): AttributeValueJson {
+  if (typeof value !== 'object' || value === null) throw unreadable();
+  const v = value as Wire;
+  if (typeof v.S === 'string') return { S: v.S };
+  if (typeof v.N === 'string') return { N: v.N };
+  if (typeof v.B === 'string') return { B: v.B };
+  if (typeof v.BOOL === 'boolean') return { BOOL: v.BOOL };
+  if (v.NULL === true) return { NULL: true };
+  if (v.SS !== undefined) return { SS: strings(v.SS) };
+  if (v.NS !== undefined) return { NS: strings(v.NS) };
+  if (v.BS !== undefined) return { BS: strings(v.BS) };
+  if (Array.isArray(v.L)) return { L: v.L.map(toJson) };
+  if (typeof v.M === 'object' && v.M !== null) return { M: toItemJson(v.M as Wire) };
+  throw unreadable();
 }
 
 /** Sets an own property, even one named `__proto__` (plain assignment would change the prototype). */
@@ -77,7 +94,7 @@ export function setOwn<T>(target: Record<string, T>, name: string, value: T): vo
   Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
-export function toItemJson(item: Record<string, AttributeValue>): ItemJson {
+export function toItemJson(item: Wire): ItemJson {
   const out: Record<string, AttributeValueJson> = {};
   for (const [k, v] of Object.entries(item)) setOwn(out, k, toJson(v));
   return out;
@@ -86,11 +103,11 @@ export function toItemJson(item: Record<string, AttributeValue>): ItemJson {
 function keyValue(v: KeyAttributeValue): AttributeValue {
   if ('S' in v) return { S: v.S };
   if ('N' in v) return { N: v.N };
-  return { B: Buffer.from(v.B, 'base64') };
+  return { B: v.B };
 }
 
-function toSdkKey(key: KeyAttributes): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
+function wireKey(key: KeyAttributes): WireItem {
+  const out: WireItem = {};
   for (const [k, v] of Object.entries(key)) setOwn(out, k, keyValue(v));
   return out;
 }
@@ -99,13 +116,13 @@ function toSdkKey(key: KeyAttributes): Record<string, AttributeValue> {
  * The text that identifies a key within a table, computed the same way from a requested key and from a
  * returned item: numbers are compared as DynamoDB canonicalizes them, binary by its bytes.
  */
-function matchText(names: readonly string[], attrs: Record<string, AttributeValue>): string | undefined {
+function matchText(names: readonly string[], attrs: Wire): string | undefined {
   const parts: string[] = [];
   for (const n of names) {
-    const v = attrs[n];
-    if (v?.S !== undefined) parts.push(`S${v.S}`);
-    else if (v?.N !== undefined) parts.push(`N${v.N}`);
-    else if (v?.B !== undefined) parts.push(`B${bytesToBase64(v.B)}`);
+    const v = Object.hasOwn(attrs, n) ? (attrs[n] as Wire | undefined) : undefined;
+    if (typeof v?.S === 'string') parts.push(`S${v.S}`);
+    else if (typeof v?.N === 'string') parts.push(`N${v.N}`);
+    else if (typeof v?.B === 'string') parts.push(`B${v.B}`);
     else return undefined;
   }
   return JSON.stringify(parts);
@@ -123,10 +140,9 @@ export class DynamoDbSource {
 
   /** One item; a missing item throws {@link NotFoundError}. */
   async getItem(region: string | undefined, table: string, key: KeyAttributes): Promise<ItemJson> {
-    const res = await this.limiter.run(() => {
-      this.opts.count?.('dynamodb:GetItem');
-      return this.opts.clientFor(region).send(new GetItemCommand({ TableName: table, Key: toSdkKey(key) }));
-    });
+    const res = await this.limiter.run(() =>
+      this.opts.aws.json<GetItemOutput>('dynamodb', region, 'GetItem', { TableName: table, Key: wireKey(key) }),
+    );
     if (!res.Item) throw new NotFoundError(`item ${encodeKey(key)} was not found in table ${table}`);
     return toItemJson(res.Item);
   }
@@ -154,13 +170,13 @@ export class DynamoDbSource {
     // table → match text → request, so returned items (in any order) find the key they answer.
     const pending = new Map<string, { names: string[]; byMatch: Map<string, ItemRequest> }>();
     for (const r of requests) {
-      const sdkKey = toSdkKey(r.key);
+      const requested = wireKey(r.key);
       let t = pending.get(r.table);
       if (!t) {
         t = { names: Object.keys(r.key), byMatch: new Map() };
         pending.set(r.table, t);
       }
-      const m = matchText(t.names, sdkKey);
+      const m = matchText(t.names, requested);
       if (m === undefined || Object.keys(r.key).length !== t.names.length) {
         // A key with other attribute names than its table's first key: ask for it on its own.
         out.set(itemId(r.table, r.key), await this.getItem(region, r.table, r.key).catch((e: Error) => e));
@@ -171,7 +187,7 @@ export class DynamoDbSource {
     let unprocessed: Record<string, KeysAndAttributes> | undefined = {};
     for (const [table, t] of pending) {
       if (t.byMatch.size > 0)
-        unprocessed[table] = { Keys: [...t.byMatch.values()].map((r) => toSdkKey(r.key)) };
+        unprocessed[table] = { Keys: [...t.byMatch.values()].map((r) => wireKey(r.key)) };
     }
     for (let round = 0; unprocessed && Object.keys(unprocessed).length > 0; round++) {
       if (round > MAX_UNPROCESSED_ROUNDS) {
@@ -183,17 +199,16 @@ export class DynamoDbSource {
         return;
       }
       if (round > 0) await this.wait(jitteredDelay(round - 1));
-      let res: BatchGetItemCommandOutput;
+      let res: BatchGetItemOutput;
       try {
         const items = unprocessed;
         // Only the call holds a slot: the backoff between rounds and per-table fallbacks do not.
-        res = await this.limiter.run(() => {
-          this.opts.count?.('dynamodb:BatchGetItem');
-          return this.opts.clientFor(region).send(new BatchGetItemCommand({ RequestItems: items }));
-        });
+        res = await this.limiter.run(() =>
+          this.opts.aws.json<BatchGetItemOutput>('dynamodb', region, 'BatchGetItem', { RequestItems: items }),
+        );
       } catch (err) {
         const left = [...pending.values()].filter((t) => t.byMatch.size > 0);
-        if ((err as { name?: unknown }).name === 'ResourceNotFoundException' && left.length > 1) {
+        if (isResourceMissing(err) && left.length > 1) {
           // One missing table fails the whole call: ask per table, so the others are not reported missing.
           await Promise.all(left.map((t) => this.batch(region, [...t.byMatch.values()], out)));
           return;

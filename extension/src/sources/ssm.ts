@@ -1,45 +1,72 @@
 /**
  * SSM Parameter Store: `GetParameters` in batches of 10 (the API's limit) and `GetParametersByPath`,
- * paged. Names may carry a `:version` or `:label` selector and may be `/aws/reference/secretsmanager/…`.
+ * paged, spoken as awsJson 1.1 through the lean AWS client. Names may carry a `:version` or `:label`
+ * selector and may be `/aws/reference/secretsmanager/…`.
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html
  */
-import {
-  GetParametersByPathCommand,
-  GetParametersCommand,
-  type GetParametersCommandOutput,
-  type Parameter,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
 import type { ParameterPayload, ParameterType } from '@lambda-cache/shared';
-import { NotFoundError, toHttpError } from '../errors.js';
-import { type CallCounter, chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './clients.js';
+import type { AwsClient } from '../aws/index.js';
+import { isCallerError, isThrottling, NotFoundError } from '../errors.js';
+import { chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './batching.js';
 
 /** `GetParameters` accepts at most 10 names a call. */
 export const GET_PARAMETERS_BATCH = 10;
 /**
- * Extra rounds for a batch that SSM kept throttling through all of the SDK's own attempts (at 50%
+ * Extra rounds for a batch that SSM kept throttling through all of the client's own attempts (at 50%
  * throttling one batch in eight would otherwise fail), as DynamoDB's `UnprocessedKeys` get rounds.
  */
 export const THROTTLED_BATCH_ROUNDS = 3;
+/**
+ * Rounds start only while this much time has not passed since the batch began: a request waits at most
+ * 5 s for a load, so a batch that is still throttled by then must end with its 429, not a 504.
+ */
+export const THROTTLED_ROUNDS_BUDGET_MS = 3000;
 /** `GetParametersByPath` returns at most 10 a page. */
 const PATH_PAGE_SIZE = 10;
 /** A hierarchy larger than this many pages is cut off (and logged by the caller) rather than loaded forever. */
 const MAX_PATH_PAGES = 500;
 
+/** A parameter as SSM's JSON protocol sends it (dates are epoch seconds). */
+interface WireParameter {
+  Name?: string;
+  Type?: string;
+  Value?: string;
+  Version?: number;
+  Selector?: string;
+  SourceResult?: string;
+  LastModifiedDate?: number;
+  ARN?: string;
+  DataType?: string;
+}
+
+interface GetParametersOutput {
+  Parameters?: WireParameter[];
+  InvalidParameters?: string[];
+}
+
+interface GetParametersByPathOutput {
+  Parameters?: WireParameter[];
+  NextToken?: string;
+}
+
 export interface SsmSourceOptions {
-  clientFor(region: string | undefined): SSMClient;
-  count?: CallCounter;
+  aws: AwsClient;
+  /** Waits between throttled rounds. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** Time for the rounds' budget. @default Date.now */
+  now?: () => number;
   /** Calls sent at once; the others wait their turn. @default MAX_CALLS_IN_FLIGHT */
   maxInFlight?: number;
 }
 
-function payload(name: string, p: Parameter): ParameterPayload {
+function payload(name: string, p: WireParameter): ParameterPayload {
   return {
     name,
     type: (p.Type ?? 'String') as ParameterType,
     value: p.Value ?? '',
     version: p.Version ?? 0,
-    lastModified: p.LastModifiedDate instanceof Date ? p.LastModifiedDate.toISOString() : null,
+    lastModified:
+      typeof p.LastModifiedDate === 'number' ? new Date(p.LastModifiedDate * 1000).toISOString() : null,
     ...(p.ARN !== undefined ? { arn: p.ARN } : {}),
     ...(p.DataType !== undefined ? { dataType: p.DataType } : {}),
     ...(p.Selector !== undefined ? { selector: p.Selector } : {}),
@@ -47,16 +74,16 @@ function payload(name: string, p: Parameter): ParameterPayload {
   };
 }
 
-function isValidationError(err: unknown): boolean {
-  return (err as { name?: unknown } | null)?.name === 'ValidationException';
-}
-
 export class SsmSource {
   /** Shared by every caller (prefetch, refresh-ahead, read-through), so the bound holds for the source. */
   private readonly limiter: Limiter;
+  private readonly wait: (ms: number) => Promise<void>;
+  private readonly now: () => number;
 
   constructor(private readonly opts: SsmSourceOptions) {
     this.limiter = new Limiter(opts.maxInFlight ?? MAX_CALLS_IN_FLIGHT);
+    this.wait = opts.sleep ?? sleep;
+    this.now = opts.now ?? Date.now;
   }
 
   /**
@@ -70,8 +97,9 @@ export class SsmSource {
   ): Promise<Map<string, ParameterPayload | Error>> {
     const unique = [...new Set(names)];
     const out = new Map<string, ParameterPayload | Error>();
+    const started = this.now();
     await Promise.all(
-      chunk(unique, GET_PARAMETERS_BATCH).map((batch) => this.batch(region, batch, decrypt, out)),
+      chunk(unique, GET_PARAMETERS_BATCH).map((batch) => this.batch(region, batch, decrypt, out, started)),
     );
     return out;
   }
@@ -81,31 +109,36 @@ export class SsmSource {
     names: string[],
     decrypt: boolean,
     out: Map<string, ParameterPayload | Error>,
+    started: number,
     round = 0,
   ): Promise<void> {
-    let res: GetParametersCommandOutput;
+    let res: GetParametersOutput;
     try {
       // Only the call holds a slot: retries and per-name fallbacks below take their own.
-      res = await this.limiter.run(() => {
-        this.opts.count?.('ssm:GetParameters');
-        return this.opts
-          .clientFor(region)
-          .send(new GetParametersCommand({ Names: names, WithDecryption: decrypt }));
-      });
+      res = await this.limiter.run(() =>
+        this.opts.aws.json<GetParametersOutput>('ssm', region, 'GetParameters', {
+          Names: names,
+          WithDecryption: decrypt,
+        }),
+      );
     } catch (err) {
       // One malformed name fails the whole call; ask for the others alone so they are not punished with it.
-      if (isValidationError(err) && names.length > 1) {
-        await Promise.all(names.map((n) => this.batch(region, [n], decrypt, out)));
+      if (isCallerError(err) && names.length > 1) {
+        await Promise.all(names.map((n) => this.batch(region, [n], decrypt, out, started)));
         return;
       }
-      if (round < THROTTLED_BATCH_ROUNDS && toHttpError(err).code === 'Throttled') {
-        await sleep(jitteredDelay(round + 1, 100, 1000));
-        return this.batch(region, names, decrypt, out, round + 1);
+      if (
+        round < THROTTLED_BATCH_ROUNDS &&
+        isThrottling(err) &&
+        this.now() - started < THROTTLED_ROUNDS_BUDGET_MS
+      ) {
+        await this.wait(jitteredDelay(round + 1, 100, 1000));
+        return this.batch(region, names, decrypt, out, started, round + 1);
       }
       for (const n of names) out.set(n, err as Error);
       return;
     }
-    const byName = new Map<string, Parameter>();
+    const byName = new Map<string, WireParameter>();
     for (const p of res.Parameters ?? []) {
       if (p.Name === undefined) continue;
       byName.set(`${p.Name}${p.Selector ?? ''}`, p);
@@ -130,18 +163,15 @@ export class SsmSource {
     let token: string | undefined;
     for (let page = 0; page < MAX_PATH_PAGES; page++) {
       const next = token;
-      const res = await this.limiter.run(() => {
-        this.opts.count?.('ssm:GetParametersByPath');
-        return this.opts.clientFor(region).send(
-          new GetParametersByPathCommand({
-            Path: path,
-            Recursive: recursive,
-            WithDecryption: decrypt,
-            MaxResults: PATH_PAGE_SIZE,
-            ...(next !== undefined ? { NextToken: next } : {}),
-          }),
-        );
-      });
+      const res = await this.limiter.run(() =>
+        this.opts.aws.json<GetParametersByPathOutput>('ssm', region, 'GetParametersByPath', {
+          Path: path,
+          Recursive: recursive,
+          WithDecryption: decrypt,
+          MaxResults: PATH_PAGE_SIZE,
+          ...(next !== undefined ? { NextToken: next } : {}),
+        }),
+      );
       for (const p of res.Parameters ?? []) if (p.Name !== undefined) parameters.push(payload(p.Name, p));
       token = res.NextToken;
       if (!token) return { parameters, truncated: false };

@@ -1,31 +1,34 @@
-import { GetParametersByPathCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../src/errors.js';
-import { SsmSource } from '../../../src/sources/ssm.js';
+import { SsmSource, THROTTLED_BATCH_ROUNDS, THROTTLED_ROUNDS_BUDGET_MS } from '../../../src/sources/ssm.js';
+import { FakeAws, serviceError } from '../support/fake-aws.js';
 
-const ssmMock = mockClient(SSMClient);
+type Names = { Names: string[] };
 
-function source(calls: string[] = []) {
-  const client = new SSMClient({ region: 'us-west-2' });
-  return new SsmSource({ clientFor: () => client, count: (op) => calls.push(op) });
+function source(aws: FakeAws, opts: { now?: () => number; waits?: number[] } = {}) {
+  return new SsmSource({
+    aws,
+    sleep: async (ms) => {
+      opts.waits?.push(ms);
+    },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
 }
 
-describe('SsmSource', () => {
-  afterEach(() => ssmMock.reset());
+const allFound = (input: Record<string, unknown>) => ({
+  Parameters: (input as Names).Names.map((n) => ({ Name: n, Type: 'String', Value: `v-${n}`, Version: 1 })),
+  InvalidParameters: [],
+});
 
+describe('SsmSource', () => {
   it('sends 3 GetParameters calls of at most 10 names when 25 names are asked', async () => {
-    ssmMock.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
-      Parameters: input.Names.map((n) => ({ Name: n, Type: 'String', Value: `v-${n}`, Version: 1 })),
-      InvalidParameters: [],
-    }));
+    const aws = new FakeAws().on('ssm', 'GetParameters', allFound);
     const names = Array.from({ length: 25 }, (_, i) => `/app/p${i}`);
-    const calls: string[] = [];
-    const got = await source(calls).getParameters('us-west-2', names, true);
-    const sent = ssmMock.commandCalls(GetParametersCommand).map((c) => c.args[0].input);
-    expect(sent.map((i) => i.Names?.length)).toEqual([10, 10, 5]);
-    expect(sent.every((i) => i.WithDecryption === true)).toBe(true);
-    expect(calls).toEqual(['ssm:GetParameters', 'ssm:GetParameters', 'ssm:GetParameters']);
+    const got = await source(aws).getParameters('us-west-2', names, true);
+    const sent = aws.inputs('GetParameters') as Names[];
+    expect(sent.map((i) => i.Names.length)).toEqual([10, 10, 5]);
+    expect(aws.inputs('GetParameters').every((i) => i.WithDecryption === true)).toBe(true);
+    expect(aws.calls.every((c) => c.service === 'ssm' && c.region === 'us-west-2')).toBe(true);
     expect(got.size).toBe(25);
     expect(got.get('/app/p7')).toMatchObject({
       name: '/app/p7',
@@ -38,20 +41,16 @@ describe('SsmSource', () => {
   it('keeps at most 16 calls in flight and sends ceil(P/10) calls when 1000 names are asked', async () => {
     let inFlight = 0;
     let most = 0;
-    ssmMock.on(GetParametersCommand).callsFake(async (input: { Names: string[] }) => {
+    const aws = new FakeAws().on('ssm', 'GetParameters', async (input) => {
       inFlight++;
       most = Math.max(most, inFlight);
       await new Promise((resolve) => setImmediate(resolve));
       inFlight--;
-      return {
-        Parameters: input.Names.map((n) => ({ Name: n, Type: 'String', Value: 'v', Version: 1 })),
-        InvalidParameters: [],
-      };
+      return allFound(input);
     });
     const names = Array.from({ length: 1000 }, (_, i) => `/app/p${i}`);
-    const calls: string[] = [];
-    const got = await source(calls).getParameters(undefined, names, false);
-    expect(calls).toHaveLength(100);
+    const got = await source(aws).getParameters(undefined, names, false);
+    expect(aws.calls).toHaveLength(100);
     expect(most).toBeGreaterThan(1);
     expect(most).toBeLessThanOrEqual(16);
     expect([...got.values()].every((v) => !(v instanceof Error))).toBe(true);
@@ -59,67 +58,116 @@ describe('SsmSource', () => {
   });
 
   it('returns NotFoundError for names listed in InvalidParameters', async () => {
-    ssmMock.on(GetParametersCommand).resolves({
-      Parameters: [
-        { Name: 'a', Type: 'SecureString', Value: 'x', Version: 4, LastModifiedDate: new Date(0) },
-      ],
+    const aws = new FakeAws().on('ssm', 'GetParameters', () => ({
+      // SSM's JSON protocol sends dates as epoch seconds, with a fraction.
+      Parameters: [{ Name: 'a', Type: 'SecureString', Value: 'x', Version: 4, LastModifiedDate: 1700000000.123 }],
       InvalidParameters: ['b'],
-    });
-    const got = await source().getParameters(undefined, ['a', 'b'], true);
+    }));
+    const got = await source(aws).getParameters(undefined, ['a', 'b'], true);
     expect(got.get('a')).toEqual({
       name: 'a',
       type: 'SecureString',
       value: 'x',
       version: 4,
-      lastModified: '1970-01-01T00:00:00.000Z',
+      lastModified: '2023-11-14T22:13:20.123Z',
     });
     expect(got.get('b')).toBeInstanceOf(NotFoundError);
   });
 
   it('matches a versioned or labelled name to its answer when SSM returns the selector apart', async () => {
-    ssmMock.on(GetParametersCommand).resolves({
+    const aws = new FakeAws().on('ssm', 'GetParameters', () => ({
       Parameters: [
         { Name: 'db', Selector: ':3', Type: 'String', Value: 'three', Version: 3 },
         { Name: 'db', Selector: ':prod', Type: 'String', Value: 'prod', Version: 5 },
       ],
-    });
-    const got = await source().getParameters(undefined, ['db:3', 'db:prod'], true);
+    }));
+    const got = await source(aws).getParameters(undefined, ['db:3', 'db:prod'], true);
     expect(got.get('db:3')).toMatchObject({ name: 'db:3', value: 'three', selector: ':3' });
     expect(got.get('db:prod')).toMatchObject({ name: 'db:prod', version: 5 });
   });
 
   it('gives the call error to every name of the batch when the call fails', async () => {
-    const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: {} });
-    ssmMock.on(GetParametersCommand).rejects(denied);
-    const got = await source().getParameters(undefined, ['a', 'b'], false);
-    expect((got.get('a') as Error).name).toBe('AccessDeniedException');
-    expect((got.get('b') as Error).name).toBe('AccessDeniedException');
+    const denied = serviceError('AccessDeniedException');
+    const aws = new FakeAws().on('ssm', 'GetParameters', () => {
+      throw denied;
+    });
+    const got = await source(aws).getParameters(undefined, ['a', 'b'], false);
+    expect(got.get('a')).toBe(denied);
+    expect(got.get('b')).toBe(denied);
   });
 
   it('asks for each name alone when one malformed name fails the batch', async () => {
-    const invalid = Object.assign(new Error('bad name'), { name: 'ValidationException', $metadata: {} });
-    ssmMock.on(GetParametersCommand).callsFake((input: { Names: string[] }) => {
-      if (input.Names.includes('bad name')) throw invalid;
-      return { Parameters: input.Names.map((n) => ({ Name: n, Type: 'String', Value: 'v', Version: 1 })) };
+    const invalid = serviceError('ValidationException');
+    const aws = new FakeAws().on('ssm', 'GetParameters', (input) => {
+      if ((input as Names).Names.includes('bad name')) throw invalid;
+      return allFound(input);
     });
-    const got = await source().getParameters(undefined, ['good', 'bad name'], true);
-    expect(got.get('good')).toMatchObject({ value: 'v' });
-    expect((got.get('bad name') as Error).name).toBe('ValidationException');
-    expect(ssmMock.commandCalls(GetParametersCommand)).toHaveLength(3);
+    const got = await source(aws).getParameters(undefined, ['good', 'bad name'], true);
+    expect(got.get('good')).toMatchObject({ value: 'v-good' });
+    expect(got.get('bad name')).toBe(invalid);
+    expect(aws.calls).toHaveLength(3);
   });
 
   it('follows NextToken when a path has several pages', async () => {
-    ssmMock
-      .on(GetParametersByPathCommand, { Path: '/app', NextToken: undefined })
-      .resolves({ Parameters: [{ Name: '/app/a', Type: 'String', Value: '1', Version: 1 }], NextToken: 't1' })
-      .on(GetParametersByPathCommand, { Path: '/app', NextToken: 't1' })
-      .resolves({ Parameters: [{ Name: '/app/b/c', Type: 'String', Value: '2', Version: 1 }] });
-    const calls: string[] = [];
-    const got = await source(calls).getParametersByPath(undefined, '/app', true, true);
+    const aws = new FakeAws().on('ssm', 'GetParametersByPath', (input) =>
+      input.NextToken === undefined
+        ? { Parameters: [{ Name: '/app/a', Type: 'String', Value: '1', Version: 1 }], NextToken: 't1' }
+        : { Parameters: [{ Name: '/app/b/c', Type: 'String', Value: '2', Version: 1 }] },
+    );
+    const got = await source(aws).getParametersByPath(undefined, '/app', true, true);
     expect(got.truncated).toBe(false);
     expect(got.parameters.map((p) => p.name)).toEqual(['/app/a', '/app/b/c']);
-    const inputs = ssmMock.commandCalls(GetParametersByPathCommand).map((c) => c.args[0].input);
-    expect(inputs[0]).toMatchObject({ Recursive: true, WithDecryption: true, MaxResults: 10 });
-    expect(calls).toEqual(['ssm:GetParametersByPath', 'ssm:GetParametersByPath']);
+    const inputs = aws.inputs('GetParametersByPath');
+    expect(inputs[0]).toMatchObject({ Path: '/app', Recursive: true, WithDecryption: true, MaxResults: 10 });
+    expect(inputs[1]).toMatchObject({ NextToken: 't1' });
+    expect(inputs).toHaveLength(2);
+  });
+
+  describe('throttled rounds', () => {
+    it('retries a batch throttled through every attempt in later rounds, with growing waits', async () => {
+      let throttledCalls = 2;
+      const aws = new FakeAws().on('ssm', 'GetParameters', (input) => {
+        if (throttledCalls-- > 0) throw serviceError('ThrottlingException', { throttling: true });
+        return allFound(input);
+      });
+      const waits: number[] = [];
+      const got = await source(aws, { waits }).getParameters(undefined, ['a', 'b'], true);
+      expect(got.get('a')).toMatchObject({ value: 'v-a' });
+      expect(aws.calls).toHaveLength(3);
+      expect(waits).toHaveLength(2);
+      // Full jitter under a cap that doubles: round 1 waits < 200 ms, round 2 < 400 ms.
+      expect(waits[0]).toBeLessThan(200);
+      expect(waits[1]).toBeLessThan(400);
+    });
+
+    it(`gives up after ${THROTTLED_BATCH_ROUNDS} extra rounds and hands every name the throttling error`, async () => {
+      const throttled = serviceError('ThrottlingException', { throttling: true });
+      const aws = new FakeAws().on('ssm', 'GetParameters', () => {
+        throw throttled;
+      });
+      const got = await source(aws).getParameters(undefined, ['a', 'b'], true);
+      expect(aws.calls).toHaveLength(1 + THROTTLED_BATCH_ROUNDS);
+      expect(got.get('a')).toBe(throttled);
+      expect(got.get('b')).toBe(throttled);
+    });
+
+    it('starts no round once the budget has passed, so a waiting request gets the 429 in time', async () => {
+      let now = 0;
+      const aws = new FakeAws().on('ssm', 'GetParameters', () => {
+        now += THROTTLED_ROUNDS_BUDGET_MS; // the client's own attempts used the whole budget
+        throw serviceError('ThrottlingException', { throttling: true });
+      });
+      const got = await source(aws, { now: () => now }).getParameters(undefined, ['a'], true);
+      expect(aws.calls).toHaveLength(1);
+      expect((got.get('a') as { awsCode?: string }).awsCode).toBe('ThrottlingException');
+    });
+
+    it('does not retry an error that is not throttling', async () => {
+      const aws = new FakeAws().on('ssm', 'GetParameters', () => {
+        throw serviceError('AccessDeniedException');
+      });
+      await source(aws).getParameters(undefined, ['a'], true);
+      expect(aws.calls).toHaveLength(1);
+    });
   });
 });
