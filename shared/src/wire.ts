@@ -111,12 +111,13 @@ export interface AwsGetParameterPayload {
     readonly Type: ParameterType;
     readonly Value: string;
     readonly Version: number;
-    /** Epoch seconds, as the SSM JSON protocol sends it. */
-    readonly LastModifiedDate?: number;
+    /** ISO-8601, as AWS's extension writes it (not the SSM wire's epoch seconds); `null` when unknown. */
+    readonly LastModifiedDate: string | null;
     readonly ARN?: string;
-    readonly DataType?: string;
-    readonly Selector?: string;
-    readonly SourceResult?: string;
+    /** `null` where SSM has no value, as AWS's extension sends it. */
+    readonly DataType: string | null;
+    readonly Selector: string | null;
+    readonly SourceResult: string | null;
   };
   readonly ResultMetadata: Record<string, never>;
 }

@@ -21,6 +21,8 @@ export const THROTTLED_BATCH_ROUNDS = 3;
  * 5 s for a load, so a batch that is still throttled by then must end with its 429, not a 504.
  */
 export const THROTTLED_ROUNDS_BUDGET_MS = 3000;
+/** SSM's names for Secrets Manager secrets: `GetParameters` with decryption reads the secret. */
+const SECRET_REFERENCE = '/aws/reference/secretsmanager/';
 /** `GetParametersByPath` returns at most 10 a page. */
 const PATH_PAGE_SIZE = 10;
 /** A hierarchy larger than this many pages is cut off (and logged by the caller) rather than loaded forever. */
@@ -66,7 +68,9 @@ function payload(name: string, p: WireParameter): ParameterPayload {
     value: p.Value ?? '',
     version: p.Version ?? 0,
     lastModified:
-      typeof p.LastModifiedDate === 'number' ? new Date(p.LastModifiedDate * 1000).toISOString() : null,
+      typeof p.LastModifiedDate === 'number'
+        ? new Date(Math.round(p.LastModifiedDate * 1000)).toISOString()
+        : null,
     ...(p.ARN !== undefined ? { arn: p.ARN } : {}),
     ...(p.DataType !== undefined ? { dataType: p.DataType } : {}),
     ...(p.Selector !== undefined ? { selector: p.Selector } : {}),
@@ -147,7 +151,11 @@ export class SsmSource {
     }
     const invalid = new Set(res.InvalidParameters ?? []);
     for (const n of names) {
-      const p = invalid.has(n) ? undefined : byName.get(n);
+      // Some AWS emulators answer a secret reference with the secret's own name, not the one asked.
+      const p = invalid.has(n)
+        ? undefined
+        : (byName.get(n) ??
+          (n.startsWith(SECRET_REFERENCE) ? byName.get(n.slice(SECRET_REFERENCE.length)) : undefined));
       out.set(n, p ? payload(n, p) : new NotFoundError(`parameter ${n} was not found`));
     }
   }

@@ -86,6 +86,25 @@ describe('SsmSource', () => {
     expect(got.get('db:prod')).toMatchObject({ name: 'db:prod', version: 5 });
   });
 
+  it('matches a secret reference to an answer that names the secret without the reference prefix', async () => {
+    const aws = new FakeAws().on('ssm', 'GetParameters', () => ({
+      Parameters: [
+        {
+          Name: 'db-secret',
+          ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db-secret-AbCdEf',
+          Type: 'SecureString',
+          Value: 'v',
+          Version: 0,
+        },
+      ],
+      InvalidParameters: [],
+    }));
+    const name = '/aws/reference/secretsmanager/db-secret';
+    const got = await source(aws).getParameters(undefined, [name, '/aws/reference/secretsmanager/other'], true);
+    expect(got.get(name)).toMatchObject({ name, value: 'v', type: 'SecureString' });
+    expect(got.get('/aws/reference/secretsmanager/other')).toBeInstanceOf(NotFoundError);
+  });
+
   it('gives the call error to every name of the batch when the call fails', async () => {
     const denied = serviceError('AccessDeniedException');
     const aws = new FakeAws().on('ssm', 'GetParameters', () => {
