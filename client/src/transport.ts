@@ -215,6 +215,10 @@ export class Transport {
   }
 
   async #attempt(path: string, signal: AbortSignal | undefined, deadline: number): Promise<Reply> {
+    // A retry due after close(): the agent would open a new socket that nothing closes any more.
+    if (this.#closed) {
+      throw new ExtensionUnavailableError('this lambda-cache client was closed; create a new one');
+    }
     const { timeoutMs } = this.#options;
     const left = deadline - performance.now();
     const [budgetMs, timeoutCode] =

@@ -183,6 +183,22 @@ describe('invalid token', () => {
 });
 
 describe('close', () => {
+  it('sends no retry when the client is closed between attempts', async () => {
+    const fake = await fakeWith(() => error(503, 'ServiceUnavailable'));
+    const client = createCacheClient({
+      port: fake.port,
+      localCache: false,
+      retry: { retries: 5, minTimeout: 200, maxTimeout: 200 },
+    });
+    const call = client.getParameter('p').catch((e: unknown) => e);
+    for (let i = 0; i < 400 && fake.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await client.close();
+    const err = await call;
+    expect(err).toBeInstanceOf(ExtensionUnavailableError);
+    expect((err as Error).message).toContain('closed');
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('rejects later calls when the client was closed', async () => {
     const fake = await fakeWith(() => ok);
     const client = createCacheClient({ port: fake.port });
