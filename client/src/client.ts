@@ -15,10 +15,12 @@ import {
   ExtensionError,
   InvalidOptionError,
   NotFoundError,
+  TableNotFoundError,
   TransformError,
 } from './errors.js';
 import { freshnessMs, LocalCache } from './local-cache.js';
-import { type CacheClientOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import type { CacheClientOptions } from './options.js';
+import { type ResolvedOptions, resolveOptions } from './resolved-options.js';
 import type {
   CacheSchema,
   DefaultSchema,
@@ -129,6 +131,7 @@ export interface CacheClient<Schema extends CacheSchema = DefaultSchema> {
 
   /**
    * An item from DynamoDB, through the extension, unmarshalled; `undefined` when there is no such item.
+   * Throws {@link TableNotFoundError} when the table itself does not exist (a typo, another region).
    * A read served by the in-process layer returns the same object as the read that filled it: treat it
    * as read-only, or copy it (`structuredClone`) before changing it.
    *
@@ -152,6 +155,15 @@ function isParameterPayload(body: unknown): body is ParameterPayload {
 function isDynamoDbPayload(body: unknown): body is DynamoDbPayload {
   const item = (body as DynamoDbPayload | null)?.item;
   return typeof item === 'object' && item !== null && !Array.isArray(item);
+}
+
+function tableNotFound(table: string, err: NotFoundError): TableNotFoundError {
+  return new TableNotFoundError(
+    table,
+    `table ${JSON.stringify(table.slice(0, 255))} does not exist (DynamoDB: ResourceNotFoundException): ` +
+      `check its name and the region the extension reads it in. ${err.message}`,
+    { status: err.status, awsCode: err.awsCode, extensionCode: err.extensionCode, cause: err },
+  );
 }
 
 function route<T>(build: () => T): T {
@@ -317,7 +329,11 @@ class Client {
     try {
       reply = await this.#transport.get(path, options?.signal);
     } catch (err) {
-      if (err instanceof NotFoundError) return undefined;
+      if (err instanceof NotFoundError) {
+        // DynamoDB's ResourceNotFoundException is the table (a typo, another region), not the item.
+        if (err.awsCode === 'ResourceNotFoundException') throw tableNotFound(table, err);
+        return undefined;
+      }
       throw err;
     }
     const body = reply.body;

@@ -11,6 +11,7 @@ const BRAND: unique symbol = Symbol.for('lambda-cache.client.error') as never;
 /** Stable `code` of every error the client throws. */
 export type CacheClientErrorCode =
   | 'NotFound'
+  | 'TableNotFound'
   | 'BadRequest'
   | 'Forbidden'
   | 'Throttled'
@@ -27,6 +28,10 @@ export interface CacheClientErrorOptions {
   readonly cause?: unknown;
   /** HTTP status of the extension's answer, when there was one. */
   readonly status?: number;
+  /** `awsCode` of the extension's error envelope: the AWS error behind the answer. */
+  readonly awsCode?: string | undefined;
+  /** `code` of the extension's error envelope, e.g. `InternalFailure`. */
+  readonly extensionCode?: string | undefined;
 }
 
 /** Base of every error thrown by the client. */
@@ -52,11 +57,20 @@ export class CacheClientError extends Error {
   readonly code: CacheClientErrorCode;
   /** HTTP status of the extension's answer, when there was one. */
   readonly status: number | undefined;
+  /**
+   * The AWS error name the extension reported with its answer (e.g. `ValidationException` behind a 400,
+   * `AccessDeniedException` behind a 502), when it reported one.
+   */
+  readonly awsCode: string | undefined;
+  /** The `code` of the extension's error envelope (e.g. `BadRequest`, `InternalFailure`), when it sent one. */
+  readonly extensionCode: string | undefined;
 
   constructor(code: CacheClientErrorCode, message: string, options: CacheClientErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status;
+    this.awsCode = options.awsCode;
+    this.extensionCode = options.extensionCode;
     const kind = (new.target as unknown as { kind: string }).kind;
     this.name = kind;
     Object.defineProperty(this, BRAND, { value: kind, enumerable: false });
@@ -68,6 +82,20 @@ export class NotFoundError extends CacheClientError {
   static override readonly kind: string = 'NotFoundError';
   constructor(message: string, options?: CacheClientErrorOptions) {
     super('NotFound', message, options);
+  }
+}
+
+/**
+ * `getItem` named a table that does not exist in the extension's region (a typo, or another region):
+ * DynamoDB's `ResourceNotFoundException`, answered 404. Unlike a missing item, which is `undefined`.
+ */
+export class TableNotFoundError extends CacheClientError {
+  static override readonly kind: string = 'TableNotFoundError';
+  /** The table as named in the call. */
+  readonly table: string;
+  constructor(table: string, message: string, options?: CacheClientErrorOptions) {
+    super('TableNotFound', message, options);
+    this.table = table;
   }
 }
 
@@ -98,11 +126,8 @@ export class ThrottledError extends CacheClientError {
 /** The backend call failed (HTTP 502); `awsCode` names the AWS error, e.g. `AccessDeniedException`. */
 export class UpstreamError extends CacheClientError {
   static override readonly kind: string = 'UpstreamError';
-  /** The AWS error name, when the extension reported one. */
-  readonly awsCode: string | undefined;
-  constructor(message: string, options: CacheClientErrorOptions & { awsCode?: string | undefined } = {}) {
+  constructor(message: string, options?: CacheClientErrorOptions) {
     super('UpstreamError', message, options);
-    this.awsCode = options.awsCode;
   }
 }
 
@@ -125,18 +150,16 @@ export class ExtensionUnavailableError extends CacheClientError {
 /** The extension answered with an error the client has no narrower class for (500, an unreadable body). */
 export class ExtensionError extends CacheClientError {
   static override readonly kind: string = 'ExtensionError';
-  /** The `code` of the extension's error envelope, e.g. `InternalFailure`, when it sent one. */
-  readonly extensionCode: string | undefined;
-  constructor(
-    message: string,
-    options: CacheClientErrorOptions & { extensionCode?: string | undefined } = {},
-  ) {
+  constructor(message: string, options?: CacheClientErrorOptions) {
     super('ExtensionError', message, options);
-    this.extensionCode = options.extensionCode;
   }
 }
 
-/** One attempt took longer than `timeoutMs`. Not retried: the extension is busy with this very request. */
+/**
+ * An attempt took longer than `timeoutMs` from sending the request to the last byte of the answer, or
+ * the call as a whole outlasted its bound (see `timeoutMs`). Not retried: the extension is busy with this
+ * very request.
+ */
 export class TimeoutError extends CacheClientError {
   static override readonly kind: string = 'TimeoutError';
   constructor(message: string, options?: CacheClientErrorOptions) {

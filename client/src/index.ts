@@ -30,6 +30,7 @@ export {
   ForbiddenError,
   InvalidOptionError,
   NotFoundError,
+  TableNotFoundError,
   ThrottledError,
   TimeoutError,
   TransformError,
@@ -41,6 +42,7 @@ export {
   type CacheClientOptions,
   CLIENT_DEFAULTS,
   type LocalCacheOptions,
+  type RequestDispatcher,
   type RetryOptions,
 } from './options.js';
 export type {

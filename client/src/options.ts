@@ -1,11 +1,8 @@
 /**
- * The client's options, their defaults, and their validation. The numbers are chosen for a server on
- * the same host: undici's internet-scale defaults (300 s timeouts) would turn a wedged extension into a
- * Lambda timeout instead of an error.
+ * The client's options and their defaults (validated in `resolved-options.ts`). The numbers are chosen
+ * for a server on the same host: HTTP clients' internet-scale defaults (minutes of timeout) would turn a
+ * wedged extension into a Lambda timeout instead of an error.
  */
-import { ENV, EnvError, readPort } from '@lambda-cache/shared';
-import type { Dispatcher } from 'undici';
-import { InvalidOptionError } from './errors.js';
 
 /** How DynamoDB numbers are unmarshalled: `false` → `number`, `true` → `NumberValue`, or a converter. */
 export type BigNumbers = boolean | ((text: string) => unknown);
@@ -28,7 +25,8 @@ export interface RetryOptions {
    */
   readonly maxTimeout?: number;
   /**
-   * Total time in ms after which no further attempt starts, whatever `retries` says.
+   * Time in ms from the first attempt after which no further attempt starts, whatever `retries` says.
+   * A call with retries ends within the larger of this and `timeoutMs`.
    * @default 3000
    */
   readonly maxRetryTime?: number;
@@ -48,6 +46,26 @@ export interface LocalCacheOptions {
   readonly maxEntries?: number;
 }
 
+/**
+ * What the client needs of a `dispatcher`: the promise form of undici's `Dispatcher.request`, which any
+ * undici `Pool`, `Agent` or composed dispatcher has. The client does not depend on undici itself.
+ */
+export interface RequestDispatcher {
+  request(options: {
+    readonly origin: string;
+    readonly path: string;
+    readonly method: 'GET';
+    readonly headers: Record<string, string>;
+    readonly signal?: AbortSignal;
+    readonly headersTimeout?: number;
+    readonly bodyTimeout?: number;
+  }): Promise<{
+    readonly statusCode: number;
+    readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+    readonly body: { text(): Promise<string> };
+  }>;
+}
+
 /** Options of {@link createCacheClient}. Every field is optional. */
 export interface CacheClientOptions {
   /**
@@ -61,8 +79,10 @@ export interface CacheClientOptions {
    */
   readonly token?: string;
   /**
-   * Longest wait in ms for one attempt's answer. Generous on purpose: a read of an item the extension has
-   * not loaded yet waits for AWS. Pass `signal` to bound a call by the invocation's remaining time.
+   * Longest time in ms for one attempt, from sending the request to the last byte of the answer; a call
+   * with retries ends within the larger of this and `retry.maxRetryTime`. Generous on purpose: a read of
+   * an item the extension has not loaded yet waits for AWS. Pass `signal` to bound a call by the
+   * invocation's remaining time.
    * @default 5000
    */
   readonly timeoutMs?: number;
@@ -72,7 +92,8 @@ export interface CacheClientOptions {
    */
   readonly connectTimeoutMs?: number;
   /**
-   * Most sockets open to the extension at once; further requests queue.
+   * Most sockets open to the extension at once; further requests queue (`maxSockets` of the client's
+   * keep-alive `http.Agent`).
    * @default 8
    */
   readonly connections?: number;
@@ -84,11 +105,11 @@ export interface CacheClientOptions {
    */
   readonly localCache?: boolean | LocalCacheOptions;
   /**
-   * An undici dispatcher to send requests through instead of the client's own `Pool` (tests, proxies).
-   * The client never closes a dispatcher it did not create.
-   * @default a `Pool` to http://127.0.0.1:port
+   * An undici dispatcher (`Pool`, `Agent`, a composed one) to send requests through instead of the
+   * client's own `node:http` agent (tests, counting requests). The client never closes it.
+   * @default the client's keep-alive `http.Agent` to 127.0.0.1:port
    */
-  readonly dispatcher?: Dispatcher;
+  readonly dispatcher?: RequestDispatcher;
   /**
    * How DynamoDB numbers are unmarshalled (`wrapNumbers` of `@aws-sdk/util-dynamodb`): `false` gives
    * `number` and throws on numbers JavaScript cannot hold exactly, `true` gives `NumberValue` wrappers,
@@ -104,19 +125,7 @@ export interface CacheClientOptions {
   readonly now?: () => number;
 }
 
-export interface ResolvedOptions {
-  readonly port: number;
-  readonly token: string | undefined;
-  readonly timeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly connections: number;
-  readonly retry: Required<RetryOptions>;
-  readonly localCache: Required<LocalCacheOptions>;
-  readonly dispatcher: Dispatcher | undefined;
-  readonly bigNumbers: BigNumbers;
-  readonly now: () => number;
-}
-
+/** The defaults of {@link CacheClientOptions}, as the option docs state them. */
 export const CLIENT_DEFAULTS = {
   timeoutMs: 5000,
   connectTimeoutMs: 1000,
@@ -124,69 +133,3 @@ export const CLIENT_DEFAULTS = {
   retry: { retries: 8, minTimeout: 20, maxTimeout: 500, maxRetryTime: 3000 },
   localCache: { enabled: true, maxEntries: 1000 },
 } as const;
-
-function integer(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(
-      `${name} must be a whole number from ${min} to ${max}, not ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Fills in the defaults and validates; throws {@link InvalidOptionError} naming the bad option. */
-export function resolveOptions(options: CacheClientOptions, env: NodeJS.ProcessEnv): ResolvedOptions {
-  let port: number;
-  if (options.port === undefined) {
-    try {
-      port = readPort(env);
-    } catch (err) {
-      const message = err instanceof EnvError ? err.message : String(err);
-      throw new InvalidOptionError(message, { cause: err });
-    }
-    if (port === 0) {
-      throw new InvalidOptionError(
-        `${ENV.port} is 0, which lets the extension pick a free port: pass that port as the client's \`port\` option`,
-      );
-    }
-  } else {
-    port = integer('port', options.port, 0, 1, 65535);
-  }
-  const retry = options.retry ?? {};
-  const d = CLIENT_DEFAULTS;
-  const local =
-    typeof options.localCache === 'boolean' ? { enabled: options.localCache } : (options.localCache ?? {});
-  return {
-    port,
-    token: options.token,
-    timeoutMs: integer('timeoutMs', options.timeoutMs, d.timeoutMs, 1, 900_000),
-    connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs, d.connectTimeoutMs, 1, 60_000),
-    connections: integer('connections', options.connections, d.connections, 1, 1024),
-    retry: {
-      retries: integer('retry.retries', retry.retries, d.retry.retries, 0, 100),
-      minTimeout: integer('retry.minTimeout', retry.minTimeout, d.retry.minTimeout, 0, 60_000),
-      maxTimeout: integer('retry.maxTimeout', retry.maxTimeout, d.retry.maxTimeout, 0, 60_000),
-      maxRetryTime: integer('retry.maxRetryTime', retry.maxRetryTime, d.retry.maxRetryTime, 0, 900_000),
-    },
-    localCache: {
-      enabled: local.enabled ?? d.localCache.enabled,
-      maxEntries: integer('localCache.maxEntries', local.maxEntries, d.localCache.maxEntries, 1, 1_000_000),
-    },
-    dispatcher: options.dispatcher,
-    bigNumbers: options.bigNumbers ?? false,
-    now: options.now ?? Date.now,
-  };
-}
-
-/** The token to send now: the option if given, else the environment's session token. */
-export function currentToken(options: ResolvedOptions, env: NodeJS.ProcessEnv): string | undefined {
-  const token = options.token ?? env[ENV.sessionToken];
-  return token === undefined || token === '' ? undefined : token;
-}

@@ -1,17 +1,26 @@
 /**
- * The one way the client talks to the extension: GET over an undici `Pool` to 127.0.0.1, with p-retry
- * and a narrow policy. Retried: connection refused (the extension is still starting or restarting), a
- * reset socket (a keep-alive connection that died while Lambda froze the environment; GET is
- * idempotent), a connect timeout, and 503/429 answers. Never retried: any other 4xx, 500, 502, 504, or a
- * timeout waiting for an answer (the extension is already working on that request).
+ * The one way the client talks to the extension: GET over a keep-alive `node:http` Agent to 127.0.0.1,
+ * with p-retry and a narrow policy. Retried: connection refused (the extension is still starting or
+ * restarting), a reset socket (a keep-alive connection that died while Lambda froze the environment; GET
+ * is idempotent), a connect timeout, and 503/429 answers. Never retried: any other 4xx, 500, 502, 504, or
+ * a timeout (the extension is already working on that request).
+ *
+ * `node:http` rather than undici: it is already part of Node, so importing the client costs the function's
+ * init next to nothing; undici's index took ≈ 70 ms of CPU to import (see the README's figures).
+ *
+ * Every attempt has one deadline, from sending the request to the last byte of the answer: a body that
+ * trickles in a byte at a time cannot stretch an attempt past `timeoutMs`, as an idle timer reset by each
+ * byte would. The call as a whole, retries included, has another: the larger of `timeoutMs` and
+ * `retry.maxRetryTime`, counted from the first attempt.
  */
+import { Agent, type IncomingMessage, request } from 'node:http';
 import { ERROR_STATUS, type ErrorEnvelope, HEADERS, isErrorEnvelope } from '@lambda-cache/shared';
 import pRetry from 'p-retry';
-import { type Dispatcher, Pool } from 'undici';
 import {
   AbortError,
   BadRequestError,
   type CacheClientError,
+  type CacheClientErrorOptions,
   ExtensionError,
   ExtensionUnavailableError,
   ForbiddenError,
@@ -22,17 +31,46 @@ import {
   UpstreamError,
   UpstreamTimeoutError,
 } from './errors.js';
-import { currentToken, type ResolvedOptions } from './options.js';
+import type { RequestDispatcher } from './options.js';
+import { currentToken, type ResolvedOptions } from './resolved-options.js';
+
+type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
 /** A successful (200) answer. */
 export interface Reply {
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly headers: Headers;
   readonly body: unknown;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EADDRNOTAVAIL']);
+/** Any answer, read to its last byte. */
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
+
+/** Codes of the client's own failures, set on plain errors so one mapping serves both transports. */
+const CONNECT_TIMEOUT = 'LAMBDA_CACHE_CONNECT_TIMEOUT';
+const ATTEMPT_TIMEOUT = 'LAMBDA_CACHE_ATTEMPT_TIMEOUT';
+const CALL_TIMEOUT = 'LAMBDA_CACHE_CALL_TIMEOUT';
+const BODY_CUT = 'ECONNRESET';
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  CONNECT_TIMEOUT,
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EADDRNOTAVAIL',
+]);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  ATTEMPT_TIMEOUT,
+  CALL_TIMEOUT,
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+/** A header value Node (`ERR_INVALID_CHAR`) or undici (`UND_ERR_INVALID_ARG`) refused to send. */
+const INVALID_HEADER_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'UND_ERR_INVALID_ARG']);
 
 /** Errors worth another attempt; one set for all calls (an error object belongs to one call only). */
 const retryable = new WeakSet<object>();
@@ -42,6 +80,10 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+function failure(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
 function unavailableMessage(port: number, detail: string): string {
   return (
     `lambda-cache extension not reachable on 127.0.0.1:${port} (${detail}). Attach the lambda-cache layer ` +
@@ -49,11 +91,15 @@ function unavailableMessage(port: number, detail: string): string {
   );
 }
 
-/** The error for a non-200 answer. Status decides; the envelope only adds detail. */
+/** The error for a non-200 answer. Status decides the class; the envelope adds its codes and message. */
 export function errorForStatus(status: number, body: unknown, port: number): CacheClientError {
   const envelope: ErrorEnvelope | undefined = isErrorEnvelope(body) ? body : undefined;
   const message = envelope?.message ?? `the extension answered HTTP ${status}`;
-  const options = { status };
+  const options: CacheClientErrorOptions = {
+    status,
+    ...(envelope?.awsCode === undefined ? {} : { awsCode: envelope.awsCode }),
+    ...(envelope === undefined ? {} : { extensionCode: envelope.code }),
+  };
   switch (status) {
     case ERROR_STATUS.BadRequest:
       return new BadRequestError(message, options);
@@ -67,13 +113,13 @@ export function errorForStatus(status: number, body: unknown, port: number): Cac
     case ERROR_STATUS.Throttled:
       return new ThrottledError(message, options);
     case ERROR_STATUS.UpstreamError:
-      return new UpstreamError(message, { ...options, awsCode: envelope?.awsCode });
+      return new UpstreamError(message, options);
     case ERROR_STATUS.UpstreamTimeout:
       return new UpstreamTimeoutError(message, options);
     case ERROR_STATUS.ServiceUnavailable:
       return new ExtensionUnavailableError(unavailableMessage(port, `HTTP 503: ${message}`), options);
     default:
-      return new ExtensionError(message, { ...options, extensionCode: envelope?.code });
+      return new ExtensionError(message, options);
   }
 }
 
@@ -81,8 +127,10 @@ export class Transport {
   readonly #options: ResolvedOptions;
   readonly #env: NodeJS.ProcessEnv;
   readonly #origin: string;
-  readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
+  readonly #dispatcher: RequestDispatcher | undefined;
+  readonly #agent: Agent | undefined;
+  /** Attempts in flight on the client's own agent; `close()` lets them finish. */
+  readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
   #headersToken: string | undefined;
   #headersObject: Record<string, string> = { accept: 'application/json' };
@@ -91,18 +139,17 @@ export class Transport {
     this.#options = options;
     this.#env = env;
     this.#origin = `http://127.0.0.1:${options.port}`;
-    this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher =
-      options.dispatcher ??
-      new Pool(this.#origin, {
-        connections: options.connections,
-        pipelining: 1,
-        connect: { timeout: options.connectTimeoutMs },
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        // Below Node's 5 s server keep-alive so the client, not the server, closes idle sockets.
-        keepAliveTimeout: 4000,
-      });
+    this.#dispatcher = options.dispatcher;
+    this.#agent =
+      options.dispatcher === undefined
+        ? new Agent({
+            keepAlive: true,
+            maxSockets: options.connections,
+            // Idle sockets closed after 4 s, below Node's 5 s server keep-alive, so the client, not the
+            // server, closes them (the Agent would also follow a shorter `Keep-Alive: timeout` hint).
+            timeout: 4000,
+          })
+        : undefined;
   }
 
   /**
@@ -116,11 +163,12 @@ export class Transport {
     }
     if (signal?.aborted) throw new AbortError('the request was aborted', { cause: signal.reason });
     const started = performance.now();
+    const deadline = started + Math.max(this.#options.timeoutMs, this.#options.retry.maxRetryTime);
     try {
-      return await this.#attempt(path, signal);
+      return await this.#attempt(path, signal, deadline);
     } catch (err) {
       if (!retryable.has(err as object) || signal?.aborted) throw err;
-      return this.#retry(path, signal, err, started);
+      return this.#retry(path, signal, err, started, deadline);
     }
   }
 
@@ -129,12 +177,13 @@ export class Transport {
     signal: AbortSignal | undefined,
     first: unknown,
     started: number,
+    deadline: number,
   ): Promise<Reply> {
     const { retry } = this.#options;
     try {
       // Attempt 1 already failed with `first`: replaying it lets p-retry apply its delays from the start.
       return await pRetry(
-        (attempt) => (attempt === 1 ? Promise.reject(first) : this.#attempt(path, signal)),
+        (attempt) => (attempt === 1 ? Promise.reject(first) : this.#attempt(path, signal, deadline)),
         {
           retries: retry.retries,
           factor: 2,
@@ -165,66 +214,160 @@ export class Transport {
     return this.#headersObject;
   }
 
-  async #attempt(path: string, signal: AbortSignal | undefined): Promise<Reply> {
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await this.#dispatcher.request({
-        origin: this.#origin,
-        path,
-        method: 'GET',
-        headers: this.#headers(),
-        headersTimeout: this.#options.timeoutMs,
-        bodyTimeout: this.#options.timeoutMs,
-        signal,
-      });
-    } catch (err) {
-      throw this.#transportError(err, signal);
+  async #attempt(path: string, signal: AbortSignal | undefined, deadline: number): Promise<Reply> {
+    // A retry due after close(): the agent would open a new socket that nothing closes any more.
+    if (this.#closed) {
+      throw new ExtensionUnavailableError('this lambda-cache client was closed; create a new one');
     }
-    let text: string;
+    const { timeoutMs } = this.#options;
+    const left = deadline - performance.now();
+    const [budgetMs, timeoutCode] =
+      left < timeoutMs ? [Math.max(0, Math.floor(left)), CALL_TIMEOUT] : [timeoutMs, ATTEMPT_TIMEOUT];
+    let answer: Answer;
     try {
-      text = await response.body.text();
+      if (budgetMs <= 0) throw failure(CALL_TIMEOUT, 'no time left for another attempt');
+      answer = await (this.#agent === undefined
+        ? this.#viaDispatcher(this.#dispatcher as RequestDispatcher, path, signal, budgetMs, timeoutCode)
+        : this.#tracked(this.#viaAgent(this.#agent, path, signal, budgetMs, timeoutCode)));
     } catch (err) {
       throw this.#transportError(err, signal);
     }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(answer.text);
     } catch {
       body = undefined;
     }
-    if (response.statusCode === 200) {
+    if (answer.status === 200) {
       if (typeof body !== 'object' || body === null) {
         throw new ExtensionError('the extension answered 200 without a JSON object', { status: 200 });
       }
-      return { headers: response.headers, body };
+      return { headers: answer.headers, body };
     }
-    const error = errorForStatus(response.statusCode, body, this.#options.port);
-    if (
-      response.statusCode === ERROR_STATUS.ServiceUnavailable ||
-      response.statusCode === ERROR_STATUS.Throttled
-    ) {
+    const error = errorForStatus(answer.status, body, this.#options.port);
+    if (answer.status === ERROR_STATUS.ServiceUnavailable || answer.status === ERROR_STATUS.Throttled) {
       retryable.add(error);
     }
     throw error;
   }
 
+  #tracked<T>(attempt: Promise<T>): Promise<T> {
+    this.#inflight.add(attempt);
+    const forget = () => this.#inflight.delete(attempt);
+    attempt.then(forget, forget);
+    return attempt;
+  }
+
+  /** One request on the client's own agent, read to the end, within `budgetMs` from now. */
+  #viaAgent(
+    agent: Agent,
+    path: string,
+    signal: AbortSignal | undefined,
+    budgetMs: number,
+    timeoutCode: string,
+  ): Promise<Answer> {
+    const { port, connectTimeoutMs } = this.#options;
+    const headers = this.#headers();
+    return new Promise<Answer>((resolve, reject) => {
+      let settled = false;
+      let deadline: NodeJS.Timeout | undefined;
+      let connecting: NodeJS.Timeout | undefined;
+      const settle = (err: unknown, answer?: Answer): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        clearTimeout(connecting);
+        signal?.removeEventListener('abort', onAbort);
+        if (answer === undefined) reject(err);
+        else resolve(answer);
+      };
+      // Destroying the request also destroys its socket, so no half-read answer is left on a pooled one.
+      const stop = (err: Error): void => {
+        settle(err);
+        req.destroy();
+      };
+      const onAbort = (): void => stop(failure('ABORT_ERR', 'aborted'));
+      let req: ReturnType<typeof request>;
+      try {
+        req = request({ agent, host: '127.0.0.1', port, path, method: 'GET', headers }, (res) =>
+          readAnswer(res, settle),
+        );
+      } catch (err) {
+        // Node validates header values before anything is sent (ERR_INVALID_CHAR).
+        reject(err);
+        return;
+      }
+      req.on('error', settle);
+      req.on('socket', (socket) => {
+        if (!socket.connecting) return;
+        connecting = setTimeout(
+          () => stop(failure(CONNECT_TIMEOUT, `connect timeout after ${connectTimeoutMs} ms`)),
+          connectTimeoutMs,
+        );
+        socket.once('connect', () => clearTimeout(connecting));
+      });
+      deadline = setTimeout(() => stop(failure(timeoutCode, `no full answer in ${budgetMs} ms`)), budgetMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    });
+  }
+
+  /** One request through a caller's undici dispatcher, bounded by one signal for the whole attempt. */
+  async #viaDispatcher(
+    dispatcher: RequestDispatcher,
+    path: string,
+    signal: AbortSignal | undefined,
+    budgetMs: number,
+    timeoutCode: string,
+  ): Promise<Answer> {
+    const controller = new AbortController();
+    const expired = failure(timeoutCode, `no full answer in ${budgetMs} ms`);
+    const deadline = setTimeout(() => controller.abort(expired), budgetMs);
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await dispatcher.request({
+        origin: this.#origin,
+        path,
+        method: 'GET',
+        headers: this.#headers(),
+        headersTimeout: budgetMs,
+        bodyTimeout: budgetMs,
+        signal: controller.signal,
+      });
+      const text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, text };
+    } catch (err) {
+      throw controller.signal.reason === expired ? expired : err;
+    } finally {
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   #transportError(err: unknown, signal: AbortSignal | undefined): Error {
     if (signal?.aborted) return new AbortError('the request was aborted', { cause: signal.reason });
     const code = codeOf(err);
+    const { port, timeoutMs, retry } = this.#options;
+    if (code === CALL_TIMEOUT) {
+      return new TimeoutError(
+        `the call did not complete within ${Math.max(timeoutMs, retry.maxRetryTime)} ms, retries included ` +
+          '(the larger of timeoutMs and retry.maxRetryTime)',
+        { cause: err },
+      );
+    }
     if (code !== undefined && TIMEOUT_CODES.has(code)) {
       return new TimeoutError(
-        `the extension did not answer within ${this.#options.timeoutMs} ms (timeoutMs); it may still be waiting for AWS`,
+        `the extension did not answer in full within ${timeoutMs} ms (timeoutMs); it may still be waiting for AWS`,
         { cause: err },
       );
     }
     if (code !== undefined && (CONNECTION_CODES.has(code) || RESET_CODES.has(code))) {
-      const error = new ExtensionUnavailableError(unavailableMessage(this.#options.port, code), {
-        cause: err,
-      });
+      const error = new ExtensionUnavailableError(unavailableMessage(port, code), { cause: err });
       retryable.add(error);
       return error;
     }
-    if (code === 'UND_ERR_INVALID_ARG') {
+    if (code !== undefined && INVALID_HEADER_CODES.has(code)) {
       return new InvalidOptionError(
         'the request could not be sent: the token (option or AWS_SESSION_TOKEN) is not a valid header value',
         { cause: err },
@@ -235,14 +378,29 @@ export class Transport {
         cause: err,
       });
     }
-    return new ExtensionUnavailableError(unavailableMessage(this.#options.port, code ?? String(err)), {
-      cause: err,
-    });
+    return new ExtensionUnavailableError(unavailableMessage(port, code ?? String(err)), { cause: err });
   }
 
+  /** Lets attempts in flight finish (each is bounded by `timeoutMs`), then closes every socket. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    if (this.#agent === undefined) return;
+    await Promise.allSettled([...this.#inflight]);
+    this.#agent.destroy();
   }
+}
+
+/** Reads an answer to its last byte; a connection cut before then is a reset, as Node reports it. */
+function readAnswer(res: IncomingMessage, settle: (err: unknown, answer?: Answer) => void): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, text }));
+  res.on('error', settle);
+  res.on('close', () => {
+    if (!res.complete) settle(failure(BODY_CUT, 'the connection closed before the answer ended'));
+  });
 }

@@ -129,6 +129,7 @@ describe('error types', () => {
     if (err instanceof NotFoundError)
       expectTypeOf(err.code).toEqualTypeOf<
         | 'NotFound'
+        | 'TableNotFound'
         | 'BadRequest'
         | 'Forbidden'
         | 'Throttled'

@@ -3,12 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BadRequestError,
   type CacheClient,
+  CacheClientError,
   close,
   createCacheClient,
   getItem,
   getParameter,
   InvalidOptionError,
   NotFoundError,
+  TableNotFoundError,
   TransformError,
 } from '../../src/index.js';
 import { type FakeExtension, parameterBody, startFakeExtension } from './server.js';
@@ -231,6 +233,28 @@ describe('getItem', () => {
   it('returns undefined when the item does not exist', async () => {
     fake.handler = notFound;
     await expect(client.getItem('T', { id: 'missing' })).resolves.toBeUndefined();
+  });
+
+  it('throws TableNotFoundError naming the table when DynamoDB says the table does not exist', async () => {
+    fake.handler = () => ({
+      status: 404,
+      body: {
+        code: 'NotFound',
+        message: 'Requested resource not found',
+        awsCode: 'ResourceNotFoundException',
+      },
+    });
+    const err = await client.getItem('DynamoDbTabel', { id: 'a' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'TableNotFound',
+      table: 'DynamoDbTabel',
+      status: 404,
+      awsCode: 'ResourceNotFoundException',
+    });
+    expect(err).toBeInstanceOf(TableNotFoundError);
+    expect(err).toBeInstanceOf(CacheClientError);
+    expect(err).not.toBeInstanceOf(NotFoundError);
+    expect((err as Error).message).toContain('DynamoDbTabel');
   });
 
   it('throws BadRequestError without a request when the key is not a valid key', async () => {

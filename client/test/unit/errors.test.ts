@@ -86,4 +86,14 @@ describe('errors', () => {
     ];
     expect(new Set(codes).size).toBe(codes.length);
   });
+
+  it('recognises a TableNotFoundError from another copy and keeps it apart from NotFoundError', () => {
+    const err = new cjsCopy.TableNotFoundError('Orders', 'no table', { status: 404, awsCode: 'X' });
+    expect(err).toBeInstanceOf(esmCopy.TableNotFoundError);
+    expect(err).toBeInstanceOf(errors.CacheClientError);
+    expect(err instanceof errors.NotFoundError).toBe(false);
+    expect(new errors.NotFoundError('x') instanceof errors.TableNotFoundError).toBe(false);
+    expect(err).toMatchObject({ name: 'TableNotFoundError', code: 'TableNotFound', table: 'Orders' });
+    expect(err.code).not.toBe(new errors.NotFoundError('x').code);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from '../../src/errors.js';
-import { CLIENT_DEFAULTS, currentToken, resolveOptions } from '../../src/options.js';
+import { CLIENT_DEFAULTS } from '../../src/options.js';
+import { currentToken, resolveOptions } from '../../src/resolved-options.js';
 
 describe('resolveOptions', () => {
   it('uses the documented defaults when no option and no variable is set', () => {

@@ -15,6 +15,8 @@ export interface Answer {
   readonly hang?: boolean;
   /** Destroy the socket without answering (for resets). */
   readonly reset?: boolean;
+  /** Send the headers at once, then the body in this many pieces, one every `intervalMs`. */
+  readonly trickle?: { readonly pieces: number; readonly intervalMs: number };
 }
 
 export type Handler = (url: URL, req: http.IncomingMessage, index: number) => Answer;
@@ -30,6 +32,7 @@ export interface FakeExtension {
 export async function startFakeExtension(handler: Handler, port = 0): Promise<FakeExtension> {
   const requests: SeenRequest[] = [];
   const hanging = new Set<http.ServerResponse>();
+  const timers = new Set<NodeJS.Timeout>();
   const fake = { handler } as { handler: Handler };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -46,7 +49,30 @@ export async function startFakeExtension(handler: Handler, port = 0): Promise<Fa
     }
     const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
-    res.end(text);
+    if (answer.trickle === undefined) {
+      res.end(text);
+      return;
+    }
+    res.flushHeaders();
+    const size = Math.ceil(text.length / answer.trickle.pieces);
+    let sent = 0;
+    const stop = () => {
+      clearInterval(timer);
+      timers.delete(timer);
+    };
+    const timer = setInterval(() => {
+      const piece = text.slice(sent, sent + size);
+      sent += size;
+      if (sent < text.length) {
+        res.write(piece);
+        return;
+      }
+      stop();
+      res.end(piece);
+    }, answer.trickle.intervalMs);
+    timers.add(timer);
+    // The client gave up (timeout, abort): stop writing to a closed connection.
+    res.once('close', stop);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -56,6 +82,7 @@ export async function startFakeExtension(handler: Handler, port = 0): Promise<Fa
     port: (server.address() as AddressInfo).port,
     requests,
     close: async () => {
+      for (const timer of timers) clearInterval(timer);
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,8 @@
+import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AbortError,
+  BadRequestError,
   type CacheClient,
   createCacheClient,
   ExtensionError,
@@ -181,10 +183,102 @@ describe('invalid token', () => {
 });
 
 describe('close', () => {
+  it('sends no retry when the client is closed between attempts', async () => {
+    const fake = await fakeWith(() => error(503, 'ServiceUnavailable'));
+    const client = createCacheClient({
+      port: fake.port,
+      localCache: false,
+      retry: { retries: 5, minTimeout: 200, maxTimeout: 200 },
+    });
+    const call = client.getParameter('p').catch((e: unknown) => e);
+    for (let i = 0; i < 400 && fake.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    await client.close();
+    const err = await call;
+    expect(err).toBeInstanceOf(ExtensionUnavailableError);
+    expect((err as Error).message).toContain('closed');
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('rejects later calls when the client was closed', async () => {
     const fake = await fakeWith(() => ok);
     const client = createCacheClient({ port: fake.port });
     await client.close();
     await expect(client.getParameter('p')).rejects.toBeInstanceOf(ExtensionUnavailableError);
+  });
+});
+
+describe('attempt and call bounds', () => {
+  // 30 pieces, one every 100 ms: each piece arrives well within timeoutMs, the whole body does not.
+  const trickling: Answer = { body: parameterBody('p', 'v'), trickle: { pieces: 30, intervalMs: 100 } };
+
+  it('throws TimeoutError when the body trickles in for longer than timeoutMs', async () => {
+    const fake = await fakeWith(() => trickling);
+    const err = await clientOn(fake.port, { timeoutMs: 500 })
+      .getParameter('p')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toContain('timeoutMs');
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('returns the value when a body in pieces is complete within timeoutMs', async () => {
+    const fake = await fakeWith(() => ({
+      body: parameterBody('p', 'v'),
+      trickle: { pieces: 4, intervalMs: 10 },
+    }));
+    await expect(clientOn(fake.port, { timeoutMs: 3000 }).getParameter('p')).resolves.toBe('v');
+  });
+
+  it('throws TimeoutError when the body trickles through a caller-supplied undici dispatcher', async () => {
+    const fake = await fakeWith(() => trickling);
+    const pool = new Pool(`http://127.0.0.1:${fake.port}`, { connections: 1 });
+    open.push(pool);
+    const err = await clientOn(fake.port, { timeoutMs: 500, dispatcher: pool })
+      .getParameter('p')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+  });
+
+  it('throws TimeoutError when retries and a trickling answer together outlast the call bound', async () => {
+    // 503 for the first second, then a body that takes 1.5 s: each attempt fits in timeoutMs, but the
+    // call, which may take no longer than max(timeoutMs, maxRetryTime) = 1.6 s, cannot wait for it.
+    let firstAt: number | undefined;
+    const fake = await fakeWith(() => {
+      firstAt ??= performance.now();
+      return performance.now() - firstAt < 1000
+        ? error(503, 'ServiceUnavailable')
+        : { body: parameterBody('p', 'v'), trickle: { pieces: 15, intervalMs: 100 } };
+    });
+    const client = clientOn(fake.port, {
+      timeoutMs: 1600,
+      retry: { retries: 100, minTimeout: 50, maxTimeout: 50, maxRetryTime: 1600 },
+    });
+    const err = await client.getParameter('p').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as Error).message).toContain('retries included');
+    expect(fake.requests.length).toBeGreaterThan(1);
+  });
+
+  it('lets a call in flight finish when the client is closed', async () => {
+    const fake = await fakeWith(() => ({
+      body: parameterBody('p', 'v'),
+      trickle: { pieces: 3, intervalMs: 50 },
+    }));
+    const client = createCacheClient({ port: fake.port, localCache: false });
+    const call = client.getParameter('p');
+    await new Promise((r) => setTimeout(r, 20));
+    await client.close();
+    await expect(call).resolves.toBe('v');
+  });
+});
+
+describe('envelope detail', () => {
+  it('carries awsCode and the envelope code when the extension refuses a key as malformed', async () => {
+    const fake = await fakeWith(() => error(400, 'BadRequest', { awsCode: 'ValidationException' }));
+    const err = await clientOn(fake.port)
+      .getItem('T', { id: 'x' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err).toMatchObject({ awsCode: 'ValidationException', extensionCode: 'BadRequest', status: 400 });
   });
 });
