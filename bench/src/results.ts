@@ -64,7 +64,15 @@ export class Recorder {
   /** Records a figure from one value per round. */
   figure(name: string, unit: string, what: string, samples: readonly number[]): Figure {
     const s = summarize(samples);
-    const figure: Figure = { unit, what, min: round(s.min), median: round(s.median), max: round(s.max) };
+    const figure: Figure = {
+      unit,
+      what,
+      min: round(s.min),
+      p10: round(s.p10),
+      median: round(s.median),
+      p90: round(s.p90),
+      max: round(s.max),
+    };
     this.figures[name] = figure;
     return figure;
   }
