@@ -151,13 +151,18 @@ export interface ColdStartOptions {
   readonly sandbox?: SandboxOptions;
   /** @default 30000 (the figures are wanted even when an init takes longer than Lambda's 10 s) */
   readonly initTimeoutMs?: number;
+  /**
+   * Time the extension's register, ready and CPU through the wrapper and proxy; off, the layer runs as
+   * it is and only the emulator's Init Duration is known. @default true
+   */
+  readonly observe?: boolean;
 }
 
 export interface ColdStart {
   /** The emulator's init result: `initDurationMs` is what Lambda reports as Init Duration. */
   readonly init: InitResult;
   readonly lambda: LambdaEmulator;
-  /** The layer's extension (the first, by name), or `undefined` for a layer without one. */
+  /** The layer's extension (the first, by name); `undefined` for a layer without one, or not observed. */
   readonly extension?: {
     readonly name: string;
     /** Its Node process (not the launcher). */
@@ -186,11 +191,12 @@ export async function coldStart(opts: ColdStartOptions): Promise<ColdStart> {
     if (shadow) await rm(shadow, { recursive: true, force: true });
   };
   try {
-    shadow = await shadowLayer(opts.layerDir, proxy.address);
+    const observe = opts.observe ?? true;
+    if (observe) shadow = await shadowLayer(opts.layerDir, proxy.address);
     lambda = await LambdaEmulator.create(
       withSandbox(
         {
-          layerDir: shadow,
+          layerDir: shadow ?? opts.layerDir,
           functionDir: opts.functionDir,
           handler: opts.handler ?? 'index.handler',
           env: { ...opts.env },
@@ -211,7 +217,7 @@ export async function coldStart(opts: ColdStartOptions): Promise<ColdStart> {
     }
     const first = emulator.extensions[0];
     let extension: ColdStart['extension'];
-    if (first !== undefined) {
+    if (first !== undefined && observe) {
       const registeredAt = proxy.registered.get(first.name);
       const ready = proxy.ready.get(first.name);
       if (registeredAt === undefined || ready === undefined || first.pid === undefined) {

@@ -3,6 +3,7 @@
  * own example (one parameter, one secret through SSM's reference prefix, one item) is the "seed's config".
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Seed } from '@lambda-cache/local';
 
 export const REGION = 'us-west-2';
@@ -10,6 +11,11 @@ export const REGION = 'us-west-2';
 export const SEED_PARAMETER = 'CacheExtensions_Parameter1';
 export const SEED_TABLE = 'DynamoDbTable';
 export const SEED_ITEM_KEY = { pKey: 'pKey1', sKey: 'sKey1' } as const;
+
+/** The example function (`example-function/`, built): the seed's function, reading through the client. */
+export const EXAMPLE_DIR = fileURLToPath(new URL('../../example-function/', import.meta.url));
+export const EXAMPLE_HANDLER = 'dist/index.handler';
+export const EXAMPLE_CONFIG = fileURLToPath(new URL('../../example-function/config.yaml', import.meta.url));
 
 /** The seed's `config.yaml`, as the example function ships it (the seed's format, unchanged). */
 export const SEED_CONFIG = readFileSync(

@@ -42,6 +42,8 @@ export interface Results {
   readonly figures: Record<string, Figure>;
   readonly ratios: Record<string, number>;
   readonly targets: TargetResult[];
+  /** Facts about how figures were measured (e.g. the emulator's memory method), by figure or section. */
+  readonly notes: Record<string, string>;
   /** Sections that failed, with the error; the figures they would have written are absent. */
   readonly errors: Record<string, string>;
 }
@@ -59,6 +61,7 @@ export function machine(): Machine {
 export class Recorder {
   readonly figures: Record<string, Figure> = {};
   readonly ratios: Record<string, number> = {};
+  readonly notes: Record<string, string> = {};
   readonly errors: Record<string, string> = {};
 
   /** Records a figure from one value per round. */

@@ -3,7 +3,7 @@
  * `results/latest.json`, `results/latest.svg` and `results/latest.md`.
  *
  * Flags: `--smoke` (tiny sizes, seconds; also when `CI` is set), `--out <dir>` (where results go),
- * `--only <section,…>` (hit-path, client, no-cache, prefetch, startup, memory),
+ * `--only <section,…>` (hit-path, client, no-cache, prefetch, startup, init, memory),
  * `--profile <dir>` (extensions run with `--cpu-prof`, profiles written there).
  */
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,7 @@ import { renderMarkdown, renderTable } from './report.js';
 import { machine, Recorder, type Results } from './results.js';
 import { client } from './sections/client.js';
 import { hitPath } from './sections/hit-path.js';
+import { init } from './sections/init.js';
 import { memory } from './sections/memory.js';
 import { noCache } from './sections/no-cache.js';
 import { prefetch } from './sections/prefetch.js';
@@ -42,6 +43,7 @@ export const SECTIONS: Readonly<Record<string, (ctx: Context) => Promise<void>>>
   'no-cache': noCache,
   prefetch,
   startup,
+  init,
   memory,
 };
 
@@ -121,6 +123,7 @@ export async function runBench(run: RunOptions): Promise<Results> {
     figures: recorder.figures,
     ratios: recorder.ratios,
     targets: evaluateTargets(recorder, options),
+    notes: recorder.notes,
     errors: recorder.errors,
   };
   await mkdir(run.outDir, { recursive: true });
