@@ -37,11 +37,10 @@ function coldRead(
   env: Record<string, string>,
 ): Promise<{ cpuMs: number; wallMs: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [script, mode, SEED_PARAMETER, parameterPath(SEED_PARAMETER)],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [script, mode, SEED_PARAMETER, parameterPath(SEED_PARAMETER)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
