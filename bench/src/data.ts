@@ -103,3 +103,24 @@ export function configFor(parameterNames: readonly string[], itemCount: number):
 }
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** A name of the generated config: 19 characters, so 1 MiB holds about 37 000 of them. */
+export const configLoadName = (i: number): string => `/bench/cfg/p${String(i).padStart(7, '0')}`;
+
+/**
+ * A seed-format config.yaml of at most `bytes` bytes, as many {@link configLoadName}s in one `names` list
+ * as fit (the extension refuses a config over 1 MiB, so 1 MiB is the largest a user can have).
+ */
+export function configOfBytes(bytes: number): { text: string; names: number } {
+  const lines = ['parameters:', `  - region: ${REGION}`, '    names:'];
+  let size = lines.reduce((n, l) => n + l.length + 1, 0);
+  let names = 0;
+  for (;;) {
+    const line = `      - ${configLoadName(names)}`;
+    if (size + line.length + 1 > bytes) break;
+    lines.push(line);
+    size += line.length + 1;
+    names++;
+  }
+  return { text: `${lines.join('\n')}\n`, names };
+}

@@ -3,7 +3,7 @@
  * `results/latest.json`, `results/latest.svg` and `results/latest.md`.
  *
  * Flags: `--smoke` (tiny sizes, seconds; also when `CI` is set), `--out <dir>` (where results go),
- * `--only <section,…>` (hit-path, client, client-init, no-cache, prefetch, startup, init, memory),
+ * `--only <section,…>` (hit-path, client, client-init, no-cache, prefetch, startup, init, config-load, memory),
  * `--profile <dir>` (extensions run with `--cpu-prof`, profiles written there).
  */
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,7 @@ import { renderMarkdown, renderTable } from './report.js';
 import { machine, Recorder, type Results } from './results.js';
 import { client } from './sections/client.js';
 import { clientInit } from './sections/client-init.js';
+import { configLoad } from './sections/config-load.js';
 import { hitPath } from './sections/hit-path.js';
 import { init } from './sections/init.js';
 import { memory } from './sections/memory.js';
@@ -46,6 +47,7 @@ export const SECTIONS: Readonly<Record<string, (ctx: Context) => Promise<void>>>
   prefetch,
   startup,
   init,
+  'config-load': configLoad,
   memory,
 };
 
