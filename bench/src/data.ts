@@ -3,6 +3,7 @@
  * own example (one parameter, one secret through SSM's reference prefix, one item) is the "seed's config".
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Seed } from '@lambda-cache/local';
 
 export const REGION = 'us-west-2';
@@ -10,6 +11,11 @@ export const REGION = 'us-west-2';
 export const SEED_PARAMETER = 'CacheExtensions_Parameter1';
 export const SEED_TABLE = 'DynamoDbTable';
 export const SEED_ITEM_KEY = { pKey: 'pKey1', sKey: 'sKey1' } as const;
+
+/** The example function (`example-function/`, built): the seed's function, reading through the client. */
+export const EXAMPLE_DIR = fileURLToPath(new URL('../../example-function/', import.meta.url));
+export const EXAMPLE_HANDLER = 'dist/index.handler';
+export const EXAMPLE_CONFIG = fileURLToPath(new URL('../../example-function/config.yaml', import.meta.url));
 
 /** The seed's `config.yaml`, as the example function ships it (the seed's format, unchanged). */
 export const SEED_CONFIG = readFileSync(
@@ -97,3 +103,24 @@ export function configFor(parameterNames: readonly string[], itemCount: number):
 }
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** A name of the generated config: 19 characters, so 1 MiB holds about 37 000 of them. */
+export const configLoadName = (i: number): string => `/bench/cfg/p${String(i).padStart(7, '0')}`;
+
+/**
+ * A seed-format config.yaml of at most `bytes` bytes, as many {@link configLoadName}s in one `names` list
+ * as fit (the extension refuses a config over 1 MiB, so 1 MiB is the largest a user can have).
+ */
+export function configOfBytes(bytes: number): { text: string; names: number } {
+  const lines = ['parameters:', `  - region: ${REGION}`, '    names:'];
+  let size = lines.reduce((n, l) => n + l.length + 1, 0);
+  let names = 0;
+  for (;;) {
+    const line = `      - ${configLoadName(names)}`;
+    if (size + line.length + 1 > bytes) break;
+    lines.push(line);
+    size += line.length + 1;
+    names++;
+  }
+  return { text: `${lines.join('\n')}\n`, names };
+}

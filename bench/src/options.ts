@@ -35,6 +35,15 @@ export interface BenchOptions {
   readonly readThroughCheckpoint: number;
   /** The extension's entry bound during the read-through run; the cache's default. */
   readonly maxEntries: number;
+  /** Read-through keys (below the bound, so none is evicted) over which RSS per entry is measured. */
+  readonly perEntryKeys: number;
+  /** Interleaved pairs of inits for the Init Duration figures (with / without the layer, and vs the floor). */
+  readonly initPairs: number;
+  /** Fresh Node processes per variant for the client's import + first call cost. */
+  readonly clientColdRounds: number;
+  /** Size of the generated config for the config-load figures, and starts per variant. */
+  readonly configBytes: number;
+  readonly configRounds: number;
 }
 
 export const FULL: BenchOptions = {
@@ -50,13 +59,18 @@ export const FULL: BenchOptions = {
   prefetchSizes: [10, 100, 1000],
   prefetchRounds: 3,
   injectedLatencyMs: 5,
-  startupRounds: 7,
+  startupRounds: 11,
   memoryEntries: [1000, 10_000],
   valueBytes: 1024,
   memoryRounds: 3,
   readThroughKeys: 100_000,
   readThroughCheckpoint: 25_000,
   maxEntries: 10_000,
+  perEntryKeys: 5000,
+  initPairs: 11,
+  clientColdRounds: 11,
+  configBytes: 1024 * 1024,
+  configRounds: 3,
 };
 
 export const SMOKE: BenchOptions = {
@@ -79,6 +93,11 @@ export const SMOKE: BenchOptions = {
   readThroughKeys: 300,
   readThroughCheckpoint: 100,
   maxEntries: 10_000,
+  perEntryKeys: 50,
+  initPairs: 2,
+  clientColdRounds: 2,
+  configBytes: 32 * 1024,
+  configRounds: 1,
 };
 
 /** The prefetch size the "100 + 100 items at 5 ms" target is judged on: 100, or the largest below it. */

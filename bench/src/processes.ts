@@ -1,6 +1,7 @@
 /** Child processes the orchestrator starts, and what it reads about them (start-up times, RSS). */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +134,77 @@ export function rssMiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!match) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(match[1]) / 1024;
+}
+
+/**
+ * Private memory (USS) of a process, in MiB: `Private_Clean + Private_Dirty` of `/proc/PID/smaps_rollup`,
+ * the pages only this process holds, so Node's shared code pages (which Lambda's runtime maps too) are
+ * not counted against the extension.
+ */
+export function ussMiB(pid: number): number {
+  return parseUssKb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')) / 1024;
+}
+
+/** `Private_Clean + Private_Dirty` in kB from the text of an `smaps_rollup` file. */
+export function parseUssKb(rollup: string): number {
+  const clean = /^Private_Clean:\s+(\d+)\s+kB/m.exec(rollup);
+  const dirty = /^Private_Dirty:\s+(\d+)\s+kB/m.exec(rollup);
+  if (!clean || !dirty) throw new Error('smaps_rollup has no Private_Clean/Private_Dirty lines');
+  return Number(clean[1]) + Number(dirty[1]);
+}
+
+/** Peak resident set size (`VmHWM`) of a process so far, in MiB. */
+export function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+  if (!match) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second of `/proc/PID/stat` times (`getconf CLK_TCK`, 100 on every Linux seen). */
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** utime + stime (fields 14 and 15) of a `/proc/PID/stat` line, in ticks; the name may hold spaces or `)`. */
+export function parseStatTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state), so field N is fields[N - 3].
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error('unreadable /proc/PID/stat');
+  return utime + stime;
+}
+
+/**
+ * CPU time (user + system, every thread) a process has used so far, in ms, from `/proc/PID/stat`. Its
+ * resolution is one clock tick (10 ms at 100 Hz): medians over many runs are what to compare.
+ */
+export function cpuMs(pid: number): number {
+  return (parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / ticksPerSecond();
+}
+
+/** A port that was free a moment ago, for a process that must be told its port before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function children(pid: number): number[] {

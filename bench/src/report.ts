@@ -22,7 +22,9 @@ function sections(results: Results) {
     name,
     f.unit,
     fmt(f.min),
+    fmt(f.p10),
     fmt(f.median),
+    fmt(f.p90),
     fmt(f.max),
   ]);
   const ratios = Object.entries(results.ratios).map(([name, v]) => [name, fmt(v)]);
@@ -41,7 +43,7 @@ export function renderTable(results: Results): string {
   return [
     `lambda-cache benchmark (${results.mode}) — ${results.machine.cpus} × ${results.machine.model}, Node ${results.node}, ${results.durationS} s`,
     '',
-    table(['figure', 'unit', 'min', 'median', 'max'], s.figures),
+    table(['figure', 'unit', 'min', 'p10', 'median', 'p90', 'max'], s.figures),
     '',
     table(['ratio', 'value'], s.ratios),
     '',
@@ -63,9 +65,9 @@ export function renderMarkdown(results: Results): string {
       results.targets.map((t, i) => [...(s.targets[i] ?? []), t.detail]),
     ),
     '',
-    '#### Figures (min / median / max over rounds)',
+    '#### Figures (min / p10 / median / p90 / max over rounds)',
     '',
-    markdownTable(['figure', 'unit', 'min', 'median', 'max'], s.figures),
+    markdownTable(['figure', 'unit', 'min', 'p10', 'median', 'p90', 'max'], s.figures),
     '',
     '#### Ratios (of medians)',
     '',

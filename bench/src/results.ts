@@ -42,6 +42,8 @@ export interface Results {
   readonly figures: Record<string, Figure>;
   readonly ratios: Record<string, number>;
   readonly targets: TargetResult[];
+  /** Facts about how figures were measured (e.g. the emulator's memory method), by figure or section. */
+  readonly notes: Record<string, string>;
   /** Sections that failed, with the error; the figures they would have written are absent. */
   readonly errors: Record<string, string>;
 }
@@ -59,12 +61,21 @@ export function machine(): Machine {
 export class Recorder {
   readonly figures: Record<string, Figure> = {};
   readonly ratios: Record<string, number> = {};
+  readonly notes: Record<string, string> = {};
   readonly errors: Record<string, string> = {};
 
   /** Records a figure from one value per round. */
   figure(name: string, unit: string, what: string, samples: readonly number[]): Figure {
     const s = summarize(samples);
-    const figure: Figure = { unit, what, min: round(s.min), median: round(s.median), max: round(s.max) };
+    const figure: Figure = {
+      unit,
+      what,
+      min: round(s.min),
+      p10: round(s.p10),
+      median: round(s.median),
+      p90: round(s.p90),
+      max: round(s.max),
+    };
     this.figures[name] = figure;
     return figure;
   }

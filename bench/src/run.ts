@@ -3,7 +3,7 @@
  * `results/latest.json`, `results/latest.svg` and `results/latest.md`.
  *
  * Flags: `--smoke` (tiny sizes, seconds; also when `CI` is set), `--out <dir>` (where results go),
- * `--only <section,…>` (hit-path, client, no-cache, prefetch, startup, memory),
+ * `--only <section,…>` (hit-path, client, client-init, no-cache, prefetch, startup, init, config-load, memory),
  * `--profile <dir>` (extensions run with `--cpu-prof`, profiles written there).
  */
 import { randomBytes } from 'node:crypto';
@@ -23,7 +23,10 @@ import { cpuProfileEnv, QUIET_SDK, Worker } from './processes.js';
 import { renderMarkdown, renderTable } from './report.js';
 import { machine, Recorder, type Results } from './results.js';
 import { client } from './sections/client.js';
+import { clientInit } from './sections/client-init.js';
+import { configLoad } from './sections/config-load.js';
 import { hitPath } from './sections/hit-path.js';
+import { init } from './sections/init.js';
 import { memory } from './sections/memory.js';
 import { noCache } from './sections/no-cache.js';
 import { prefetch } from './sections/prefetch.js';
@@ -39,9 +42,12 @@ export const defaultOutDir = join(repoRoot, 'bench', 'results');
 export const SECTIONS: Readonly<Record<string, (ctx: Context) => Promise<void>>> = {
   'hit-path': hitPath,
   client,
+  'client-init': clientInit,
   'no-cache': noCache,
   prefetch,
   startup,
+  init,
+  'config-load': configLoad,
   memory,
 };
 
@@ -121,6 +127,7 @@ export async function runBench(run: RunOptions): Promise<Results> {
     figures: recorder.figures,
     ratios: recorder.ratios,
     targets: evaluateTargets(recorder, options),
+    notes: recorder.notes,
     errors: recorder.errors,
   };
   await mkdir(run.outDir, { recursive: true });

@@ -1,8 +1,12 @@
-/** Small statistics helpers: every figure is reported as min / median / max over rounds. */
+/** Small statistics helpers: every figure is reported as min / p10 / median / p90 / max over rounds. */
 
 export interface Summary {
   readonly min: number;
+  /** Nearest-rank 10th percentile: with fewer than 10 rounds, the minimum. */
+  readonly p10: number;
   readonly median: number;
+  /** Nearest-rank 90th percentile: with fewer than 10 rounds, the maximum. */
+  readonly p90: number;
   readonly max: number;
 }
 
@@ -23,8 +27,16 @@ export function median(values: readonly number[]): number {
 }
 
 export function summarize(values: readonly number[]): Summary {
-  if (values.length === 0) return { min: Number.NaN, median: Number.NaN, max: Number.NaN };
-  return { min: Math.min(...values), median: median(values), max: Math.max(...values) };
+  if (values.length === 0)
+    return { min: Number.NaN, p10: Number.NaN, median: Number.NaN, p90: Number.NaN, max: Number.NaN };
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    min: sorted[0] as number,
+    p10: quantileSorted(sorted, 0.1),
+    median: median(values),
+    p90: quantileSorted(sorted, 0.9),
+    max: sorted[sorted.length - 1] as number,
+  };
 }
 
 /** Rounds a figure for display and for the results file: 3 significant digits, integers kept whole. */

@@ -5,7 +5,10 @@
 import { type BenchOptions, targetPrefetchSize } from './options.js';
 import { type Recorder, type TargetResult, target } from './results.js';
 import { CLIENT_FIGURES } from './sections/client.js';
+import { CLIENT_INIT_FIGURES, CLIENT_INIT_NOTES } from './sections/client-init.js';
+import { CONFIG_LOAD_FIGURES } from './sections/config-load.js';
 import { HIT_ROUTES, hitFigure } from './sections/hit-path.js';
+import { INIT_FIGURES, INIT_NOTES } from './sections/init.js';
 import { MEMORY_FIGURES } from './sections/memory.js';
 import { noCacheFigure } from './sections/no-cache.js';
 import { expectedCalls, prefetchFigure } from './sections/prefetch.js';
@@ -20,9 +23,19 @@ export const TARGET_NAMES = [
   'prefetch backend calls = ceil(P/10) + ceil(I/100)',
   'prefetch 100+100 at 5 ms vs one call at a time',
   'spawn → register minus node -e 0',
-  "RSS with the seed's config minus bare node",
-  'RSS with 10k × 1 KB entries minus bare node',
   'RSS growth after 100k read-through keys',
+  'Init Duration with the layer vs without, full CPU',
+  'Init Duration with the layer vs the minimal extension, CPU share during init',
+  'spawn → register vs the minimal extension',
+  'spawn → ready vs the minimal extension',
+  'CPU to ready vs the minimal extension',
+  "private memory with the seed's config vs the minimal extension",
+  'private memory with 10k × 1 KB entries vs the minimal extension',
+  'Max Memory Used with the layer vs without',
+  'memory per read-through entry vs bytes counted',
+  'client import + first call CPU vs node:http',
+  'client in a minified ESM function bundle',
+  'ready with a 1 MiB config',
 ] as const;
 
 export function expectedFigures(options: BenchOptions): string[] {
@@ -45,8 +58,13 @@ export function expectedFigures(options: BenchOptions): string[] {
       ])
         names.push(prefetchFigure(n, latency, metric));
   names.push(...Object.values(STARTUP_FIGURES));
-  names.push(MEMORY_FIGURES.bare, MEMORY_FIGURES.withSdk, MEMORY_FIGURES.idle);
-  for (const n of options.memoryEntries) names.push(MEMORY_FIGURES.entries(n));
+  names.push(...Object.values(CLIENT_INIT_FIGURES));
+  names.push(...Object.values(INIT_FIGURES));
+  names.push(...Object.values(CONFIG_LOAD_FIGURES));
+  const M = MEMORY_FIGURES;
+  names.push(M.bare, M.withSdk, M.idle, M.idleUss, M.floorRss, M.floorUss);
+  for (const n of options.memoryEntries) names.push(M.entries(n), M.entriesUss(n));
+  names.push(M.perEntryRss, M.perEntryUss, M.perEntryCounted, M.perEntryEntries);
   names.push(
     MEMORY_FIGURES.readThrough(options.readThroughCheckpoint),
     MEMORY_FIGURES.readThrough(options.readThroughKeys),
@@ -83,10 +101,21 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
     tCalls,
     tPrefetch,
     tRegister,
+    tFlat,
+    tInit,
+    tInitShare,
+    tRegisterFloor,
+    tReadyFloor,
+    tCpuFloor,
     tIdle,
     tEntries,
-    tFlat,
+    tMaxMemory,
+    tPerEntry,
+    tClientInit,
+    tBundle,
+    tConfig,
   ] = TARGET_NAMES;
+  const note = (key: string) => r.notes[key] ?? 'not recorded';
   const m = (name: string) => r.median(name);
   const n = targetPrefetchSize(options);
   const biggest = Math.max(...options.memoryEntries);
@@ -204,28 +233,6 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         `spawn → register ${m(STARTUP_FIGURES.register)} ms, node -e 0 ${m(STARTUP_FIGURES.nodeE0)} ms`,
       );
     }),
-    safely(tIdle, () => {
-      const v = m(MEMORY_FIGURES.idle) - m(MEMORY_FIGURES.bare);
-      return target(
-        tIdle,
-        '<=',
-        15,
-        v,
-        'MiB',
-        `idle ${m(MEMORY_FIGURES.idle)} MiB, bare node ${m(MEMORY_FIGURES.bare)} MiB`,
-      );
-    }),
-    safely(tEntries, () => {
-      const v = m(MEMORY_FIGURES.entries(biggest)) - m(MEMORY_FIGURES.bare);
-      return target(
-        tEntries,
-        '<=',
-        15 + 2 * dataMiB,
-        v,
-        'MiB',
-        `${biggest} × ${options.valueBytes} B = ${dataMiB.toFixed(1)} MiB of data; RSS ${m(MEMORY_FIGURES.entries(biggest))} MiB, bare node ${m(MEMORY_FIGURES.bare)} MiB`,
-      );
-    }),
     safely(tFlat, () => {
       const at = m(MEMORY_FIGURES.readThrough(options.readThroughCheckpoint));
       const end = m(MEMORY_FIGURES.readThrough(options.readThroughKeys));
@@ -239,6 +246,137 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         `${at} MiB after ${options.readThroughCheckpoint} keys, ${end} MiB after ${options.readThroughKeys}; ${entries} entries held (bound ${options.maxEntries})`,
       );
       return { ...result, met: result.met && entries <= options.maxEntries };
+    }),
+    safely(tInit, () => {
+      const I = INIT_FIGURES;
+      return target(
+        tInit,
+        '<=',
+        1.1,
+        m(I.ratio),
+        '× without',
+        `median of ${options.initPairs} interleaved pairs: ${m(I.withLayer)} ms with the layer, ${m(I.withoutLayer)} ms without (p10–p90 of the ratio ${r.figures[I.ratio]?.p10}–${r.figures[I.ratio]?.p90}); ${note(INIT_NOTES.fullCpu)}`,
+      );
+    }),
+    safely(tInitShare, () => {
+      const I = INIT_FIGURES;
+      return target(
+        tInitShare,
+        '<=',
+        1.1,
+        m(I.shareRatio),
+        '× minimal extension',
+        `median of ${options.initPairs} interleaved pairs: ${m(I.shareWithLayer)} ms with the layer, ${m(I.shareFloor)} ms with the minimal extension; ${note(INIT_NOTES.cpuShare)}`,
+      );
+    }),
+    ...(
+      [
+        [
+          tRegisterFloor,
+          STARTUP_FIGURES.registerOverFloor,
+          10,
+          STARTUP_FIGURES.register,
+          STARTUP_FIGURES.minimal,
+        ],
+        [
+          tReadyFloor,
+          STARTUP_FIGURES.readyOverFloor,
+          25,
+          STARTUP_FIGURES.ready,
+          STARTUP_FIGURES.minimalReady,
+        ],
+        [tCpuFloor, STARTUP_FIGURES.cpuOverFloor, 20, STARTUP_FIGURES.cpu, STARTUP_FIGURES.minimalCpu],
+      ] as const
+    ).map(([name, over, limit, product, floor]) =>
+      safely(name, () => {
+        const f = r.figures[over];
+        return target(
+          name,
+          '<=',
+          limit,
+          m(over),
+          'ms over the floor',
+          `median of ${options.startupRounds} interleaved rounds of the difference (p10 ${f?.p10}, p90 ${f?.p90}); the extension ${m(product)} ms (p10 ${r.figures[product]?.p10}, p90 ${r.figures[product]?.p90}), the minimal extension ${m(floor)} ms (p10 ${r.figures[floor]?.p10}, p90 ${r.figures[floor]?.p90})`,
+        );
+      }),
+    ),
+    safely(tIdle, () => {
+      const v = m(MEMORY_FIGURES.idleUss) - m(MEMORY_FIGURES.floorUss);
+      return target(
+        tIdle,
+        '<=',
+        5,
+        v,
+        'MiB over the floor',
+        `USS idle ${m(MEMORY_FIGURES.idleUss)} MiB, the minimal extension ${m(MEMORY_FIGURES.floorUss)} MiB (RSS ${m(MEMORY_FIGURES.idle)} vs ${m(MEMORY_FIGURES.floorRss)} MiB)`,
+      );
+    }),
+    safely(tEntries, () => {
+      const v = m(MEMORY_FIGURES.entriesUss(biggest)) - m(MEMORY_FIGURES.floorUss);
+      return target(
+        tEntries,
+        '<=',
+        5 + 2 * dataMiB,
+        v,
+        'MiB over the floor',
+        `${biggest} × ${options.valueBytes} B = ${dataMiB.toFixed(1)} MiB of data, so 5 + 2 × data; USS ${m(MEMORY_FIGURES.entriesUss(biggest))} MiB, the minimal extension ${m(MEMORY_FIGURES.floorUss)} MiB (RSS ${m(MEMORY_FIGURES.entries(biggest))} MiB)`,
+      );
+    }),
+    safely(tMaxMemory, () => {
+      const I = INIT_FIGURES;
+      return target(
+        tMaxMemory,
+        '<=',
+        12,
+        m(I.memoryOver),
+        'MB over without',
+        `median of ${options.initPairs} pairs, one invoke each: ${m(I.memoryWithLayer)} MB with the layer, ${m(I.memoryWithoutLayer)} MB without (Lambda's MB are MiB); measured by ${note(INIT_NOTES.memoryMethod)}`,
+      );
+    }),
+    safely(tPerEntry, () => {
+      const M = MEMORY_FIGURES;
+      const uss = m(M.perEntryUss);
+      const counted = m(M.perEntryCounted);
+      return target(
+        tPerEntry,
+        '<=',
+        2,
+        uss / counted,
+        '× counted',
+        `${m(M.perEntryEntries)} read-through entries: USS +${uss} B and RSS +${m(M.perEntryRss)} B per entry, /v1/stats counts ${counted} B per entry`,
+      );
+    }),
+    safely(tClientInit, () => {
+      const C = CLIENT_INIT_FIGURES;
+      return target(
+        tClientInit,
+        '<=',
+        10,
+        m(C.overHttp),
+        'ms CPU over node:http',
+        `median of ${options.clientColdRounds} fresh processes each: ${m(C.clientCpu)} ms with the client, ${m(C.httpCpu)} ms with node:http (p10–p90 of the difference ${r.figures[C.overHttp]?.p10}–${r.figures[C.overHttp]?.p90})`,
+      );
+    }),
+    safely(tBundle, () =>
+      target(
+        tBundle,
+        '<=',
+        100,
+        m(CLIENT_INIT_FIGURES.bundle),
+        'KB',
+        `largest parts: ${note(CLIENT_INIT_NOTES.bundleLargest)}`,
+      ),
+    ),
+    safely(tConfig, () => {
+      const C = CONFIG_LOAD_FIGURES;
+      return target(
+        tConfig,
+        '<=',
+        2000,
+        m(C.ready),
+        'ms',
+        `${m(C.names)} names, ${m(C.bytes)} KiB, prefetch off: ${(m(C.ready) / 100).toFixed(1)} % of Lambda's 10 s init limit, CPU ${m(C.cpu)} ms, peak RSS ${m(C.peakRss)} MiB; prefetch on (every name not found): ${m(C.readyPrefetch)} ms, peak RSS ${m(C.peakRssPrefetch)} MiB`,
+      );
     }),
   ];
 }

@@ -1,12 +1,18 @@
 /**
- * 6. Memory: RSS of the extension idle with the seed's config, with N prefetched entries of 1 KB, and
- * after many distinct read-through keys (the entry bound must hold RSS flat), against a bare Node process.
+ * 6. Memory: private memory (USS) and RSS of the extension idle with the seed's config and with N
+ * prefetched entries of 1 KB, against the minimal extension idle under the same emulator (the floor);
+ * RSS and USS growth per read-through entry next to the bytes the cache's budget counts for it; and after
+ * many distinct read-through keys (the entry bound must hold RSS flat). A bare Node process and one with
+ * the AWS SDK loaded are measured beside them for scale.
  */
+import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { ENV, HEADERS, parameterPath } from '@lambda-cache/shared';
+import { coldStart } from '../cold-start.js';
 import type { Context } from '../context.js';
-import { configFor, kilobyteName, READ_THROUGH_PREFIX, range, SEED_CONFIG } from '../data.js';
-import { idleNodeRssMiB, rssMiB, sleep } from '../processes.js';
+import { configFor, kilobyteName, READ_THROUGH_PREFIX, REGION, range, SEED_CONFIG } from '../data.js';
+import { minimalLayer, trivialFunction } from '../floor.js';
+import { idleNodeRssMiB, rssMiB, sleep, ussMiB } from '../processes.js';
 import { startExtension, waitForEntries } from '../stack.js';
 
 const benchDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,11 +28,38 @@ const SETTLE_MS = 1000;
 export const MEMORY_FIGURES = {
   bare: 'memory.bare_node',
   withSdk: 'memory.node_with_aws_sdk',
+  floorRss: 'memory.floor_rss',
+  floorUss: 'memory.floor_uss',
   idle: 'memory.idle_seed_config',
+  idleUss: 'memory.idle_uss_seed_config',
   entries: (n: number) => `memory.entries_${n}x1KB`,
+  entriesUss: (n: number) => `memory.entries_uss_${n}x1KB`,
+  perEntryRss: 'memory.per_entry.rss_bytes',
+  perEntryUss: 'memory.per_entry.uss_bytes',
+  perEntryCounted: 'memory.per_entry.counted_bytes',
+  perEntryEntries: 'memory.per_entry.entries',
   readThrough: (n: number) => `memory.read_through_${n}`,
   readThroughEntries: 'memory.read_through_entries',
 } as const;
+
+/** The minimal extension idle under the emulator: its USS and RSS, in MiB. */
+async function floorMemory(): Promise<{ uss: number; rss: number }> {
+  const layer = await minimalLayer();
+  const functionDir = await trivialFunction();
+  try {
+    const run = await coldStart({ layerDir: layer, functionDir, env: { AWS_REGION: REGION } });
+    try {
+      if (!run.extension) throw new Error('the minimal extension did not start');
+      await sleep(SETTLE_MS);
+      return { uss: ussMiB(run.extension.pid), rss: rssMiB(run.extension.pid) };
+    } finally {
+      await run.close();
+    }
+  } finally {
+    await rm(layer, { recursive: true, force: true });
+    await rm(functionDir, { recursive: true, force: true });
+  }
+}
 
 export async function memory(ctx: Context): Promise<void> {
   const { options, recorder } = ctx;
@@ -42,18 +75,33 @@ export async function memory(ctx: Context): Promise<void> {
 
   const bare: number[] = [];
   const idle: number[] = [];
+  const idleUss: number[] = [];
+  const floorRss: number[] = [];
+  const floorUss: number[] = [];
   const withSdk: number[] = [];
   for (let round = 0; round < options.memoryRounds; round++) {
     bare.push(await idleNodeRssMiB(SETTLE_MS));
     withSdk.push(await idleNodeRssMiB(SETTLE_MS, SDK_SETUP, benchDir));
+    const floor = await floorMemory();
+    floorRss.push(floor.rss);
+    floorUss.push(floor.uss);
     const ext = await start(SEED_CONFIG);
     try {
       await sleep(SETTLE_MS);
       idle.push(rssMiB(ext.pid));
+      idleUss.push(ussMiB(ext.pid));
     } finally {
       await ext.close();
     }
   }
+  recorder.figure(
+    F.floorUss,
+    'MiB',
+    'USS (Private_Clean + Private_Dirty, /proc/PID/smaps_rollup) of the minimal extension, idle under the emulator: the floor',
+    floorUss,
+  );
+  recorder.figure(F.floorRss, 'MiB', 'RSS of the minimal extension, idle under the emulator', floorRss);
+  recorder.figure(F.idleUss, 'MiB', "USS of the extension, idle after init with the seed's config", idleUss);
   recorder.figure(F.bare, 'MiB', 'RSS of a bare, idle node process', bare);
   recorder.figure(
     F.withSdk,
@@ -63,10 +111,12 @@ export async function memory(ctx: Context): Promise<void> {
   );
   recorder.figure(F.idle, 'MiB', "RSS of the extension, idle after init with the seed's config", idle);
   recorder.ratio('memory.idle_minus_bare_mib', recorder.median(F.idle) - recorder.median(F.bare));
+  recorder.ratio('memory.idle_uss_minus_floor_mib', recorder.median(F.idleUss) - recorder.median(F.floorUss));
 
   for (const n of options.memoryEntries) {
     const config = configFor(range(n).map(kilobyteName), 0);
     const rss: number[] = [];
+    const uss: number[] = [];
     for (let round = 0; round < options.memoryRounds; round++) {
       const ext = await start(config);
       try {
@@ -89,6 +139,7 @@ export async function memory(ctx: Context): Promise<void> {
         }
         await sleep(SETTLE_MS);
         rss.push(rssMiB(ext.pid));
+        uss.push(ussMiB(ext.pid));
       } finally {
         await ext.close();
       }
@@ -99,9 +150,19 @@ export async function memory(ctx: Context): Promise<void> {
       `RSS of the extension with ${n} prefetched parameters of ${options.valueBytes} bytes`,
       rss,
     );
+    recorder.figure(
+      F.entriesUss(n),
+      'MiB',
+      `USS of the extension with ${n} prefetched parameters of ${options.valueBytes} bytes`,
+      uss,
+    );
     recorder.ratio(
       `memory.entries_${n}x1KB_minus_bare_mib`,
       recorder.median(F.entries(n)) - recorder.median(F.bare),
+    );
+    recorder.ratio(
+      `memory.entries_uss_${n}x1KB_minus_floor_mib`,
+      recorder.median(F.entriesUss(n)) - recorder.median(F.floorUss),
     );
   }
 
@@ -123,7 +184,42 @@ export async function memory(ctx: Context): Promise<void> {
         throw new Error(`read-through of ${count} keys: ${result.requests} done, ${result.errors} failed`);
       }
     };
-    await load(0, checkpoint);
+    // Growth per entry, below the bound so nothing is evicted: RSS and USS deltas next to the bytes the
+    // cache counts against its budget (/v1/stats `bytes`).
+    // A few read-throughs first, so the one-time costs of the first misses (code first run, backend
+    // connections) are not put on the entries measured.
+    const warm = Math.min(100, Math.floor(checkpoint / 5));
+    const perEntry = Math.min(options.perEntryKeys, checkpoint - warm, options.maxEntries - warm - 100);
+    await load(0, warm);
+    await sleep(SETTLE_MS);
+    const before = { stats: await ext.stats(), rss: rssMiB(ext.pid), uss: ussMiB(ext.pid) };
+    await load(warm, perEntry);
+    await sleep(SETTLE_MS);
+    const after = { stats: await ext.stats(), rss: rssMiB(ext.pid), uss: ussMiB(ext.pid) };
+    const added = after.stats.entries - before.stats.entries;
+    const perAdded = (mib: number) => (mib * 2 ** 20) / added;
+    recorder.figure(F.perEntryEntries, 'entries', `read-through entries added for the per-entry figures`, [
+      added,
+    ]);
+    recorder.figure(
+      F.perEntryRss,
+      'bytes',
+      `RSS growth per read-through entry, over ${perEntry} distinct keys`,
+      [perAdded(after.rss - before.rss)],
+    );
+    recorder.figure(
+      F.perEntryUss,
+      'bytes',
+      `USS growth per read-through entry, over ${perEntry} distinct keys`,
+      [perAdded(after.uss - before.uss)],
+    );
+    recorder.figure(
+      F.perEntryCounted,
+      'bytes',
+      'bytes the cache counts per read-through entry (/v1/stats bytes growth ÷ entries added)',
+      [(after.stats.bytes - before.stats.bytes) / added],
+    );
+    await load(warm + perEntry, checkpoint - warm - perEntry);
     await sleep(SETTLE_MS);
     const atCheckpoint = rssMiB(ext.pid);
     await load(checkpoint, total - checkpoint);

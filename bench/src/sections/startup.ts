@@ -1,122 +1,154 @@
 /**
- * 5. Start-up and size: spawn → `register` and spawn → ready with the seed's config, against
- * `node -e 0` (spawn → exit) on the same machine; the bundle's and the layer zip's sizes.
+ * 5. Start-up against its floor: the packaged layer with the seed's config and the minimal extension
+ * (`minimal-extension.ts`, the floor for any Node extension), started alternately under the emulator in
+ * the same harness: spawn → `register`, spawn → ready (first `event/next`), and CPU time (utime + stime)
+ * at ready; `node -e 0` beside them; the bundle's and the layer zip's sizes.
  */
-import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { LambdaEmulator } from '@lambda-cache/local';
+import { coldStart } from '../cold-start.js';
 import type { Context } from '../context.js';
-import { SEED_CONFIG } from '../data.js';
+import { REGION, SEED_CONFIG } from '../data.js';
+import { minimalLayer, trivialFunction } from '../floor.js';
 import { nodeE0Ms } from '../processes.js';
-import { startExtension } from '../stack.js';
 
 export const STARTUP_FIGURES = {
   register: 'startup.spawn_to_register',
   ready: 'startup.spawn_to_ready_seed_config',
+  cpu: 'startup.cpu_to_ready_seed_config',
   initDone: 'startup.spawn_to_init_done_seed_config',
   nodeE0: 'startup.node_e0',
   minimal: 'startup.minimal_extension_register',
+  minimalReady: 'startup.minimal_extension_ready',
+  minimalCpu: 'startup.minimal_extension_cpu_to_ready',
+  registerOverFloor: 'startup.register_minus_floor',
+  readyOverFloor: 'startup.ready_minus_floor',
+  cpuOverFloor: 'startup.cpu_to_ready_minus_floor',
   bundle: 'size.bundle',
   entry: 'size.bundle_entry',
   zip: 'size.layer_zip',
 } as const;
 
-/**
- * A layer holding only the minimal extension (Node, `node:http`, register), launched the way the product
- * is: a shell launcher that `exec`s node.
- */
-async function minimalLayer(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lambda-cache-bench-minimal-'));
-  await mkdir(join(dir, 'extensions'));
-  const script = fileURLToPath(new URL('../minimal-extension.js', import.meta.url));
-  const launcher = join(dir, 'extensions', 'minimal');
-  await writeFile(
-    launcher,
-    `#!/bin/sh\nMINIMAL_EXTENSION_NAME=minimal exec '${process.execPath}' '${script}'\n`,
-  );
-  await chmod(launcher, 0o755);
-  return dir;
-}
-
-/** Spawn → register of the minimal extension under the emulator. */
-async function minimalRegisterMs(layerDir: string, functionDir: string): Promise<number> {
-  let registeredAt = Number.NaN;
-  const lambda = await LambdaEmulator.create({
-    layerDir,
-    functionDir,
-    handler: 'index.handler',
-    beforeRegisterResponse: async () => {
-      registeredAt = performance.now();
-    },
-  });
-  try {
-    const t0 = performance.now();
-    const init = await lambda.init();
-    if (!init.ok) throw new Error(`the minimal extension failed to init: ${init.error?.message}`);
-    return registeredAt - t0;
-  } finally {
-    await lambda.shutdown('spindown');
-  }
+interface Sample {
+  readonly registerMs: number;
+  readonly readyMs: number;
+  readonly cpuMs: number;
+  readonly initMs: number;
 }
 
 export async function startup(ctx: Context): Promise<void> {
   const { options, recorder } = ctx;
-  const register: number[] = [];
-  const ready: number[] = [];
-  const initDone: number[] = [];
-  const nodeE0: number[] = [];
-  const minimal: number[] = [];
-  const layer = await minimalLayer();
-  const functionDir = join(layer, 'function');
-  await mkdir(functionDir);
-  await writeFile(join(functionDir, 'index.mjs'), 'export const handler = async () => ({ ok: true });\n');
-  // One unmeasured start first, so the file cache is warm for the product and for node -e 0 alike.
-  await (
-    await startExtension({
-      layerDir: ctx.layerDir,
-      backends: ctx.backends,
-      config: SEED_CONFIG,
-      token: ctx.token,
-      env: ctx.extensionEnv,
-    })
-  ).close();
-  await nodeE0Ms();
-  await minimalRegisterMs(layer, functionDir);
-  for (let round = 0; round < options.startupRounds; round++) {
-    nodeE0.push(await nodeE0Ms());
-    minimal.push(await minimalRegisterMs(layer, functionDir));
-    const ext = await startExtension({
-      layerDir: ctx.layerDir,
-      backends: ctx.backends,
-      config: SEED_CONFIG,
-      token: ctx.token,
-      env: ctx.extensionEnv,
+  const floorLayer = await minimalLayer();
+  const functionDir = await trivialFunction(SEED_CONFIG);
+  const productEnv = {
+    ...ctx.backends.env,
+    AWS_REGION: REGION,
+    CACHE_EXTENSION_PORT: '0',
+    CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
+    AWS_SESSION_TOKEN: ctx.token,
+    ...ctx.extensionEnv,
+  };
+  const once = async (product: boolean): Promise<Sample> => {
+    const run = await coldStart({
+      layerDir: product ? ctx.layerDir : floorLayer,
+      functionDir,
+      env: product ? productEnv : { AWS_REGION: REGION },
     });
-    register.push(ext.registerMs);
-    ready.push(ext.readyMs);
-    initDone.push(ext.initMs);
-    await ext.close();
+    try {
+      const ext = run.extension;
+      if (!ext) throw new Error('no extension started');
+      return {
+        registerMs: ext.registerMs,
+        readyMs: ext.readyMs,
+        cpuMs: ext.cpuToReadyMs,
+        initMs: run.init.initDurationMs,
+      };
+    } finally {
+      await run.close();
+    }
+  };
+  const product: Sample[] = [];
+  const floor: Sample[] = [];
+  const nodeE0: number[] = [];
+  try {
+    // One unmeasured start of each first, so the file cache is warm for both and for node -e 0 alike.
+    await once(true);
+    await once(false);
+    await nodeE0Ms();
+    // Interleaved, and the order flips every round, so drift in the machine's load lands on both.
+    for (let round = 0; round < options.startupRounds; round++) {
+      nodeE0.push(await nodeE0Ms());
+      if (round % 2 === 0) {
+        floor.push(await once(false));
+        product.push(await once(true));
+      } else {
+        product.push(await once(true));
+        floor.push(await once(false));
+      }
+    }
+  } finally {
+    await rm(floorLayer, { recursive: true, force: true });
+    await rm(functionDir, { recursive: true, force: true });
   }
   const F = STARTUP_FIGURES;
-  recorder.figure(F.register, 'ms', 'extension spawn → register request', register);
-  recorder.figure(F.ready, 'ms', "extension spawn → ready (init done), the seed's config", ready);
+  const pick = (samples: readonly Sample[], key: keyof Sample) => samples.map((s) => s[key]);
+  const paired = (key: keyof Sample) => product.map((p, i) => p[key] - (floor[i]?.[key] ?? Number.NaN));
+  recorder.figure(F.register, 'ms', 'extension spawn → register request', pick(product, 'registerMs'));
+  recorder.figure(
+    F.ready,
+    'ms',
+    "extension spawn → its first event/next (ready), the seed's config",
+    pick(product, 'readyMs'),
+  );
+  recorder.figure(
+    F.cpu,
+    'ms',
+    "extension CPU time (utime + stime, /proc/PID/stat) at its first event/next, the seed's config",
+    pick(product, 'cpuMs'),
+  );
   recorder.figure(
     F.initDone,
     'ms',
     "the emulator's init, spawn → done (the extension ready and the function's runtime started): Lambda's Init Duration",
-    initDone,
+    pick(product, 'initMs'),
   );
   recorder.figure(F.nodeE0, 'ms', 'node -e 0, spawn → exit', nodeE0);
   recorder.figure(
     F.minimal,
     'ms',
     'a minimal Node extension (node:http only, registers at once), spawn → register: the floor for any Node extension',
-    minimal,
+    pick(floor, 'registerMs'),
   );
-  await rm(layer, { recursive: true, force: true });
+  recorder.figure(
+    F.minimalReady,
+    'ms',
+    'the minimal extension, spawn → its first event/next',
+    pick(floor, 'readyMs'),
+  );
+  recorder.figure(
+    F.minimalCpu,
+    'ms',
+    'the minimal extension, CPU time (utime + stime) at its first event/next',
+    pick(floor, 'cpuMs'),
+  );
+  recorder.figure(
+    F.registerOverFloor,
+    'ms',
+    'spawn → register, the extension minus the minimal extension of the same round',
+    paired('registerMs'),
+  );
+  recorder.figure(
+    F.readyOverFloor,
+    'ms',
+    'spawn → ready, the extension minus the minimal extension of the same round',
+    paired('readyMs'),
+  );
+  recorder.figure(
+    F.cpuOverFloor,
+    'ms',
+    'CPU time to ready, the extension minus the minimal extension of the same round',
+    paired('cpuMs'),
+  );
   const code = join(ctx.layerDir, 'lambda-cache');
   let bundle = 0;
   for (const file of await readdir(code)) bundle += (await stat(join(code, file))).size;
@@ -127,14 +159,11 @@ export async function startup(ctx: Context): Promise<void> {
     entry / 1024,
   ]);
   recorder.figure(F.zip, 'KiB', 'dist/lambda-cache-layer.zip', [zip / 1024]);
-  recorder.ratio(
-    'startup.register_minus_node_e0_ms',
-    recorder.median(F.register) - recorder.median(F.nodeE0),
+  const m = (name: string) => recorder.median(name);
+  recorder.ratio('startup.register_minus_node_e0_ms', m(F.register) - m(F.nodeE0));
+  recorder.ratio('startup.register_minus_minimal_extension_ms', m(F.register) - m(F.minimal));
+  recorder.ratio('startup.ready_minus_node_e0_ms', m(F.ready) - m(F.nodeE0));
+  ctx.log(
+    `startup: register ${m(F.register)} ms (floor ${m(F.minimal)}), ready ${m(F.ready)} ms (floor ${m(F.minimalReady)}), CPU ${m(F.cpu)} ms (floor ${m(F.minimalCpu)})`,
   );
-  recorder.ratio(
-    'startup.register_minus_minimal_extension_ms',
-    recorder.median(F.register) - recorder.median(F.minimal),
-  );
-  recorder.ratio('startup.ready_minus_node_e0_ms', recorder.median(F.ready) - recorder.median(F.nodeE0));
-  ctx.log(`startup: register ${recorder.median(F.register)} ms, node -e 0 ${recorder.median(F.nodeE0)} ms`);
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SMOKE } from '../../src/options.js';
 import type { Results } from '../../src/results.js';
+import { INIT_NOTES } from '../../src/sections/init.js';
 import { expectedFigures, TARGET_NAMES } from '../../src/targets.js';
 
 const runJs = fileURLToPath(new URL('../../dist/run.js', import.meta.url));
@@ -54,6 +55,8 @@ describe('bench', () => {
         expect(figure!.min, name).toBeLessThanOrEqual(figure!.max);
       }
       for (const value of Object.values(results.ratios)) expect(Number.isFinite(value)).toBe(true);
+      // How the emulator measured memory and whether the CPU share applied are said, not guessed.
+      for (const key of Object.values(INIT_NOTES)) expect(results.notes[key], key).toMatch(/\w/);
       expect(results.targets.map((t) => t.name)).toEqual([...TARGET_NAMES]);
       for (const t of results.targets) {
         expect(typeof t.target, t.name).toBe('string');

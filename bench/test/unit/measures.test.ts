@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { configOfBytes } from '../../src/data.js';
+import { parseStatTicks, parseUssKb } from '../../src/processes.js';
+import { describeSandbox, LEGACY_MEMORY_METHOD, maxMemoryUsed } from '../../src/sandbox.js';
+import { summarize } from '../../src/stats.js';
+
+describe('parseStatTicks', () => {
+  it('adds utime and stime when the process name holds spaces and parentheses', () => {
+    const stat = '4242 (node (a) b) S 1 4242 4242 0 -1 4194560 900 0 0 0 37 5 0 0 20 0 7 0 100 1 2';
+    expect(parseStatTicks(stat)).toBe(42);
+  });
+
+  it('throws when the line has no time fields', () => {
+    expect(() => parseStatTicks('1 (x) S')).toThrow(/unreadable/);
+  });
+});
+
+describe('parseUssKb', () => {
+  it('sums Private_Clean and Private_Dirty and ignores shared pages', () => {
+    const rollup = [
+      '00400000-7ffd0000 ---p 00000000 00:00 0    [rollup]',
+      'Rss:               41000 kB',
+      'Pss:               20000 kB',
+      'Shared_Clean:      30000 kB',
+      'Shared_Dirty:          0 kB',
+      'Private_Clean:      1200 kB',
+      'Private_Dirty:      9800 kB',
+    ].join('\n');
+    expect(parseUssKb(rollup)).toBe(11_000);
+  });
+
+  it('throws when the private lines are missing', () => {
+    expect(() => parseUssKb('Rss: 1 kB\n')).toThrow(/Private_Clean/);
+  });
+});
+
+describe('summarize', () => {
+  it('reports nearest-rank p10 and p90 beside the median', () => {
+    const s = summarize([10, 1, 9, 2, 8, 3, 7, 4, 6, 5, 11]);
+    expect(s).toEqual({ min: 1, p10: 2, median: 6, p90: 10, max: 11 });
+  });
+
+  it('falls back to min and max with fewer than ten rounds', () => {
+    const s = summarize([3, 1, 2]);
+    expect([s.p10, s.p90]).toEqual([1, 3]);
+  });
+});
+
+describe('configOfBytes', () => {
+  it('fills 1 MiB with about 37 000 names and never goes over', () => {
+    const { text, names } = configOfBytes(1024 * 1024);
+    const bytes = Buffer.byteLength(text);
+    expect(bytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(bytes).toBeGreaterThan(1024 * 1024 - 40);
+    expect(names).toBeGreaterThan(36_000);
+    expect(names).toBeLessThan(38_000);
+    expect(text.split('\n').filter((l) => l.startsWith('      - /bench/cfg/')).length).toBe(names);
+  });
+});
+
+describe('maxMemoryUsed', () => {
+  const base = { requestId: 'r', ok: true, payload: null, durationMs: 1 };
+
+  it('reads the REPORT line when the emulator has no memory fields', () => {
+    const report = 'REPORT RequestId: r\tDuration: 1.00 ms\tMemory Size: 128 MB\tMax Memory Used: 93 MB';
+    expect(maxMemoryUsed({ ...base, report })).toEqual({ mb: 93, method: LEGACY_MEMORY_METHOD });
+  });
+
+  it('prefers the emulator’s own figure and method', () => {
+    const result = { ...base, report: 'Max Memory Used: 1 MB', maxMemoryUsedMb: 77, memoryMethod: 'cgroup' };
+    expect(maxMemoryUsed(result)).toEqual({ mb: 77, method: 'cgroup' });
+  });
+
+  it('throws when neither is there', () => {
+    expect(() => maxMemoryUsed({ ...base, report: 'REPORT RequestId: r' })).toThrow(/Max Memory Used/);
+  });
+});
+
+describe('describeSandbox', () => {
+  it('says the CPU share was not applied when the emulator measured by PSS', () => {
+    expect(describeSandbox('pss', true)).toMatch(/no CPU share could be applied/);
+  });
+
+  it('says the CPU share applied with a cgroup', () => {
+    expect(describeSandbox('cgroup', true)).toMatch(/CPU share applied/);
+  });
+});
