@@ -492,14 +492,12 @@ export class LambdaEmulator {
     if (this.#shutdown !== undefined) return Promise.reject(new Error('the emulator was shut down'));
     if (this.#initialized) {
       const sandbox = this.#generation!.sandbox;
-      return sandbox
-        .maxMemoryUsedMb()
-        .then((maxMemoryUsedMb) => ({
-          ok: true,
-          initDurationMs: 0,
-          maxMemoryUsedMb,
-          memoryMethod: sandbox.method,
-        }));
+      return sandbox.maxMemoryUsedMb().then((maxMemoryUsedMb) => ({
+        ok: true,
+        initDurationMs: 0,
+        maxMemoryUsedMb,
+        memoryMethod: sandbox.method,
+      }));
     }
     this.#initPromise ??= this.#init().finally(() => {
       this.#initPromise = undefined;

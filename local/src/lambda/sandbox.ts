@@ -156,14 +156,37 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Removes the cgroups a crashed emulator left behind: `<pid>-<n>` of a pid that no longer runs, now empty. */
+/**
+ * Removes the cgroups a killed emulator left behind (`<pid>-<n>` of a pid that no longer runs), and the
+ * orphaned sandbox processes still in them.
+ */
 async function sweepStale(parent: string): Promise<void> {
   const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
   for (const entry of entries) {
     const match = /^(\d+)-\d+$/.exec(entry.name);
     if (!entry.isDirectory() || match === null || alive(Number(match[1]))) continue;
     const dir = join(parent, entry.name);
-    if (pidsIn(dir).length === 0) await rmdir(dir).catch(() => undefined);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      killAll(dir);
+      if (
+        await rmdir(dir).then(
+          () => true,
+          (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+        )
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+function killAll(dir: string): void {
+  for (const pid of pidsIn(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
 }
 
@@ -296,13 +319,7 @@ class CgroupSandbox implements Sandbox {
   }
 
   #killRemaining(): void {
-    for (const pid of pidsIn(this.#memoryDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    killAll(this.#memoryDir);
   }
 
   static async sweep(layout: CgroupLayout): Promise<void> {
