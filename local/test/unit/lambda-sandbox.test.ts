@@ -1,13 +1,18 @@
+import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type InvokeResult, LambdaEmulator, type LambdaEmulatorOptions } from '../../src/lambda/emulator.js';
 import { maxMemoryUsedMb as sumOfPeakRss } from '../../src/lambda/report.js';
 import { type CgroupSupport, cpuQuotaUs, openSandbox, probeCgroups } from '../../src/lambda/sandbox.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/lambda/', import.meta.url));
+/** The built package: the runtime bootstrap runs from it anyway, and a child process cannot load TypeScript. */
+const built = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const execFileAsync = promisify(execFile);
 
 /** Allocates (and touches) `allocateMb`, keeps it, and burns `burnCpuMs` of CPU time. */
 const HANDLER = `
@@ -218,6 +223,52 @@ describe('the sandbox', { timeout: 30_000 }, () => {
     } else {
       await expect(emulator({ sandbox: 'cgroup' })).rejects.toThrow(/sandbox 'cgroup' is not possible here/);
     }
+  });
+});
+
+/** Runs an emulator from the build in a child Node process that inits, prints its sandbox, then dies `how`. */
+async function crashingEmulator(how: 'throw' | 'SIGKILL'): Promise<{ dirs: string[]; pids: number[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sandbox-crash-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'opt', 'extensions'), { recursive: true });
+  await copyFile(join(fixtures, 'extension.cjs'), join(dir, 'opt', 'extensions', 'ext-normal'));
+  await chmod(join(dir, 'opt', 'extensions', 'ext-normal'), 0o755);
+  const script = `
+const { LambdaEmulator } = await import(${JSON.stringify(pathToFileURL(built).href)});
+const lambda = await LambdaEmulator.create({ layerDir: ${JSON.stringify(join(dir, 'opt'))}, functionDir: ${JSON.stringify(join(fixtures, 'function'))}, handler: 'esm.handler' });
+if (!(await lambda.init()).ok) process.exit(3);
+console.log(JSON.stringify({ dirs: lambda.sandbox.cgroupDirs, pids: [lambda.runtime.pid, lambda.extensions[0].pid] }));
+${how === 'throw' ? "setImmediate(() => { throw new Error('the emulator crashed'); });" : "process.kill(process.pid, 'SIGKILL');"}
+`;
+  await writeFile(join(dir, 'run.mjs'), script);
+  const child = await execFileAsync(process.execPath, [join(dir, 'run.mjs')]).catch(
+    (error: { stdout: string }) => error,
+  );
+  return JSON.parse(child.stdout) as { dirs: string[]; pids: number[] };
+}
+
+async function processState(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat === undefined ? 'gone' : stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+describe('the sandbox when the emulator itself dies', { timeout: 30_000 }, () => {
+  it('kills the processes and removes the cgroups on an uncaught exception', async () => {
+    const { dirs, pids } = await crashingEmulator('throw');
+    expect(dirs.length).toBe(cgroups ? (support.ok && support.layout.version === 2 ? 1 : 2) : 0);
+    for (const dir of dirs) await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+    if (cgroups) {
+      // Gone, or dead and waiting to be reaped by whoever inherited it.
+      for (const pid of pids) expect(await processState(pid)).toMatch(/^(?:gone|Z|X)$/);
+    }
+  });
+
+  it('removes what a SIGKILLed emulator left behind when the next sandbox opens', async () => {
+    const { dirs } = await crashingEmulator('SIGKILL');
+    const next = await openSandbox('auto', support, { memoryMb: 128, cpuShareDuringInit: false });
+    cleanups.push(() => next.dispose());
+    expect(next.method).toBe(cgroups ? 'cgroup' : 'pss');
+    for (const dir of dirs) await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
