@@ -204,6 +204,7 @@ class CgroupSandbox implements Sandbox {
   readonly #cpuDir: string;
   readonly #opts: SandboxOptions;
   #disposed: Promise<void> | undefined;
+  #currentPeak = 0;
 
   constructor(layout: CgroupLayout, name: string, opts: SandboxOptions) {
     this.#layout = layout;
@@ -267,9 +268,22 @@ class CgroupSandbox implements Sandbox {
   }
 
   async maxMemoryUsedMb(): Promise<number> {
-    const file = this.#layout.version === 2 ? 'memory.peak' : 'memory.max_usage_in_bytes';
-    const text = await readFile(join(this.#memoryDir, file), 'utf8').catch(() => undefined);
-    return text === undefined ? 0 : Math.ceil(Number(text.trim()) / MB);
+    const read = (file: string): Promise<number | undefined> =>
+      readFile(join(this.#memoryDir, file), 'utf8').then(
+        (text) => Number(text.trim()),
+        () => undefined,
+      );
+    let bytes: number | undefined;
+    if (this.#layout.version === 1) bytes = await read('memory.max_usage_in_bytes');
+    else {
+      // memory.peak exists from Linux 5.19; before it, the usage when asked is the best there is.
+      bytes = await read('memory.peak');
+      if (bytes === undefined) {
+        this.#currentPeak = Math.max(this.#currentPeak, (await read('memory.current')) ?? 0);
+        bytes = this.#currentPeak;
+      }
+    }
+    return Math.ceil((bytes ?? 0) / MB);
   }
 
   outOfMemory(): boolean {
