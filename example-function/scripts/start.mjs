@@ -223,6 +223,15 @@ async function main(cleanup) {
   const first = bodies[0];
   say(`  response     ${first.response?.statusCode ?? '?'} ${JSON.stringify(first.body?.item)}`);
   say(`  init         ${ms(init.initDurationMs)} (extension registered and prefetched, function loaded)`);
+  const last = results.at(-1);
+  const memorySize = /\tMemory Size: (\d+) MB/.exec(last.report)?.[1] ?? '?';
+  say(
+    `  memory       Max Memory Used ${last.maxMemoryUsedMb} MB of ${memorySize} MB, ${
+      last.memoryMethod === 'cgroup'
+        ? "the peak of the sandbox's cgroup (runtime + extension, a page they share counted once), as Lambda measures it"
+        : "the sum of the sandbox processes' PSS, sampled: no cgroup could be created here (see the [emulator] sandbox line)"
+    }`,
+  );
   say(`  AWS calls    for all ${INVOKES} invokes, counted at the local backends:`);
   for (const [service, counts] of [
     ['SSM', backends.ssm?.calls],

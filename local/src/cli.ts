@@ -27,9 +27,15 @@ invoke options:
   --seed <file>            start local backends seeded from this YAML/JSON file
   --env <KEY=VALUE>        extra environment for the extensions and the function (repeatable)
   --timeout <ms>           function timeout; default: 3000
-  --memory <MB>            memory size shown in REPORT lines; default: 128
+  --memory <MB>            memory size: the sandbox's memory limit and CPU share
+                           (MB / 1769 of a vCPU after init); default: 128
   --name <name>            function name; default: local-function
   --freeze                 SIGSTOP the processes between invokes, as Lambda freezes them
+  --sandbox <method>       auto (default): a cgroup where possible (root, cgroup v1 or
+                           v2), else PSS; cgroup: fail where none can be created;
+                           pss: no limits, Max Memory Used is the sum of sampled PSS
+  --cpu-share-during-init  apply the CPU share during init too (Lambda's on-demand init
+                           runs at full CPU)
 
 backends options:
   --seed <file>            the data to start with (YAML or JSON)
@@ -136,6 +142,8 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
       memory: { type: 'string' },
       name: { type: 'string' },
       freeze: { type: 'boolean', default: false },
+      sandbox: { type: 'string', default: 'auto' },
+      'cpu-share-during-init': { type: 'boolean', default: false },
     },
   });
   if (values.layer === undefined) throw new UsageError('invoke needs --layer <zip|dir>');
@@ -143,6 +151,10 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
   const times = integer('--times', values.times, 1, 1, 1000);
   const timeoutMs = integer('--timeout', values.timeout, 3000, 1, 900_000);
   const memoryMb = integer('--memory', values.memory, 128, 128, 10_240);
+  const sandbox = values.sandbox;
+  if (sandbox !== 'auto' && sandbox !== 'cgroup' && sandbox !== 'pss') {
+    throw new UsageError(`--sandbox must be auto, cgroup or pss, got "${sandbox}"`);
+  }
   const userEnv = parseEnv(values.env);
   const event = await parseEvent(values.event);
   const functionDir = resolve(values.function);
@@ -183,6 +195,8 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
       timeoutMs,
       memoryMb,
       freezeBetweenInvokes: values.freeze,
+      sandbox,
+      cpuShareDuringInit: values['cpu-share-during-init'],
       ...(values.name !== undefined ? { functionName: values.name } : {}),
       onLog: io.stdout,
     });

@@ -99,7 +99,20 @@ function header(reply: Reply, name: string): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
-function context(reply: Reply, requestId: string) {
+/** What the handler gets as `context`; `callbackWaitsForEmptyEventLoop` is the handler's to change. */
+interface Context {
+  readonly awsRequestId: string;
+  readonly invokedFunctionArn: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  readonly memoryLimitInMB: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  readonly getRemainingTimeInMillis: () => number;
+}
+
+function context(reply: Reply, requestId: string): Context {
   const deadline = Number(header(reply, 'lambda-runtime-deadline-ms'));
   return {
     awsRequestId: requestId,
@@ -114,15 +127,38 @@ function context(reply: Reply, requestId: string) {
   };
 }
 
-/** Runs the handler, async or callback style, to its result. */
-function run(handler: Handler, event: unknown, ctx: unknown): Promise<unknown> {
+/**
+ * Called when the event loop has nothing left to do while a handler runs. The loop only drains when the
+ * handler left nothing pending (no socket, no timer), so the runtime's own next request is not in flight.
+ */
+let onEmptyEventLoop: (() => void) | undefined;
+process.on('beforeExit', () => onEmptyEventLoop?.());
+
+/**
+ * Runs the handler to its result as Lambda's Node runtime does: an async handler answers when its promise
+ * settles; a callback handler answers at `callback(...)` when `context.callbackWaitsForEmptyEventLoop` is
+ * false, else once the event loop is empty. A handler that never answers gets `null` when the event loop
+ * drains, instead of the process exiting.
+ */
+function run(handler: Handler, event: unknown, ctx: Context): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const callback = (error?: unknown, result?: unknown): void => {
+    let called: { readonly error: unknown; readonly result: unknown } | undefined;
+    const settle = (error: unknown, result: unknown): void => {
       if (settled) return;
       settled = true;
+      onEmptyEventLoop = undefined;
       if (error !== undefined && error !== null) reject(error);
       else resolve(result);
+    };
+    onEmptyEventLoop = () => {
+      if (called !== undefined) settle(called.error, called.result);
+      else settle(undefined, null);
+    };
+    const callback = (error?: unknown, result?: unknown): void => {
+      if (settled || called !== undefined) return;
+      called = { error, result };
+      if (!ctx.callbackWaitsForEmptyEventLoop) settle(error, result);
     };
     try {
       const returned = handler.length >= 3 ? handler(event, ctx, callback) : handler(event, ctx);
@@ -131,12 +167,12 @@ function run(handler: Handler, event: unknown, ctx: unknown): Promise<unknown> {
         (returned !== null && typeof (returned as Promise<unknown>)?.then === 'function')
       ) {
         Promise.resolve(returned).then(
-          (result) => callback(undefined, result),
-          (error: unknown) => callback(error ?? new Error('the handler rejected without a reason')),
+          (result) => settle(undefined, result),
+          (error: unknown) => settle(error ?? new Error('the handler rejected without a reason'), undefined),
         );
       }
     } catch (error) {
-      callback(error ?? new Error('the handler threw without a reason'));
+      settle(error ?? new Error('the handler threw without a reason'), undefined);
     }
   });
 }

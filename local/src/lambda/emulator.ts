@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -24,8 +24,8 @@ import {
 } from './extensions-api.js';
 import { sendError } from './http.js';
 import { Mailbox } from './mailbox.js';
-import { describeExit, ManagedProcess } from './process.js';
-import { endLine, extensionLine, maxMemoryUsedMb, reportLine, startLine } from './report.js';
+import { type ChildExit, describeExit, ManagedProcess, type SpawnOptions } from './process.js';
+import { endLine, extensionLine, reportLine, startLine } from './report.js';
 import {
   handleRuntimeApi,
   type PostOutcome,
@@ -34,6 +34,16 @@ import {
   type RuntimeError,
   type RuntimeHost,
 } from './runtime-api.js';
+import {
+  type CgroupSupport,
+  type MemoryMethod,
+  openSandbox,
+  probeCgroups,
+  type Sandbox,
+  type SandboxMode,
+} from './sandbox.js';
+
+export type { MemoryMethod, SandboxMode } from './sandbox.js';
 
 export interface LambdaEmulatorOptions {
   /** An extracted layer (what Lambda mounts at `/opt`): every file in its `extensions/` is started as an external extension. */
@@ -68,6 +78,22 @@ export interface LambdaEmulatorOptions {
    * Nothing can reach an extension while it is frozen. @default false
    */
   freezeBetweenInvokes?: boolean;
+  /**
+   * How the sandbox (the runtime and the extensions, not the emulator) is measured and limited:
+   * - `cgroup`: in a cgroup of its own (v1 or v2, needs root): Memory Size is the memory limit (going
+   *   over is `Runtime.OutOfMemory` and a fresh init next time), Memory Size / 1769 MB of one vCPU after
+   *   init, and `Max Memory Used` is the cgroup's peak. `create` rejects where no cgroup can be made.
+   * - `pss`: no limits; `Max Memory Used` is the sum of the processes' PSS, sampled.
+   * - `auto`: `cgroup` where the machine allows it, else `pss`.
+   * The method in use is on `memoryMethod` of every result and in an `[emulator] sandbox:` log line.
+   * @default 'auto'
+   */
+  sandbox?: SandboxMode;
+  /**
+   * Apply the CPU share (Memory Size / 1769 MB of a vCPU) during init too; on-demand Lambda inits at full
+   * CPU (provisioned concurrency and SnapStart do not). Only with cgroups. @default false
+   */
+  cpuShareDuringInit?: boolean;
 }
 
 export interface InvokeResult {
@@ -81,6 +107,10 @@ export interface InvokeResult {
   initDurationMs?: number;
   /** The REPORT line. */
   report: string;
+  /** `Max Memory Used` of the REPORT line: the sandbox's peak so far, in MB. */
+  maxMemoryUsedMb: number;
+  /** How `maxMemoryUsedMb` was measured: the sandbox's cgroup peak, or the sum of sampled PSS. */
+  memoryMethod: MemoryMethod;
 }
 
 export interface ExtensionInfo {
@@ -98,6 +128,18 @@ export interface InitResult {
   ok: boolean;
   initDurationMs: number;
   error?: { errorType: string; message: string };
+  /** The sandbox's peak memory so far, in MB (0 when nothing was started). */
+  maxMemoryUsedMb: number;
+  /** How `maxMemoryUsedMb` was measured. */
+  memoryMethod: MemoryMethod;
+}
+
+/** The runtime process of the current (or last) environment. */
+export interface RuntimeInfo {
+  /** `undefined` until the runtime is started, which is after every extension registered. */
+  pid: number | undefined;
+  exitCode: number | null;
+  signal: string | null;
 }
 
 export type ShutdownReason = 'spindown' | 'timeout' | 'failure';
@@ -179,11 +221,14 @@ interface Generation {
   failure?: PhaseFailure;
   current?: Invocation;
   frozen: boolean;
+  readonly sandbox: Sandbox;
 }
 
 const MAX_LOG_LINES = 10_000;
 const MAX_EXTENSIONS = 10;
 const KILL_GRACE_MS = 1_000;
+/** Lambda's error type when the sandbox runs out of memory. */
+const OUT_OF_MEMORY = 'Runtime.OutOfMemory';
 
 function resolveBootstrap(): string {
   const sibling = fileURLToPath(new URL('./bootstrap.js', import.meta.url));
@@ -224,6 +269,17 @@ function errorText(body: string): string {
   return body.trim() === '' ? '(no details)' : body;
 }
 
+/** Resolves once `/proc/<pid>/stat` shows the process stopped (or gone), at most after 1 s; at once off Linux. */
+async function stopped(pid: number | undefined): Promise<void> {
+  if (pid === undefined || process.platform !== 'linux') return;
+  for (let waited = 0; waited < 1_000; waited += 5) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === undefined || state === 'T' || state === 't' || state === 'Z' || state === 'X') return;
+    await delay(5);
+  }
+}
+
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -241,6 +297,7 @@ export class LambdaEmulator {
   readonly #server: Server;
   readonly #opts: Required<Omit<LambdaEmulatorOptions, 'onLog' | 'beforeRegisterResponse' | 'env'>> &
     Pick<LambdaEmulatorOptions, 'onLog' | 'beforeRegisterResponse'>;
+  readonly #cgroups: CgroupSupport | undefined;
   readonly #env: Readonly<Record<string, string>>;
   readonly #sessionToken: string;
   readonly #bootstrap: string;
@@ -269,8 +326,14 @@ export class LambdaEmulator {
     initError: (error) => this.#runtimeInitError(error),
   };
 
-  private constructor(server: Server, opts: LambdaEmulatorOptions, bootstrap: string) {
+  private constructor(
+    server: Server,
+    opts: LambdaEmulatorOptions,
+    bootstrap: string,
+    cgroups: CgroupSupport | undefined,
+  ) {
     this.#server = server;
+    this.#cgroups = cgroups;
     const address = server.address() as AddressInfo;
     this.runtimeApi = `127.0.0.1:${address.port}`;
     this.#opts = {
@@ -283,6 +346,8 @@ export class LambdaEmulator {
       initTimeoutMs: opts.initTimeoutMs ?? 10_000,
       shutdownTimeoutMs: opts.shutdownTimeoutMs ?? 2_000,
       freezeBetweenInvokes: opts.freezeBetweenInvokes ?? false,
+      sandbox: opts.sandbox ?? 'auto',
+      cpuShareDuringInit: opts.cpuShareDuringInit ?? false,
       onLog: opts.onLog,
       beforeRegisterResponse: opts.beforeRegisterResponse,
     };
@@ -301,6 +366,16 @@ export class LambdaEmulator {
     if (!layerDir?.isDirectory()) throw new Error(`layerDir is not a directory: ${opts.layerDir}`);
     if (!/^(?:[^/]+\/)*[^/.]+\.[^/]+$/.test(opts.handler)) {
       throw new Error(`handler must look like "file.export" (e.g. "index.handler"), got "${opts.handler}"`);
+    }
+    const mode = opts.sandbox ?? 'auto';
+    if (!['auto', 'cgroup', 'pss'].includes(mode)) {
+      throw new Error(`sandbox must be 'auto', 'cgroup' or 'pss', got "${String(mode)}"`);
+    }
+    const cgroups = mode === 'pss' ? undefined : await probeCgroups();
+    if (mode === 'cgroup' && cgroups?.ok !== true) {
+      throw new Error(
+        `sandbox 'cgroup' is not possible here: ${cgroups?.ok === false ? cgroups.reason : ''}`,
+      );
     }
     let emulator: LambdaEmulator | undefined;
     const server = createServer((req, res) => {
@@ -324,7 +399,7 @@ export class LambdaEmulator {
         resolveListen();
       });
     });
-    emulator = new LambdaEmulator(server, opts, bootstrap);
+    emulator = new LambdaEmulator(server, opts, bootstrap, cgroups);
     return emulator;
   }
 
@@ -353,6 +428,24 @@ export class LambdaEmulator {
       ...(ext.initError !== undefined ? { initError: { ...ext.initError } } : {}),
       ...(ext.exitError !== undefined ? { exitError: { ...ext.exitError } } : {}),
     }));
+  }
+
+  /**
+   * The runtime of the current (or last) environment; its `pid` stays `undefined` until the emulator starts
+   * it, which is only once every extension has registered.
+   */
+  get runtime(): RuntimeInfo {
+    const proc = this.#generation?.runtime.process;
+    return { pid: proc?.pid, exitCode: proc?.exit?.code ?? null, signal: proc?.exit?.signal ?? null };
+  }
+
+  /**
+   * How the current (or last) environment is measured, and its cgroup directories (one per controller in
+   * cgroup v1, one in v2; none with PSS). `undefined` before the first init.
+   */
+  get sandbox(): { method: MemoryMethod; cgroupDirs: readonly string[] } | undefined {
+    const sandbox = this.#generation?.sandbox;
+    return sandbox === undefined ? undefined : { method: sandbox.method, cgroupDirs: sandbox.cgroupDirs };
   }
 
   /** Resolves on the first matching line, past (still in {@link logs}) or future; rejects after `timeoutMs`. */
@@ -397,7 +490,15 @@ export class LambdaEmulator {
    */
   init(): Promise<InitResult> {
     if (this.#shutdown !== undefined) return Promise.reject(new Error('the emulator was shut down'));
-    if (this.#initialized) return Promise.resolve({ ok: true, initDurationMs: 0 });
+    if (this.#initialized) {
+      const sandbox = this.#generation!.sandbox;
+      return sandbox.maxMemoryUsedMb().then((maxMemoryUsedMb) => ({
+        ok: true,
+        initDurationMs: 0,
+        maxMemoryUsedMb,
+        memoryMethod: sandbox.method,
+      }));
+    }
     this.#initPromise ??= this.#init().finally(() => {
       this.#initPromise = undefined;
     });
@@ -440,13 +541,17 @@ export class LambdaEmulator {
     const deadline = started + this.#opts.initTimeoutMs;
     const remaining = (): number => Math.max(0, deadline - performance.now());
     const generation = await this.#newGeneration();
+    const { sandbox } = generation;
     if (this.#shutdown !== undefined) {
       // shutdown() was called while the layer was being listed: start nothing.
       generation.stopping = true;
+      await sandbox.dispose();
       return {
         ok: false,
         initDurationMs: 0,
         error: { errorType: 'Sandbox.Shutdown', message: 'the emulator was shut down' },
+        maxMemoryUsedMb: 0,
+        memoryMethod: sandbox.method,
       };
     }
     try {
@@ -487,11 +592,14 @@ export class LambdaEmulator {
         () => generation.runtime.ready && generation.extensions.every((ext) => ext.ready),
       );
       const initDurationMs = performance.now() - started;
+      // On-demand init runs at full CPU; the invokes get Memory Size's share of a vCPU.
+      await sandbox.endInit();
       this.#logExtensionStates(generation);
       this.#initialized = true;
       this.#pendingInitDurationMs = initDurationMs;
-      this.#freeze(generation);
-      return { ok: true, initDurationMs };
+      const maxMemoryUsedMb = await sandbox.maxMemoryUsedMb();
+      await this.#freeze(generation);
+      return { ok: true, initDurationMs, maxMemoryUsedMb, memoryMethod: sandbox.method };
     } catch (error) {
       const failure = this.#asFailure(generation, error);
       const initDurationMs = performance.now() - started;
@@ -500,8 +608,15 @@ export class LambdaEmulator {
         `INIT_REPORT Init Duration: ${initDurationMs.toFixed(2)} ms\tPhase: init\tStatus: error\tError Type: ${failure.errorType}`,
       );
       this.#log(`[emulator] init failed: ${failure.message}`);
+      const maxMemoryUsedMb = await sandbox.maxMemoryUsedMb();
       await this.#stop('failure');
-      return { ok: false, initDurationMs, error: { errorType: failure.errorType, message: failure.message } };
+      return {
+        ok: false,
+        initDurationMs,
+        error: { errorType: failure.errorType, message: failure.message },
+        maxMemoryUsedMb,
+        memoryMethod: sandbox.method,
+      };
     }
   }
 
@@ -524,14 +639,24 @@ export class LambdaEmulator {
           requestId,
           durationMs: 0,
           memorySizeMb: this.#opts.memoryMb,
-          maxMemoryUsedMb: 0,
+          maxMemoryUsedMb: init.maxMemoryUsedMb,
           initDurationMs: init.initDurationMs,
           status: 'error',
+          errorType: payload.errorType,
         });
         this.#log(startLine(requestId, FUNCTION_VERSION));
         this.#log(endLine(requestId));
         this.#log(report);
-        return { requestId, ok: false, payload, durationMs: 0, initDurationMs: init.initDurationMs, report };
+        return {
+          requestId,
+          ok: false,
+          payload,
+          durationMs: 0,
+          initDurationMs: init.initDurationMs,
+          report,
+          maxMemoryUsedMb: init.maxMemoryUsedMb,
+          memoryMethod: init.memoryMethod,
+        };
       }
     }
     const generation = this.#generation!;
@@ -583,10 +708,13 @@ export class LambdaEmulator {
     }
     const durationMs = performance.now() - started;
     generation.current = undefined;
-    const maxMemory = await maxMemoryUsedMb([
-      generation.runtime.process?.pid,
-      ...generation.extensions.map((ext) => ext.process?.pid),
-    ]);
+    const { sandbox } = generation;
+    const maxMemory = await sandbox.maxMemoryUsedMb();
+    if (sandbox.method === 'pss' && maxMemory > this.#opts.memoryMb) {
+      this.#log(
+        `[emulator] Max Memory Used (${maxMemory} MB, PSS) is over Memory Size (${this.#opts.memoryMb} MB): on Lambda this invoke would end with Runtime.OutOfMemory`,
+      );
+    }
 
     let ok: boolean;
     let payload: unknown;
@@ -602,7 +730,11 @@ export class LambdaEmulator {
       ok = false;
       payload = {
         errorType: failure?.errorType ?? 'Runtime.Unknown',
-        errorMessage: failure?.message ?? 'unknown',
+        // Lambda's text for a sandbox killed for its memory names the request.
+        errorMessage:
+          failure?.errorType === OUT_OF_MEMORY
+            ? `RequestId: ${requestId} Error: ${failure.message}`
+            : (failure?.message ?? 'unknown'),
       };
       if (failure?.errorType === 'Sandbox.Timedout') {
         this.#log(
@@ -621,7 +753,9 @@ export class LambdaEmulator {
       maxMemoryUsedMb: maxMemory,
       ...(initDurationMs !== undefined ? { initDurationMs } : {}),
       ...(failure !== undefined
-        ? { status: failure.errorType === 'Sandbox.Timedout' ? 'timeout' : 'error' }
+        ? failure.errorType === 'Sandbox.Timedout'
+          ? { status: 'timeout' }
+          : { status: 'error', errorType: failure.errorType }
         : {}),
     });
     this.#log(report);
@@ -629,7 +763,7 @@ export class LambdaEmulator {
       // The environment is in an unknown state: Lambda resets it, and the next invoke initialises again.
       await this.#stop(failure.errorType === 'Sandbox.Timedout' ? 'timeout' : 'failure');
     } else if (failure === undefined) {
-      this.#freeze(generation);
+      await this.#freeze(generation);
     }
     return {
       requestId,
@@ -638,6 +772,8 @@ export class LambdaEmulator {
       durationMs,
       ...(initDurationMs !== undefined ? { initDurationMs } : {}),
       report,
+      maxMemoryUsedMb: maxMemory,
+      memoryMethod: sandbox.method,
     };
   }
 
@@ -701,6 +837,8 @@ export class LambdaEmulator {
     this.#notify();
     const exitCodes: Record<string, number | null> = {};
     for (const ext of generation.extensions) exitCodes[ext.name] = ext.process?.exit?.code ?? null;
+    // Also kills whatever escaped the process groups but not the cgroup.
+    await generation.sandbox.dispose();
     return { exitCodes, killed };
   }
 
@@ -711,10 +849,14 @@ export class LambdaEmulator {
     return all.filter((proc): proc is ManagedProcess => proc !== undefined && proc.exit === undefined);
   }
 
-  #freeze(generation: Generation): void {
+  async #freeze(generation: Generation): Promise<void> {
     if (!this.#opts.freezeBetweenInvokes || generation.frozen || process.platform === 'win32') return;
     generation.frozen = true;
-    for (const proc of this.#processes(generation)) proc.kill('SIGSTOP');
+    const processes = this.#processes(generation);
+    for (const proc of processes) proc.kill('SIGSTOP');
+    // A process stops only once it is scheduled again, which under the sandbox's CPU quota can be the next
+    // period: the environment counts as frozen when every process is.
+    await Promise.all(processes.map((proc) => stopped(proc.pid)));
   }
 
   #thaw(generation: Generation): void {
@@ -737,6 +879,12 @@ export class LambdaEmulator {
       }
     }
     names.sort();
+    // May throw when the sandbox must be a cgroup and none can be created now.
+    const sandbox = await openSandbox(this.#opts.sandbox, this.#cgroups, {
+      memoryMb: this.#opts.memoryMb,
+      cpuShareDuringInit: this.#opts.cpuShareDuringInit,
+    });
+    this.#log(`[emulator] ${sandbox.description}`);
     const generation: Generation = {
       extensions: names.map((name) => {
         const ext: Extension = {
@@ -757,6 +905,7 @@ export class LambdaEmulator {
       registrationOpen: true,
       stopping: false,
       frozen: false,
+      sandbox,
     };
     this.#generation = generation;
     return generation;
@@ -784,12 +933,17 @@ export class LambdaEmulator {
       // relative path in an extension most plausibly means, and it exists on every machine.
       cwd: this.#opts.functionDir,
       onLine: (line) => this.#log(line),
+      ...this.#launcher(generation),
     });
     ext.process = proc;
+    generation.sandbox.add(proc.pid);
     void proc.exited.then((exit) => {
       if (generation.stopping) return;
       const what = `extension ${ext.name} ${describeExit(exit)}`;
       this.#log(`[emulator] ${what}`);
+      if (generation.failure === undefined && this.#outOfMemory(generation, exit)) {
+        generation.failure = new PhaseFailure(OUT_OF_MEMORY, 'Runtime exited with error: signal: killed');
+      }
       if (generation.failure === undefined) {
         const initError = ext.initError;
         generation.failure =
@@ -813,11 +967,16 @@ export class LambdaEmulator {
       env: runtimeEnv(this.#environmentInput()),
       cwd: this.#opts.functionDir,
       onLine: (line) => this.#log(line),
+      ...this.#launcher(generation),
     });
     generation.runtime.process = proc;
+    generation.sandbox.add(proc.pid);
     void proc.exited.then((exit) => {
       if (generation.stopping) return;
       this.#log(`[emulator] the runtime ${describeExit(exit)}`);
+      if (generation.failure === undefined && this.#outOfMemory(generation, exit)) {
+        generation.failure = new PhaseFailure(OUT_OF_MEMORY, 'Runtime exited with error: signal: killed');
+      }
       if (generation.failure === undefined) {
         const initError = generation.runtime.initError;
         generation.failure =
@@ -827,6 +986,21 @@ export class LambdaEmulator {
       }
       this.#notify();
     });
+  }
+
+  /** Starts processes inside the generation's cgroup, when it has one. */
+  #launcher(generation: Generation): Pick<SpawnOptions, 'launch'> {
+    const { sandbox } = generation;
+    return sandbox.method === 'cgroup' ? { launch: (command, args) => sandbox.launch(command, args) } : {};
+  }
+
+  /** A SIGKILL from the kernel's OOM killer: the sandbox went over Memory Size. */
+  #outOfMemory(generation: Generation, exit: ChildExit): boolean {
+    if (exit.signal !== 'SIGKILL' || !generation.sandbox.outOfMemory()) return false;
+    this.#log(
+      `[emulator] the sandbox went over its memory limit (${this.#opts.memoryMb} MB): the kernel killed a process`,
+    );
+    return true;
   }
 
   #deliverExtensionEvent(res: ServerResponse, event: InvokeEvent | ShutdownEvent): void {

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { executableError } from './sandbox.js';
 
 export interface ChildExit {
   readonly code: number | null;
@@ -15,6 +16,12 @@ export interface SpawnOptions {
   readonly cwd: string;
   /** Every line the process writes to stdout or stderr, without its line ending. */
   readonly onLine: (line: string) => void;
+  /**
+   * Rewrites the command line, e.g. to start the process inside a cgroup through a wrapper that ends in
+   * `exec`; the command is then checked for being executable first, so that a file that cannot be run is
+   * still a spawn error (`EACCES`, `ENOENT`) rather than the wrapper's exit code.
+   */
+  readonly launch?: (command: string, args: readonly string[]) => { command: string; args: string[] };
 }
 
 /**
@@ -23,29 +30,42 @@ export interface SpawnOptions {
  * sandbox.
  */
 export class ManagedProcess {
-  readonly #child: ChildProcess;
+  readonly #child: ChildProcess | undefined;
   readonly exited: Promise<ChildExit>;
   #exit: ChildExit | undefined;
 
   constructor(opts: SpawnOptions) {
-    this.#child = spawn(opts.command, opts.args ?? [], {
+    if (opts.launch !== undefined) {
+      const error = executableError(opts.command);
+      if (error !== undefined) {
+        this.#exit = { code: null, signal: null, spawnError: error };
+        this.exited = Promise.resolve(this.#exit);
+        return;
+      }
+    }
+    const { command, args } = opts.launch?.(opts.command, opts.args ?? []) ?? {
+      command: opts.command,
+      args: opts.args ?? [],
+    };
+    const child = spawn(command, args, {
       cwd: opts.cwd,
       env: opts.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: process.platform !== 'win32',
     });
-    for (const stream of [this.#child.stdout, this.#child.stderr]) {
+    this.#child = child;
+    for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;
       createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', opts.onLine);
     }
     this.exited = new Promise<ChildExit>((resolve) => {
-      this.#child.once('error', (error) => {
+      child.once('error', (error) => {
         // 'error' without a pid means spawn failed; with a pid it is a failed kill, and 'exit' still comes.
-        if (this.#child.pid !== undefined) return;
+        if (child.pid !== undefined) return;
         this.#exit = { code: null, signal: null, spawnError: error };
         resolve(this.#exit);
       });
-      this.#child.once('exit', (code, signal) => {
+      child.once('exit', (code, signal) => {
         this.#exit = { code, signal };
         resolve(this.#exit);
       });
@@ -53,7 +73,7 @@ export class ManagedProcess {
   }
 
   get pid(): number | undefined {
-    return this.#child.pid;
+    return this.#child?.pid;
   }
 
   /** `undefined` while the process runs. */
@@ -66,15 +86,16 @@ export class ManagedProcess {
    * children in the group); a group that is already gone is not an error.
    */
   kill(signal: NodeJS.Signals): void {
-    const pid = this.#child.pid;
-    if (pid === undefined) return;
+    const child = this.#child;
+    const pid = child?.pid;
+    if (child === undefined || pid === undefined) return;
     try {
-      if (process.platform === 'win32') this.#child.kill(signal);
+      if (process.platform === 'win32') child.kill(signal);
       else process.kill(-pid, signal);
     } catch {
       if (this.#exit !== undefined) return;
       try {
-        this.#child.kill(signal);
+        child.kill(signal);
       } catch {
         // Exited between the check and the signal.
       }

@@ -27,6 +27,8 @@ export interface ReportFields {
   readonly initDurationMs?: number;
   /** `timeout` or `error` when the invoke did not complete normally (Lambda adds `Status:`). */
   readonly status?: 'timeout' | 'error';
+  /** With `status: 'error'`: Lambda's error type, e.g. `Runtime.OutOfMemory`. */
+  readonly errorType?: string;
 }
 
 export function reportLine(fields: ReportFields): string {
@@ -40,6 +42,8 @@ export function reportLine(fields: ReportFields): string {
   if (fields.initDurationMs !== undefined)
     parts.push(`Init Duration: ${fields.initDurationMs.toFixed(2)} ms`);
   if (fields.status !== undefined) parts.push(`Status: ${fields.status}`);
+  if (fields.status === 'error' && fields.errorType !== undefined)
+    parts.push(`Error Type: ${fields.errorType}`);
   return parts.join('\t');
 }
 

@@ -155,29 +155,36 @@ describe('LambdaEmulator', { timeout: 20_000 }, () => {
   });
 
   it('starts the runtime only after every extension registered when registration is slow', async () => {
-    const seen: { name: string; pid: number | undefined; runtimeStarted: boolean; listening: boolean }[] = [];
+    const seen: { name: string; pid: number | undefined; runtimePid: number | undefined; answer: string }[] =
+      [];
     let lambda: LambdaEmulator | undefined;
     lambda = await emulator({
       layerDir: await layerWith('ext-listen', 'ext-normal'),
       handler: 'loud.handler',
       beforeRegisterResponse: async (ext) => {
-        // Long enough for a runtime that had been started already to have loaded its handler.
-        await new Promise((resolve) => setTimeout(resolve, 400));
-        const logs = lambda?.logs ?? [];
-        seen.push({
-          ...ext,
-          runtimeStarted: logs.some((line) => line.endsWith('\tINFO\truntime module loaded')),
-          listening: logs.some((line) => line.startsWith(`fixture ${ext.name} listening on`)),
-        });
+        // The runtime's state, not a pause: its pid is set the moment the emulator starts it.
+        const runtimePid = lambda?.runtime.pid;
+        let answer = '';
+        if (ext.name === 'ext-listen' && lambda !== undefined) {
+          // The extension already serves while its register request is still unanswered.
+          const [, port] = await lambda.waitForLog(/^fixture ext-listen listening on (\d+)$/, 5000);
+          answer = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        }
+        seen.push({ ...ext, runtimePid, answer });
       },
     });
     const init = await lambda.init();
     expect(init.ok).toBe(true);
     expect(seen.map((ext) => ext.name).sort()).toEqual(['ext-listen', 'ext-normal']);
-    expect(seen.every((ext) => typeof ext.pid === 'number' && !ext.runtimeStarted)).toBe(true);
+    expect(seen.every((ext) => typeof ext.pid === 'number')).toBe(true);
+    expect(seen.map((ext) => ({ name: ext.name, runtimePid: ext.runtimePid }))).toEqual([
+      { name: expect.any(String), runtimePid: undefined },
+      { name: expect.any(String), runtimePid: undefined },
+    ]);
     // The hook sees what the extension did before registering.
-    expect(seen.find((ext) => ext.name === 'ext-listen')?.listening).toBe(true);
-    expect(lambda.logs.some((line) => line.endsWith('\tINFO\truntime module loaded'))).toBe(true);
+    expect(seen.find((ext) => ext.name === 'ext-listen')?.answer).toBe('ok');
+    expect(lambda.runtime.pid).toEqual(expect.any(Number));
+    await lambda.waitForLog(/\tINFO\truntime module loaded$/, 5000);
   });
 
   it('gives extensions Lambda environment without LAMBDA_TASK_ROOT and the runtime its handler', async () => {
