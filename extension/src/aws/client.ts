@@ -66,6 +66,8 @@ export interface AwsClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The clock for credential expiry and request dates, in epoch ms. @default Date.now */
   now?: () => number;
+  /** The source of the backoff's jitter, in [0, 1). @default Math.random */
+  random?: () => number;
 }
 
 export interface AwsClient {
@@ -171,7 +173,13 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
     let lastCost: number | undefined;
     for (let n = 1; ; n++) {
       if (signal?.aborted) throw signal.reason;
-      const remaining = Math.max(1, Math.floor(deadline - performance.now()));
+      const remaining = Math.floor(deadline - performance.now());
+      if (remaining <= 0) {
+        throw new AwsTransportError(`no answer within ${timeouts.totalMs} ms`, {
+          reason: 'timeout',
+          phase: 'connect',
+        });
+      }
       const attemptMs = Math.min(timeouts.attemptMs, remaining);
       const attemptStart = performance.now();
       let error: unknown;
@@ -207,7 +215,7 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
       const cost = quota.acquire(kind);
       if (cost === undefined) throw error;
       lastCost = cost;
-      const delay = withRetryAfter(backoffDelay(kind, n - 1), retryAfterMs);
+      const delay = withRetryAfter(backoffDelay(kind, n - 1, opts.random), retryAfterMs);
       // A retry that could not start before the deadline would only turn this answer into a timeout.
       if (performance.now() + delay >= deadline) throw error;
       await abortable(sleep(delay), signal);
