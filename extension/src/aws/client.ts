@@ -4,7 +4,14 @@
  * SDK's clients cost ~90 ms of CPU and 16 MiB at every cold start, and every attempt has deadlines.
  */
 import { type CredentialProvider, createCredentialProvider } from './credentials.js';
-import { type AwsService, type JsonService, resolveEndpoint, resolveRegion, SERVICES } from './endpoints.js';
+import {
+  type AwsService,
+  type JsonService,
+  type ResolvedEndpoint,
+  resolveEndpoint,
+  resolveRegion,
+  SERVICES,
+} from './endpoints.js';
 import { AwsCredentialsError, AwsServiceError, AwsTransportError } from './errors.js';
 import {
   backoffDelay,
@@ -18,6 +25,7 @@ import { type Credentials, sign } from './signer.js';
 import { type HttpResponse, MAX_BODY_BYTES, Transport } from './transport.js';
 
 export interface AwsCallOptions {
+  /** Ends the call at once (the socket is destroyed); the call rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
@@ -133,12 +141,10 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
 
   async function attempt(
     call: Call,
-    limitMs: number,
-    connectMs: number,
+    endpoint: ResolvedEndpoint,
+    limits: { connectMs: number; attemptMs: number },
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
-    const region = resolveRegion(call.region, opts.env);
-    const endpoint = resolveEndpoint(call.service, region, opts.env);
     const creds = await getCredentials();
     // An endpoint URL with a path keeps it, as the SDK joins them.
     const base = endpoint.url.pathname.replace(/\/+$/, '');
@@ -160,14 +166,17 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
     );
     // Not signed: proxies may rewrite it, and the SDK leaves it out of the signature too.
     signed.headers['user-agent'] = USER_AGENT;
+    opts.count?.(call.label);
     return transport.send(
       { url: endpoint.url, method: call.method, path: signed.path, headers: signed.headers, body: call.body },
-      { connectMs, attemptMs: limitMs, maxBodyBytes: MAX_BODY_BYTES },
+      { ...limits, maxBodyBytes: MAX_BODY_BYTES },
       signal,
     );
   }
 
   async function execute(call: Call, signal?: AbortSignal): Promise<HttpResponse> {
+    // Settings errors (no region, a bad endpoint variable) are thrown before anything is sent or counted.
+    const endpoint = resolveEndpoint(call.service, resolveRegion(call.region, opts.env), opts.env);
     const started = performance.now();
     const deadline = started + timeouts.totalMs;
     let lastCost: number | undefined;
@@ -184,9 +193,9 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
       const attemptStart = performance.now();
       let error: unknown;
       let retryAfterMs: number | undefined;
-      opts.count?.(call.label);
       try {
-        const response = await attempt(call, attemptMs, Math.min(timeouts.connectMs, attemptMs), signal);
+        const connectMs = Math.min(timeouts.connectMs, attemptMs);
+        const response = await attempt(call, endpoint, { connectMs, attemptMs }, signal);
         if (response.status >= 200 && response.status < 300) {
           quota.release(lastCost);
           return response;

@@ -344,9 +344,10 @@ describe('AwsClient.json', () => {
 
   it('throws AwsConfigError when no region is set anywhere', async () => {
     const b = await backend((_req, res) => json(res, 200, {}));
-    const { client: aws } = client(b.url, {}, { AWS_REGION: '' });
+    const { client: aws, counted } = client(b.url, {}, { AWS_REGION: '' });
     await expect(aws.json('ssm', undefined, 'GetParameters', {})).rejects.toBeInstanceOf(AwsConfigError);
     expect(b.seen).toHaveLength(0);
+    expect(counted).toHaveLength(0);
   });
 
   it('reuses one kept-alive socket for calls in sequence', async () => {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { containerUrl, createCredentialProvider, REFRESH_BEFORE_MS } from '../../../src/aws/credentials.js';
 import { AwsCredentialsError } from '../../../src/aws/errors.js';
 
@@ -178,6 +178,22 @@ describe('createCredentialProvider', () => {
     );
     expect(error).toBeInstanceOf(AwsCredentialsError);
     expect((error as Error).message).toBe('the container credentials endpoint did not answer (network)');
+  });
+
+  it("loads the SDK's chain outside Lambda when neither the environment nor a container endpoint is given", async () => {
+    // The chain reads process.env itself; its first link (the environment) answers without any network.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDFROMSDKCHAIN');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret-from-chain');
+    vi.stubEnv('AWS_SESSION_TOKEN', '');
+    try {
+      const get = createCredentialProvider({ env: {}, now: () => T0, sleep: async () => {}, warn: () => {} });
+      expect(await get()).toMatchObject({
+        accessKeyId: 'AKIDFROMSDKCHAIN',
+        secretAccessKey: 'secret-from-chain',
+      });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('throws AwsCredentialsError in Lambda when no source is set', async () => {
