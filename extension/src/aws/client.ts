@@ -126,7 +126,12 @@ interface Call {
  */
 export function createAwsClient(opts: AwsClientOptions): AwsClient {
   const timeouts: AwsTimeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-  const maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
+  for (const [name, ms] of Object.entries(timeouts)) {
+    if (!Number.isFinite(ms) || ms < 1) throw new RangeError(`timeouts.${name} must be a number of ms ≥ 1`);
+  }
+  const maxAttempts = opts.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new RangeError('maxAttempts must be an integer ≥ 1');
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   const warn = (msg: string, fields?: Record<string, unknown>): void => opts.logger?.warn(msg, fields);
@@ -180,15 +185,12 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
     const started = performance.now();
     const deadline = started + timeouts.totalMs;
     let lastCost: number | undefined;
+    let lastError: unknown;
     for (let n = 1; ; n++) {
       if (signal?.aborted) throw signal.reason;
       const remaining = Math.floor(deadline - performance.now());
-      if (remaining <= 0) {
-        throw new AwsTransportError(`no answer within ${timeouts.totalMs} ms`, {
-          reason: 'timeout',
-          phase: 'connect',
-        });
-      }
+      // Only after a backoff that overslept: the previous attempt's error is the answer.
+      if (remaining < 1) throw lastError;
       const attemptMs = Math.min(timeouts.attemptMs, remaining);
       const attemptStart = performance.now();
       let error: unknown;
@@ -221,12 +223,13 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
         debug('aws attempt throttled', fields);
       }
       if (kind === 'final' || n >= maxAttempts) throw error;
+      const delay = withRetryAfter(backoffDelay(kind, n - 1, opts.random), retryAfterMs);
+      // A retry that could not start before the deadline would only turn this answer into a timeout.
+      if (deadline - performance.now() - delay < 1) throw error;
       const cost = quota.acquire(kind);
       if (cost === undefined) throw error;
       lastCost = cost;
-      const delay = withRetryAfter(backoffDelay(kind, n - 1, opts.random), retryAfterMs);
-      // A retry that could not start before the deadline would only turn this answer into a timeout.
-      if (performance.now() + delay >= deadline) throw error;
+      lastError = error;
       await abortable(sleep(delay), signal);
     }
   }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AwsClientOptions, createAwsClient } from '../../../src/aws/client.js';
 import { AwsConfigError, AwsServiceError, AwsTransportError } from '../../../src/aws/errors.js';
 import { Transport } from '../../../src/aws/transport.js';
@@ -126,6 +127,27 @@ describe('AwsClient.json', () => {
     );
     expect(JSON.parse(req?.body ?? '')).toEqual({ Names: ['/a'], WithDecryption: true });
     expect(counted).toEqual(['ssm:GetParameters']);
+  });
+
+  it('joins an endpoint path with the request path as the SDK does', async () => {
+    for (const path of ['/base', '/base/', '/a/b']) {
+      const b = await backend((_req, res) => json(res, 200, {}), path);
+      vi.stubEnv('AWS_ENDPOINT_URL_SSM', b.url);
+      try {
+        const sdk = new SSMClient({
+          region: 'eu-west-1',
+          credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+        });
+        await sdk.send(new GetParametersCommand({ Names: ['/x'] }));
+        sdk.destroy();
+      } finally {
+        vi.unstubAllEnvs();
+      }
+      const { client: aws } = client(b.url);
+      await aws.json('ssm', undefined, 'GetParameters', { Names: ['/x'] });
+      expect(b.seen.map((r) => r.url)).toEqual([b.seen[0]?.url, b.seen[0]?.url]);
+      expect(b.seen[1]?.url.startsWith(new URL(b.url).pathname.replace(/\/$/, ''))).toBe(true);
+    }
   });
 
   it('sends DynamoDB awsJson 1.0, keeps numbers as strings and resolves {} for an empty body', async () => {
@@ -348,6 +370,13 @@ describe('AwsClient.json', () => {
     await expect(aws.json('ssm', undefined, 'GetParameters', {})).rejects.toBeInstanceOf(AwsConfigError);
     expect(b.seen).toHaveLength(0);
     expect(counted).toHaveLength(0);
+  });
+
+  it('refuses timeouts and attempts that are not positive', () => {
+    expect(() => createAwsClient({ env: {}, timeouts: { attemptMs: 0 } })).toThrow(
+      /timeouts.attemptMs must be/,
+    );
+    expect(() => createAwsClient({ env: {}, maxAttempts: 0 })).toThrow(/maxAttempts must be/);
   });
 
   it('reuses one kept-alive socket for calls in sequence', async () => {
