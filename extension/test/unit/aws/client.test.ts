@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AwsClientOptions, createAwsClient } from '../../../src/aws/client.js';
@@ -291,6 +291,37 @@ describe('AwsClient.json', () => {
     expect(warnings.map((w) => w.fields?.reason)).toEqual(counted.map(() => 'timeout'));
     await expect.poll(() => b.closed()).toBe(b.sockets.length);
     expect(b.sockets.length).toBe(counted.length);
+  });
+
+  it('ends a TLS handshake that never completes by connectMs, with phase connect, and closes the socket', async () => {
+    // A TCP server that accepts and says nothing: the connection is made, the handshake never ends.
+    const sockets: Socket[] = [];
+    let closed = 0;
+    const silent = createTcpServer((socket) => {
+      sockets.push(socket);
+      socket.resume(); // read, so that the client's close is seen
+      socket.on('close', () => closed++);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => resolve());
+        }),
+    );
+    const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const { client: aws, warnings } = client(url, {
+      maxAttempts: 1,
+      timeouts: { connectMs: 100, attemptMs: 1000, totalMs: 1000 },
+    });
+    await expect(aws.json('ssm', undefined, 'GetParameters', {})).rejects.toMatchObject({
+      code: 'AwsTransportError',
+      reason: 'timeout',
+      phase: 'connect',
+    });
+    expect(warnings[0]?.fields).toMatchObject({ reason: 'timeout', phase: 'connect', attempt: 1 });
+    await expect.poll(() => closed).toBe(1);
   });
 
   it('ends a body that trickles one byte at a time by attemptMs', async () => {
