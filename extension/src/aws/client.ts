@@ -130,8 +130,9 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
     if (!Number.isFinite(ms) || ms < 1) throw new RangeError(`timeouts.${name} must be a number of ms ≥ 1`);
   }
   const maxAttempts = opts.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new RangeError('maxAttempts must be an integer ≥ 1');
+  }
   const sleep = opts.sleep ?? defaultSleep;
   const now = opts.now ?? Date.now;
   const warn = (msg: string, fields?: Record<string, unknown>): void => opts.logger?.warn(msg, fields);
