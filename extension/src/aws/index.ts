@@ -1,33 +1,20 @@
-// Placeholder types only, replaced by the real lean client on merge.
-export type JsonService = 'ssm' | 'dynamodb' | 'secretsmanager';
-export interface AwsCallOptions {
-  signal?: AbortSignal;
-}
-export interface AwsTimeouts {
-  connectMs: number;
-  attemptMs: number;
-  totalMs: number;
-}
-export declare const DEFAULT_TIMEOUTS: AwsTimeouts;
-export interface AwsClientOptions {
-  env: Readonly<Record<string, string | undefined>>;
-  logger?: {
-    warn(msg: string, fields?: Record<string, unknown>): void;
-    debug?(msg: string, fields?: Record<string, unknown>): void;
-  };
-  count?: (operation: string) => void;
-  timeouts?: Partial<AwsTimeouts>;
-  maxAttempts?: number;
-}
-export interface AwsClient {
-  json<T = Record<string, unknown>>(
-    service: JsonService,
-    region: string | undefined,
-    operation: string,
-    input: object,
-    opts?: AwsCallOptions,
-  ): Promise<T>;
-  destroy(): void;
-}
-export declare function createAwsClient(opts: AwsClientOptions): AwsClient;
-export * from './errors.js';
+/** The extension's AWS client: signed JSON and REST calls with the SDK's credentials, endpoints and retries. */
+export {
+  type AwsCallOptions,
+  type AwsClient,
+  type AwsClientOptions,
+  type AwsTimeouts,
+  createAwsClient,
+  DEFAULT_TIMEOUTS,
+  type RestRequest,
+  type RestResponse,
+} from './client.js';
+export { type AwsService, type JsonService, resolveEndpoint, resolveRegion } from './endpoints.js';
+export {
+  AwsConfigError,
+  AwsCredentialsError,
+  AwsServiceError,
+  AwsTransportError,
+  type TransportPhase,
+  type TransportReason,
+} from './errors.js';
