@@ -75,12 +75,24 @@ function parseCacheKey(key: string): Target {
   return { kind: 'item', region: r, table: third ?? '', key: JSON.parse(rest) as KeyAttributes };
 }
 
+/**
+ * The body in a buffer of its own. A small `Buffer.from` is a slice of a shared 8 KiB pool, and one live
+ * slice keeps the whole pool block: cached bodies that outlive their neighbours would each hold up to
+ * 8 KiB the budget never sees.
+ */
+function own(body: Buffer): Buffer {
+  if (body.byteLength === body.buffer.byteLength) return body;
+  const copy = Buffer.allocUnsafeSlow(body.byteLength);
+  body.copy(copy);
+  return copy;
+}
+
 function parameterValue(payload: ParameterPayload): ParameterValue {
-  return { kind: 'parameter', type: payload.type, v1: v1ParameterBody(payload) };
+  return { kind: 'parameter', type: payload.type, v1: own(v1ParameterBody(payload)) };
 }
 
 function itemValue(table: string, key: KeyAttributes, item: ItemJson): ItemValue {
-  return { kind: 'item', v1: v1ItemBody({ table, key, item }) };
+  return { kind: 'item', v1: own(v1ItemBody({ table, key, item })) };
 }
 
 /** The v1 body is `JSON.stringify(payload)`, so parsing it gives the payload back, field for field. */
@@ -88,11 +100,25 @@ function payloadOf<P>(v: Value): P {
   return JSON.parse(v.v1.toString('utf8')) as P;
 }
 
+/** A value object (kind, type, the form slots). Measured with `scripts/entry-cost.mjs`. */
+const VALUE_OVERHEAD_BYTES = 64;
+/**
+ * A body besides its bytes: the `Buffer` view, its `ArrayBuffer` and the allocation behind it. Measured
+ * with `scripts/entry-cost.mjs` (one form against three).
+ */
+const BODY_OVERHEAD_BYTES = 200;
+
+function bodyBytes(body: Buffer | undefined): number {
+  return body === undefined ? 0 : BODY_OVERHEAD_BYTES + body.byteLength;
+}
+
+/** What a value keeps: every body form built so far (the v1 one at load, the others on first use). */
 function sizeOf(v: Value): number {
-  // The v1 body holds everything once, plus the forms built on first use.
   return (
-    v.v1.length +
-    (v.kind === 'parameter' ? (v.aws?.length ?? 0) + (v.legacy?.length ?? 0) : (v.legacy?.length ?? 0))
+    VALUE_OVERHEAD_BYTES +
+    bodyBytes(v.v1) +
+    bodyBytes(v.legacy) +
+    (v.kind === 'parameter' ? bodyBytes(v.aws) : 0)
   );
 }
 
@@ -253,14 +279,17 @@ export class AwsStore implements Store {
     // A fresh hit does the minimum: the key, one lookup, the stored body. Loaders are built on a miss.
     if (!query.refresh) {
       const region = this.parameterRegion(query.name);
-      const key = cacheKey({ kind: 'parameter', region, decrypt: query.decrypt, name: query.name });
+      let key = cacheKey({ kind: 'parameter', region, decrypt: query.decrypt, name: query.name });
       let hit = this.cache.fresh(key);
       if (hit === undefined && !this.cache.has(key)) {
         const other = cacheKey({ kind: 'parameter', region, decrypt: !query.decrypt, name: query.name });
         const v = this.cache.peek(other);
-        if (v?.kind === 'parameter' && v.type !== 'SecureString') hit = this.cache.fresh(other);
+        if (v?.kind === 'parameter' && v.type !== 'SecureString') {
+          hit = this.cache.fresh(other);
+          key = other;
+        }
       }
-      if (hit !== undefined) return this.parameterReply(hit, form);
+      if (hit !== undefined) return this.parameterReply(hit, form, key);
     }
     return this.loadParameter(query, form);
   }
@@ -283,18 +312,30 @@ export class AwsStore implements Store {
       ...this.entryOptions(this.parameterTtl(query.name), this.configuredKeys.has(key) || undefined),
       forceRefresh: query.refresh,
     });
-    return this.parameterReply(lookup, form);
+    return this.parameterReply(lookup, form, key);
   }
 
-  private parameterReply(lookup: Lookup<Value>, form: ParameterForm): Reply {
+  /** The reply in `form`; a form built now is kept beside the v1 body and counted in the budget. */
+  private parameterReply(lookup: Lookup<Value>, form: ParameterForm, key: string): Reply {
     const v = lookup.value as ParameterValue;
     if (form === 'v1') return this.reply(lookup, v.v1, JSON_TYPE);
     if (form === 'aws') {
-      v.aws ??= awsParameterBody(payloadOf<ParameterPayload>(v));
+      if (v.aws === undefined) {
+        v.aws = own(awsParameterBody(payloadOf<ParameterPayload>(v)));
+        this.grew(key, v);
+      }
       return this.reply(lookup, v.aws, JSON_TYPE);
     }
-    v.legacy ??= Buffer.from(payloadOf<ParameterPayload>(v).value);
+    if (v.legacy === undefined) {
+      v.legacy = own(Buffer.from(payloadOf<ParameterPayload>(v).value));
+      this.grew(key, v);
+    }
     return this.reply(lookup, v.legacy, TEXT_TYPE);
+  }
+
+  /** A form was added to `v`: the budget counts it, if `v` is still what the cache holds for `key`. */
+  private grew(key: string, v: Value): void {
+    if (this.cache.peek(key) === v) this.cache.resized(key);
   }
 
   /**
@@ -316,7 +357,7 @@ export class AwsStore implements Store {
     const key = this.itemKey(query, region);
     if (!query.refresh) {
       const hit = this.cache.fresh(key);
-      if (hit !== undefined) return this.itemReply(hit, form);
+      if (hit !== undefined) return this.itemReply(hit, form, key);
     }
     return this.loadItem(query, form, table, region, key);
   }
@@ -333,13 +374,16 @@ export class AwsStore implements Store {
       ...this.entryOptions(table?.ttlMs, this.configuredKeys.has(key) || undefined),
       forceRefresh: query.refresh,
     });
-    return this.itemReply(lookup, form);
+    return this.itemReply(lookup, form, key);
   }
 
-  private itemReply(lookup: Lookup<Value>, form: ItemForm): Reply {
+  private itemReply(lookup: Lookup<Value>, form: ItemForm, key: string): Reply {
     const v = lookup.value as ItemValue;
     if (form === 'v1') return this.reply(lookup, v.v1, JSON_TYPE);
-    v.legacy ??= legacyItemBody(payloadOf<DynamoDbPayload>(v).item);
+    if (v.legacy === undefined) {
+      v.legacy = own(legacyItemBody(payloadOf<DynamoDbPayload>(v).item));
+      this.grew(key, v);
+    }
     return this.reply(lookup, v.legacy, JSON_TYPE);
   }
 
@@ -501,7 +545,28 @@ export class AwsStore implements Store {
     const pending = finished ? 0 : Math.max(0, this.configuredKeys.size - done);
     if (!finished)
       logger.warn('prefetch deadline passed; the rest loads in the background', { deadlineMs, pending });
+    this.warnIfBudgetFull();
     return { ms: this.opts.clock.now() - started, ...counts, pending };
+  }
+
+  /**
+   * Configured entries are pinned; when they leave read-through entries less than the reserve, the cache
+   * grows past the configured bound by that reserve (see `READ_THROUGH_RESERVE`), and the user should know.
+   */
+  private warnIfBudgetFull(): void {
+    const b = this.cache.budget();
+    if (!b.full) return;
+    this.opts.logger.warn(
+      'configured entries fill the cache budget; read-through and not-found entries keep only the reserve beyond it',
+      {
+        configuredEntries: b.pinnedEntries,
+        configuredBytes: b.pinnedBytes,
+        maxEntries: this.opts.maxEntries,
+        maxBytes: this.opts.maxBytes,
+        readThroughEntries: b.readThroughEntries,
+        readThroughBytes: b.readThroughBytes,
+      },
+    );
   }
 
   private mapParameters(
@@ -540,11 +605,12 @@ export class AwsStore implements Store {
   }
 
   /**
-   * Refresh-ahead (on INVOKE): reloads, in batches, every entry whose freshness ends within `withinMs`.
+   * Refresh-ahead (on INVOKE): reloads, in batches, every entry whose freshness ends within its own
+   * window (a fifth of the entry's TTL, 1 s to 1 min: `refreshAheadMs`), capped by `maxWithinMs` if given.
    * Resolves with the number of entries refreshed; failures keep the old values (stale-if-error).
    */
-  async refreshExpiring(withinMs: number): Promise<number> {
-    const keys = this.cache.expiring(withinMs);
+  async refreshExpiring(maxWithinMs?: number): Promise<number> {
+    const keys = this.cache.expiring(maxWithinMs);
     if (keys.length === 0) return 0;
     const params = new Map<
       string,

@@ -13,10 +13,19 @@
  * | load failed, `< ttlMs + staleIfErrorMs`      | `stale`: the last good value                              |
  * | load failed, later                           | the load's error is thrown                                |
  *
- * Once a load has failed, later requests inside the stale-if-error window get the last good value at
- * once (no waiting on a backend that is known to be failing) while one background retry runs, at most one
- * every {@link ERROR_RETRY_MS}. A not-found answer is cached as a negative entry for `negativeTtlMs` and
- * re-thrown to every `get()` until then; it replaces any old value (the item was deleted).
+ * Once a load of a key has failed or a request gave up waiting for it, the key backs off: until its next
+ * retry is due ({@link retryDelayMs}: about 1 s, doubling per failure up to 30 s, jittered), requests are
+ * answered at once — the last good value inside the stale-if-error window, else the load's error (or the
+ * {@link WaitTimeoutError}) — instead of each waiting on a backend that is known to be failing. The first
+ * request after that retries (one new load; the others still answer at once), a success ends the
+ * back-off. A not-found answer is cached as a negative entry for `negativeTtlMs` and re-thrown to every
+ * `get()` until then; it replaces any old value (the item was deleted).
+ *
+ * The budget (`maxEntries`, `maxBytes`) counts what an entry really keeps: its value (`sizeOf`), its key
+ * string and a measured per-entry overhead (see {@link ENTRY_OVERHEAD_BYTES}). Pinned (prefetched) entries
+ * are never evicted; read-through and negative entries share what they leave, and always keep at least
+ * {@link READ_THROUGH_RESERVE} of the budget, so configured entries that fill it cannot turn read-through
+ * and negative caching off. An entry larger than that share is answered but not stored.
  *
  * No timers run except the one bounding a single `get()`'s wait, and that one is `unref`'d and cleared.
  */
@@ -42,12 +51,56 @@ export const DEFAULT_MAX_STALE_WHILE_REVALIDATE_MS = 60_000;
 export const DEFAULT_STALE_IF_ERROR_MS = 3_600_000;
 /** Upper bound of the default negative TTL: a newly created item becomes visible within 30 s. */
 export const DEFAULT_MAX_NEGATIVE_TTL_MS = 30_000;
-/** After a failed load, background retries of that key start at most this often. */
+/** The first retry of a key after a failed or timed-out load is due within this (jittered down to half). */
 export const ERROR_RETRY_MS = 1000;
+/** The back-off of a key that keeps failing doubles per failure up to this. */
+export const MAX_ERROR_RETRY_MS = 30_000;
 /** A load still running after this long is considered lost: the next request starts a new one. */
 export const DEFAULT_MAX_LOAD_MS = 60_000;
-/** What an entry costs on top of its value: the key (UTF-16) and the bookkeeping around it. */
-const ENTRY_OVERHEAD_BYTES = 64;
+/**
+ * What an entry costs besides its value and its key's characters: the entry record, its slot in the map
+ * (with the map's spare capacity) and the key string's header. Measured with `scripts/entry-cost.mjs`
+ * (heapUsed + external after a full GC, divided by the entries held).
+ */
+export const ENTRY_OVERHEAD_BYTES = 200;
+/**
+ * What a negative entry keeps besides its key: the not-found error, with its message and captured stack.
+ * Measured with `scripts/entry-cost.mjs --missing`.
+ */
+export const NEGATIVE_ENTRY_BYTES = 1000;
+/**
+ * The share of `maxEntries` and of `maxBytes` read-through and negative entries may always use, however
+ * much pinned entries take: with pinned entries filling the budget, the cache holds up to
+ * `pinned + 10 %` of it.
+ */
+export const READ_THROUGH_RESERVE = 0.1;
+/** Keys without a value whose failure is remembered for back-off; past this the oldest is forgotten. */
+const MAX_FAILED_KEYS = 1024;
+
+/**
+ * How long a key backs off after its `failures`-th failure in a row: `ERROR_RETRY_MS × 2^(failures − 1)`,
+ * at most {@link MAX_ERROR_RETRY_MS}, times a jitter in [0.5, 1) so keys that failed together do not
+ * retry together.
+ */
+export function retryDelayMs(failures: number, random: () => number = Math.random): number {
+  const base = Math.min(MAX_ERROR_RETRY_MS, ERROR_RETRY_MS * 2 ** Math.max(0, failures - 1));
+  return base * (0.5 + Math.min(1, Math.max(0, random())) / 2);
+}
+
+/**
+ * How close to its expiry an entry with this TTL is refreshed ahead (on INVOKE): a fifth of its TTL,
+ * at least 1 s and at most 1 min.
+ */
+export function refreshAheadMs(ttlMs: number): number {
+  return Math.min(60_000, Math.max(1000, Math.floor(ttlMs / 5)));
+}
+
+/** Bytes a string's characters take: one per character when all are Latin-1, else two (UTF-16). */
+export function stringBytes(text: string): number {
+  return ONE_BYTE.test(text) ? text.length : text.length * 2;
+}
+// biome-ignore lint/suspicious/noControlCharactersInRegex: Latin-1 is every code unit up to 0xff
+const ONE_BYTE = /^[\u0000-\u00ff]*$/;
 
 /**
  * The freshness policy for a TTL, as the extension uses it:
@@ -92,13 +145,16 @@ export interface Lookup<V> {
 
 export interface CacheOptions<V> {
   clock: Clock;
-  /** At most this many entries (negative ones included); least recently used read-through ones go first. */
+  /**
+   * At most this many entries (negative ones included); least recently used read-through ones go first.
+   * Pinned entries may take more; read-through ones always keep {@link READ_THROUGH_RESERVE} of it.
+   */
   maxEntries: number;
-  /** At most this many bytes, as counted by `sizeOf` plus a small per-entry overhead. */
+  /** At most this many bytes, as counted by `sizeOf` plus the key and a per-entry overhead; as `maxEntries`. */
   maxBytes: number;
   /** Policy of entries stored without their own; see {@link defaultPolicy}. */
   defaults: FreshnessPolicy;
-  /** Bytes an entry's value costs. */
+  /** Bytes an entry's value really keeps (every object and buffer of it that stays in memory). */
   sizeOf(value: V): number;
   /** Errors for which this returns true are cached negatively. */
   isNotFound(err: unknown): boolean;
@@ -108,6 +164,19 @@ export interface CacheOptions<V> {
   maxLoadMs?: number;
   /** A background refresh failed (not-found answers are not reported: they are cached). */
   onBackgroundError?(key: string, err: unknown): void;
+  /** Jitter of the retry back-off, in [0, 1). @default Math.random */
+  random?(): number;
+}
+
+/** What pinned entries take of the budget, and what that leaves read-through and negative entries. */
+export interface BudgetUse {
+  pinnedEntries: number;
+  pinnedBytes: number;
+  /** Entries read-through and negative ones may hold: what pinned ones leave, at least the reserve. */
+  readThroughEntries: number;
+  readThroughBytes: number;
+  /** Pinned entries leave less than the reserve: read-through ones live on the reserve alone. */
+  full: boolean;
 }
 
 export interface CacheStats {
@@ -138,11 +207,20 @@ interface Entry<V> {
   readonly loadedAt: number;
   readonly policy: FreshnessPolicy;
   readonly pinned: boolean;
-  readonly bytes: number;
-  /** When the last load failed, if none succeeded since. */
-  failedAt: number | undefined;
+  /** What the budget counts for it; grows when the value does (see {@link Cache.resized}). */
+  bytes: number;
+  /** The back-off of its key, if its last load failed and none succeeded since. */
+  failure: Failure | undefined;
   /** Served since it was loaded: read-through entries are refreshed ahead only when in use. */
   used: boolean;
+}
+
+/** A key whose last load failed or timed out: answered at once until `retryAt`. */
+interface Failure {
+  readonly error: unknown;
+  /** Failures in a row. */
+  readonly count: number;
+  retryAt: number;
 }
 
 type Outcome<V> = { readonly ok: true; readonly value: V } | { readonly ok: false; readonly error: unknown };
@@ -163,7 +241,11 @@ export class Cache<V> {
   /** Prefetched entries: never evicted, so kept apart and eviction stays O(1). */
   readonly #pinned = new Map<string, Entry<V>>();
   readonly #inflight = new Map<string, Flight<V>>();
-  #bytes = 0;
+  /** Back-off of keys that hold no value (a value's entry holds its own). */
+  readonly #failures = new Map<string, Failure>();
+  readonly #random: () => number;
+  #pinnedBytes = 0;
+  #lruBytes = 0;
   readonly #counts = {
     hits: 0,
     misses: 0,
@@ -178,6 +260,7 @@ export class Cache<V> {
     this.#opts = opts;
     this.#clock = opts.clock;
     this.#maxLoadMs = opts.maxLoadMs ?? DEFAULT_MAX_LOAD_MS;
+    this.#random = opts.random ?? Math.random;
   }
 
   /**
@@ -185,7 +268,8 @@ export class Cache<V> {
    * `loader`, single-flight per key (joins a load already running, including a `loadMany` batch), waiting at
    * most `waitMs`. On load failure within stale-if-error → the old value as `stale`; else throws the load's
    * error (a not-found error is cached negatively and re-thrown on later gets until it expires) or a
-   * {@link WaitTimeoutError}.
+   * {@link WaitTimeoutError}. While the key backs off after a failure (see the module comment), answers at
+   * once — the stale value or the remembered error — without loading; `forceRefresh` loads anyway.
    */
   async get(
     key: string,
@@ -194,6 +278,7 @@ export class Cache<V> {
   ): Promise<Lookup<V>> {
     const now = this.#clock.now();
     const entry = this.#find(key);
+    const failure = this.#failureOf(key, entry);
     if (entry && !opts.forceRefresh) {
       const age = Math.max(0, now - entry.loadedAt);
       const p = entry.policy;
@@ -207,15 +292,27 @@ export class Cache<V> {
         return this.#serve(entry, now);
       } else if (
         age < p.ttlMs + p.staleWhileRevalidateMs ||
-        (entry.failedAt !== undefined && age < p.ttlMs + p.staleIfErrorMs)
+        (failure !== undefined && age < p.ttlMs + p.staleIfErrorMs)
       ) {
         this.#refreshInBackground(entry, loader, now);
         return this.#serve(entry, now);
       }
     }
+    if (failure !== undefined && now < failure.retryAt && !opts.forceRefresh) {
+      // Known to be failing and not due for a retry: no waiting on it again.
+      this.#counts.misses++;
+      throw failure.error;
+    }
 
-    const flight = this.#activeFlight(key, now) ?? this.#start(key, loader, opts);
     const waitMs = opts.waitMs ?? this.#opts.waitMs;
+    let flight = this.#activeFlight(key, now);
+    if (failure !== undefined) {
+      // This request is the retry; until it is answered, the others keep answering at once.
+      failure.retryAt = now + retryDelayMs(failure.count, this.#random);
+      // A load that already kept a request waiting its whole bound is not waited on again: start anew.
+      if (flight && now - flight.startedAt >= waitMs) flight = undefined;
+    }
+    flight ??= this.#start(key, loader, opts);
     const outcome = await this.#wait(flight, waitMs);
     if (outcome !== TIMEOUT && outcome.ok) {
       this.#counts.misses++;
@@ -229,14 +326,17 @@ export class Cache<V> {
       this.#counts.misses++;
       throw outcome.error;
     }
-    // Stale-if-error: the last good value, if it is recent enough.
     const later = this.#clock.now();
+    const error = outcome === TIMEOUT ? new WaitTimeoutError(key, waitMs) : outcome.error;
+    // Still loading: requests until the retry is due are answered at once, not kept waiting too.
+    if (outcome === TIMEOUT && this.#inflight.get(key) === flight) this.#fail(key, error, later);
+    // Stale-if-error: the last good value, if it is recent enough.
     const old = this.#find(key);
     if (old && !old.negative && later - old.loadedAt < old.policy.ttlMs + old.policy.staleIfErrorMs) {
       return this.#serve(old, later);
     }
     this.#counts.misses++;
-    throw outcome === TIMEOUT ? new WaitTimeoutError(key, waitMs) : outcome.error;
+    throw error;
   }
 
   /**
@@ -301,24 +401,55 @@ export class Cache<V> {
   }
 
   /**
-   * Keys whose freshness ends within `withinMs` (already expired ones included) and that are not loading
-   * now, pinned first — for refresh-ahead on INVOKE. Read-through entries are listed only if a request
-   * loaded or read them since their last load, so entries nobody asks for any more are not kept alive by
-   * refreshes.
-   * Negative entries are never listed.
+   * Keys to refresh ahead (on INVOKE): those whose freshness ends within their own refresh-ahead window
+   * ({@link refreshAheadMs} of the entry's TTL, capped by `maxWithinMs`), already expired ones included,
+   * that are not loading now and not backing off after a failure, pinned first. Read-through entries are
+   * listed only if a request loaded or read them since their last load, so entries nobody asks for any
+   * more are not kept alive by refreshes. Negative entries, and entries with a TTL of 0 (never fresh, so a
+   * refresh ahead would be stale at once), are never listed.
    */
-  expiring(withinMs: number): string[] {
+  expiring(maxWithinMs = Number.POSITIVE_INFINITY): string[] {
     const now = this.#clock.now();
     const out: string[] = [];
     for (const map of [this.#pinned, this.#lru]) {
       for (const entry of map.values()) {
-        if (entry.negative || (map === this.#lru && !entry.used)) continue;
+        if (entry.negative || entry.policy.ttlMs <= 0 || (map === this.#lru && !entry.used)) continue;
+        const withinMs = Math.min(maxWithinMs, refreshAheadMs(entry.policy.ttlMs));
         if (entry.loadedAt + entry.policy.ttlMs - now > withinMs) continue;
+        if (entry.failure !== undefined && now < entry.failure.retryAt) continue;
         if (this.#activeFlight(entry.key, now)) continue;
         out.push(entry.key);
       }
     }
     return out;
+  }
+
+  /**
+   * Counts `key`'s value again after it grew (a body form built on first use), evicting read-through
+   * entries if the budget is now exceeded.
+   */
+  resized(key: string): void {
+    const entry = this.#find(key);
+    if (!entry) return;
+    const bytes = this.#cost(key, entry.value, entry.negative);
+    this.#account(entry, bytes - entry.bytes);
+    entry.bytes = bytes;
+    this.#evict();
+  }
+
+  /** What pinned entries take of the budget and what that leaves the others. */
+  budget(): BudgetUse {
+    const { readThroughEntries, readThroughBytes } = this.#allowance();
+    const { maxEntries, maxBytes } = this.#opts;
+    return {
+      pinnedEntries: this.#pinned.size,
+      pinnedBytes: this.#pinnedBytes,
+      readThroughEntries,
+      readThroughBytes,
+      full:
+        maxEntries - this.#pinned.size < this.#reserve(maxEntries) ||
+        maxBytes - this.#pinnedBytes < this.#reserve(maxBytes),
+    };
   }
 
   /** The stored value, whatever its freshness, without counting or touching recency. */
@@ -337,10 +468,11 @@ export class Cache<V> {
   delete(key: string): void {
     this.#remove(key);
     this.#inflight.delete(key);
+    this.#failures.delete(key);
   }
 
   stats(): CacheStats {
-    return { entries: this.size, bytes: this.#bytes, ...this.#counts };
+    return { entries: this.size, bytes: this.#pinnedBytes + this.#lruBytes, ...this.#counts };
   }
 
   /** Entries held, negative ones included. */
@@ -350,6 +482,51 @@ export class Cache<V> {
 
   #find(key: string): Entry<V> | undefined {
     return this.#lru.get(key) ?? this.#pinned.get(key);
+  }
+
+  #failureOf(key: string, entry: Entry<V> | undefined): Failure | undefined {
+    return entry && !entry.negative ? entry.failure : this.#failures.get(key);
+  }
+
+  /** Records a failed or timed-out load of `key`: it backs off, one step longer than last time. */
+  #fail(key: string, error: unknown, now: number): void {
+    const entry = this.#find(key);
+    const count = (this.#failureOf(key, entry)?.count ?? 0) + 1;
+    const failure: Failure = { error, count, retryAt: now + retryDelayMs(count, this.#random) };
+    if (entry && !entry.negative) {
+      entry.failure = failure;
+      return;
+    }
+    this.#failures.delete(key);
+    this.#failures.set(key, failure);
+    if (this.#failures.size > MAX_FAILED_KEYS) {
+      this.#failures.delete(this.#failures.keys().next().value as string);
+    }
+  }
+
+  #reserve(budget: number): number {
+    return Math.floor(budget * READ_THROUGH_RESERVE);
+  }
+
+  #allowance(): { readThroughEntries: number; readThroughBytes: number } {
+    const { maxEntries, maxBytes } = this.#opts;
+    return {
+      readThroughEntries: Math.max(maxEntries - this.#pinned.size, this.#reserve(maxEntries)),
+      readThroughBytes: Math.max(maxBytes - this.#pinnedBytes, this.#reserve(maxBytes)),
+    };
+  }
+
+  /** What the budget counts for an entry: its value, its key's characters and the entry overhead. */
+  #cost(key: string, value: V | undefined, negative: boolean): number {
+    const valueBytes = negative ? NEGATIVE_ENTRY_BYTES : this.#opts.sizeOf(value as V);
+    return (
+      ENTRY_OVERHEAD_BYTES + stringBytes(key) + (Number.isFinite(valueBytes) ? Math.max(0, valueBytes) : 0)
+    );
+  }
+
+  #account(entry: Entry<V>, delta: number): void {
+    if (entry.pinned) this.#pinnedBytes += delta;
+    else this.#lruBytes += delta;
   }
 
   #touch(entry: Entry<V>): void {
@@ -381,7 +558,7 @@ export class Cache<V> {
 
   #refreshInBackground(entry: Entry<V>, loader: () => Promise<V>, now: number): void {
     if (this.#activeFlight(entry.key, now)) return;
-    if (entry.failedAt !== undefined && now - entry.failedAt < ERROR_RETRY_MS) return;
+    if (entry.failure !== undefined && now < entry.failure.retryAt) return;
     const key = entry.key;
     this.#start(key, loader, undefined).promise.then((outcome) => {
       if (outcome.ok) return;
@@ -452,12 +629,14 @@ export class Cache<V> {
     const now = this.#clock.now();
     const existing = this.#find(key);
     if (outcome.ok) {
+      this.#failures.delete(key);
       this.#store(key, outcome.value, false, undefined, now, opts, existing);
     } else if (this.#opts.isNotFound(outcome.error)) {
+      this.#failures.delete(key);
       this.#store(key, undefined, true, outcome.error, now, opts, existing);
     } else {
       this.#counts.errors++;
-      if (existing && !existing.negative) existing.failedAt = now;
+      this.#fail(key, outcome.error, now);
     }
   }
 
@@ -472,7 +651,6 @@ export class Cache<V> {
   ): void {
     const pinned = opts?.pinned ?? existing?.pinned ?? false;
     const policy = this.#policy(opts, existing);
-    const valueBytes = negative ? 0 : this.#opts.sizeOf(value as V);
     const entry: Entry<V> = {
       key,
       value,
@@ -481,14 +659,18 @@ export class Cache<V> {
       loadedAt: now,
       policy,
       pinned,
-      bytes:
-        ENTRY_OVERHEAD_BYTES + key.length * 2 + (Number.isFinite(valueBytes) ? Math.max(0, valueBytes) : 0),
-      failedAt: undefined,
+      bytes: this.#cost(key, value, negative),
+      failure: undefined,
       used: false,
     };
     this.#remove(key);
+    if (!pinned && entry.bytes > this.#allowance().readThroughBytes) {
+      // It would push out every other read-through entry and still not fit: answered, not kept.
+      this.#counts.evictions++;
+      return;
+    }
     (pinned ? this.#pinned : this.#lru).set(key, entry);
-    this.#bytes += entry.bytes;
+    this.#account(entry, entry.bytes);
     this.#evict();
   }
 
@@ -496,12 +678,13 @@ export class Cache<V> {
     const entry = this.#find(key);
     if (!entry) return;
     (entry.pinned ? this.#pinned : this.#lru).delete(key);
-    this.#bytes -= entry.bytes;
+    this.#account(entry, -entry.bytes);
   }
 
+  /** Evicts least recently used read-through entries until they fit in what pinned ones leave them. */
   #evict(): void {
-    const { maxEntries, maxBytes } = this.#opts;
-    while ((this.size > maxEntries || this.#bytes > maxBytes) && this.#lru.size > 0) {
+    const { readThroughEntries, readThroughBytes } = this.#allowance();
+    while ((this.#lru.size > readThroughEntries || this.#lruBytes > readThroughBytes) && this.#lru.size > 0) {
       const oldest = this.#lru.keys().next().value as string;
       this.#remove(oldest);
       this.#counts.evictions++;

@@ -44,12 +44,17 @@ describe('freshness', () => {
     // A stale answer has no freshness left to give, so no cache downstream keeps it.
     expect(first.headers['cache-control']).toBe('max-age=0');
     expect(Number(first.headers.age)).toBeGreaterThanOrEqual(1);
-    // Still stale, still the value, once the refresh has failed.
+    // Once the refresh has failed and the stale-while-revalidate window (min(TTL, 1 min) = 1 s after
+    // expiry) has passed too, only stale-if-error can answer with the value: checked there, not inside
+    // the window, where a stale answer proves nothing about stale-if-error.
     await waitFor('the refresh to fail', () => totalCalls(s.backends.ssm) > 0);
+    await sleep(2 * TTL_MS);
     const second = await s.get(parameterPath(SEED_PARAMETER));
     expect(second.status).toBe(200);
     expect(second.headers['x-cache']).toBe('stale');
     expect(second.body.value).toBe(SEED_PARAMETER_VALUE);
+    // Age is in whole seconds: past TTL + stale-while-revalidate (2 s).
+    expect(Number(second.headers.age)).toBeGreaterThanOrEqual(3);
   });
 
   it('refreshes entries close to expiry during an INVOKE, so reads after it are fresh hits', async () => {

@@ -9,8 +9,13 @@ const CONNECTIONS = 200;
 const REQUESTS = 50_000;
 /** ~10 s alone on two cores; several times that when the cores are busy with other work. */
 const BUDGET_MS = 150_000;
-/** Resident memory the extension may use at the end of the run (DESIGN: bounded cache, no leaks). */
-const RSS_BOUND_MB = 256;
+/**
+ * Resident memory the extension may use at the end of the run (DESIGN: bounded cache, no leaks).
+ * Observed: 59 MB after init, 84–86 MB after the run (105 MB with an earlier build). The bound leaves
+ * about 40 % for V8's timing (± 10 MiB) and other Node versions, and is still crossed by a leak of 1 KiB
+ * per request (50 MB over the run).
+ */
+const RSS_BOUND_MB = 120;
 
 const CONFIGURED = Array.from({ length: 20 }, (_, i) => `/load/configured/${i}`);
 const READ_THROUGH = Array.from({ length: 500 }, (_, i) => `/load/read-through/${i}`);
@@ -53,6 +58,8 @@ describe('load', () => {
   it(
     `has no transport errors and no 5xx when ${CONNECTIONS} keep-alive connections send ${REQUESTS} mixed requests`,
     async () => {
+      const pid = nodePid(stack.lambda.extensions[0]?.pid as number);
+      const rssBefore = rssMb(pid);
       const pool = new Pool(stack.baseUrl, {
         connections: CONNECTIONS,
         pipelining: 1,
@@ -100,13 +107,12 @@ describe('load', () => {
       expect((counts[200] ?? 0) + (counts[404] ?? 0)).toBe(REQUESTS);
       expect(wrongBodies).toBe(0);
 
-      const pid = nodePid(stack.lambda.extensions[0]?.pid as number);
       const rss = rssMb(pid);
       expect(rss).toBeLessThan(RSS_BOUND_MB);
       const stats = (await stack.get(ROUTES.stats)).body;
       // Printed for RELIABILITY.md: the figures of this run.
       console.log(
-        `[load] ${REQUESTS} requests over ${CONNECTIONS} connections: ${JSON.stringify(counts)}, rss ${rss.toFixed(1)} MB, hits ${stats.hits}, misses ${stats.misses}, negativeHits ${stats.negativeHits}`,
+        `[load] ${REQUESTS} requests over ${CONNECTIONS} connections: ${JSON.stringify(counts)}, rss ${rssBefore.toFixed(1)} MB before, ${rss.toFixed(1)} MB after, hits ${stats.hits}, misses ${stats.misses}, negativeHits ${stats.negativeHits}`,
       );
     },
     BUDGET_MS,

@@ -5,8 +5,14 @@ import {
   type CacheOptions,
   DEFAULT_MAX_LOAD_MS,
   defaultPolicy,
+  ENTRY_OVERHEAD_BYTES,
   ERROR_RETRY_MS,
   type FreshnessPolicy,
+  MAX_ERROR_RETRY_MS,
+  NEGATIVE_ENTRY_BYTES,
+  refreshAheadMs,
+  retryDelayMs,
+  stringBytes,
   WaitTimeoutError,
 } from '../../src/cache.js';
 import { ManualClock } from '../../src/clock.js';
@@ -217,14 +223,16 @@ describe('Cache.get', () => {
     expect(await cache.get('k', counting())).toMatchObject({ value: 'back', status: 'hit' });
   });
 
-  it('throws without a stale value when the first load fails, and loads again on the next request', async () => {
-    const { cache } = make();
+  it('throws without a stale value when the first load fails, and loads again once the retry is due', async () => {
+    const { clock, cache } = make();
     const boom = new Error('down');
     await expect(cache.get('k', () => Promise.reject(boom))).rejects.toBe(boom);
+    clock.advance(ERROR_RETRY_MS);
     const syncThrow = () => {
       throw boom;
     };
     await expect(cache.get('k', syncThrow as unknown as () => Promise<string>)).rejects.toBe(boom);
+    clock.advance(2 * ERROR_RETRY_MS);
     expect(await cache.get('k', async () => 'ok')).toMatchObject({ value: 'ok', status: 'miss' });
   });
 
@@ -424,7 +432,7 @@ describe('Cache.loadMany', () => {
   });
 
   it('resolves every key with the error when the batch rejects', async () => {
-    const { cache } = make();
+    const { clock, cache } = make();
     const boom = new Error('network');
     const results = await cache.loadMany([{ key: 'a' }, { key: 'b' }], async () => {
       throw boom;
@@ -435,6 +443,7 @@ describe('Cache.loadMany', () => {
         ['b', boom],
       ]),
     );
+    clock.advance(ERROR_RETRY_MS);
     expect(await cache.get('a', async () => 'later')).toMatchObject({ value: 'later', status: 'miss' });
   });
 
@@ -483,17 +492,18 @@ describe('Cache eviction', () => {
   });
 
   it('evicts by bytes when maxBytes is exceeded, counting negative entries too', async () => {
-    const big = 'x'.repeat(500);
-    const { cache } = make({ maxBytes: 1_000 });
+    const big = 'x'.repeat(1_000);
+    const { cache } = make({ maxBytes: 2_000 });
     await cache.get('a', async () => big);
     await cache.get('b', async () => big);
-    expect(cache.stats().bytes).toBeLessThanOrEqual(1_000);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(2_000);
     expect(cache.has('a')).toBe(false);
     expect(cache.has('b')).toBe(true);
-    const before = cache.stats().bytes;
+    // A negative entry keeps its error: it does not fit beside b, so b goes.
     await cache.get('gone', () => Promise.reject(new NotFound('x'))).catch(() => {});
-    expect(cache.stats().bytes).toBeGreaterThan(before);
-    expect(cache.size).toBe(2);
+    expect(cache.stats().bytes).toBe(ENTRY_OVERHEAD_BYTES + 'gone'.length + NEGATIVE_ENTRY_BYTES);
+    expect(cache.has('b')).toBe(false);
+    expect(cache.size).toBe(1);
   });
 
   it('keeps the byte count exact when entries are replaced and deleted', async () => {
@@ -592,7 +602,11 @@ describe('Cache under random use', () => {
           await settle();
           const stats = cache.stats();
           expect(stats.entries).toBe(cache.size);
+          // Read-through entries keep a reserve of the budget (10 % of 3, rounded down: none here).
           expect(cache.size).toBeLessThanOrEqual(Math.max(3, pinned.size));
+          expect(stats.bytes - cache.budget().pinnedBytes).toBeLessThanOrEqual(
+            cache.budget().readThroughBytes,
+          );
           expect(stats.bytes).toBeGreaterThanOrEqual(0);
         }
         // Nothing is stuck in flight: every key loads (or is answered) at once.
@@ -604,5 +618,184 @@ describe('Cache under random use', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('Cache budget', () => {
+  const batch = async (keys: string[]) => new Map<string, string | Error>(keys.map((k) => [k, k]));
+  const pin = (keys: string[]) => keys.map((key) => ({ key, opts: { pinned: true } }));
+
+  it('keeps read-through and not-found entries in a reserve when pinned entries fill maxEntries', async () => {
+    const { cache } = make({ maxEntries: 20 });
+    await cache.loadMany(pin(Array.from({ length: 20 }, (_, i) => `p${i}`)), batch);
+    const loader = counting();
+    await cache.get('r', loader);
+    expect(await cache.get('r', loader)).toMatchObject({ status: 'hit' });
+    expect(loader).toHaveBeenCalledTimes(1);
+    const missing = vi.fn(() => Promise.reject(new NotFound('gone')));
+    await expect(cache.get('gone', missing)).rejects.toBeInstanceOf(NotFound);
+    await expect(cache.get('gone', missing)).rejects.toBeInstanceOf(NotFound);
+    expect(missing).toHaveBeenCalledTimes(1);
+    // The reserve is 10 % of maxEntries: 2 read-through entries beside the 20 pinned ones.
+    await cache.get('r2', counting());
+    expect(cache.size).toBe(22);
+    expect(cache.budget()).toMatchObject({ pinnedEntries: 20, readThroughEntries: 2, full: true });
+  });
+
+  it('keeps a reserve of bytes when pinned entries fill maxBytes', async () => {
+    const { cache } = make({ maxBytes: 20_000 });
+    await cache.loadMany(pin(['p']), async () => new Map([['p', 'x'.repeat(30_000)]]));
+    const loader = counting();
+    await cache.get('r', loader);
+    expect(await cache.get('r', loader)).toMatchObject({ status: 'hit' });
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(cache.budget()).toMatchObject({ readThroughBytes: 2_000, full: true });
+  });
+
+  it('answers a value larger than the read-through share without keeping it or evicting the others', async () => {
+    const { cache } = make({ maxBytes: 4_000 });
+    await cache.get('a', async () => 'a');
+    await cache.get('b', async () => 'b');
+    const huge = 'h'.repeat(5_000);
+    expect(await cache.get('huge', async () => huge)).toMatchObject({ value: huge, status: 'miss' });
+    expect(cache.has('huge')).toBe(false);
+    expect(['a', 'b'].filter((k) => cache.has(k))).toEqual(['a', 'b']);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(4_000);
+  });
+
+  it('counts a key by its characters, two bytes each when one is outside Latin-1', async () => {
+    const { cache } = make();
+    await cache.get('a'.repeat(100), async () => 'v');
+    const latin = cache.stats().bytes;
+    cache.delete('a'.repeat(100));
+    await cache.get('€'.repeat(100), async () => 'v');
+    expect(cache.stats().bytes - latin).toBe(100);
+    expect(stringBytes('abc')).toBe(3);
+    expect(stringBytes('abé')).toBe(3);
+    expect(stringBytes('ab€')).toBe(6);
+  });
+
+  it('counts a value again when it grows, and evicts for it', async () => {
+    const cache = new Cache<string[]>({
+      clock: new ManualClock(0),
+      maxEntries: 100,
+      maxBytes: 3_000,
+      defaults: POLICY,
+      sizeOf: (v) => v.join('').length,
+      isNotFound: () => false,
+      waitMs: Number.POSITIVE_INFINITY,
+    });
+    await cache.get('old', async () => ['o']);
+    const { value } = await cache.get('k', async () => ['x']);
+    const before = cache.stats().bytes;
+    value.push('y'.repeat(1_500));
+    cache.resized('k');
+    expect(cache.stats().bytes).toBe(before + 1_500);
+    expect(cache.has('old')).toBe(true);
+    value.push('z'.repeat(1_200));
+    cache.resized('k');
+    expect(cache.has('old')).toBe(false);
+    expect(cache.has('k')).toBe(true);
+  });
+});
+
+describe('Cache back-off after a failed load', () => {
+  it('answers the error at once until the retry is due, then loads once, backing off longer each time', async () => {
+    const { clock, cache } = make({ random: () => 0 });
+    const boom = new Error('down');
+    const failing = vi.fn(() => Promise.reject(boom));
+    await expect(cache.get('k', failing)).rejects.toBe(boom);
+    // Jitter 0: half of ERROR_RETRY_MS, then half of twice that.
+    await expect(cache.get('k', failing)).rejects.toBe(boom);
+    clock.advance(ERROR_RETRY_MS / 2 - 1);
+    await expect(cache.get('k', failing)).rejects.toBe(boom);
+    expect(failing).toHaveBeenCalledTimes(1);
+    clock.advance(1);
+    await expect(cache.get('k', failing)).rejects.toBe(boom);
+    expect(failing).toHaveBeenCalledTimes(2);
+    clock.advance(ERROR_RETRY_MS - 1);
+    await expect(cache.get('k', failing)).rejects.toBe(boom);
+    expect(failing).toHaveBeenCalledTimes(2);
+    clock.advance(1);
+    expect(await cache.get('k', async () => 'back')).toMatchObject({ value: 'back', status: 'miss' });
+    // A success ends the back-off.
+    expect(await cache.get('k', counting())).toMatchObject({ value: 'back', status: 'hit' });
+  });
+
+  it('answers at once after a wait timed out, instead of keeping the next request waiting as long', async () => {
+    const { cache } = make();
+    const hung = vi.fn(() => new Promise<string>(() => {}));
+    await expect(cache.get('k', hung, { waitMs: 5 })).rejects.toBeInstanceOf(WaitTimeoutError);
+    const second = cache.get('k', hung, { waitMs: 60_000 }).then(
+      () => 'answered',
+      (err: unknown) => (err instanceof WaitTimeoutError ? 'answered with the timeout' : String(err)),
+    );
+    const first = await Promise.race([second, settle().then(() => 'still waiting')]);
+    expect(first).toBe('answered with the timeout');
+    expect(hung).toHaveBeenCalledTimes(1);
+  });
+
+  it('starts a new load once the back-off ends while the timed-out one still hangs', async () => {
+    const { clock, cache } = make({ random: () => 0 });
+    const hung = vi.fn(() => new Promise<string>(() => {}));
+    await expect(cache.get('k', hung, { waitMs: 5 })).rejects.toBeInstanceOf(WaitTimeoutError);
+    clock.advance(ERROR_RETRY_MS / 2);
+    expect(await cache.get('k', async () => 'retried', { waitMs: 5 })).toMatchObject({ value: 'retried' });
+    expect(hung).toHaveBeenCalledTimes(1);
+  });
+
+  it('serves the stale value at once past the stale-while-revalidate window while the key backs off', async () => {
+    const { clock, cache } = make({ random: () => 0 });
+    await cache.get('k', counting('good'));
+    clock.advance(POLICY.ttlMs + POLICY.staleWhileRevalidateMs);
+    const hung = vi.fn(() => new Promise<string>(() => {}));
+    expect(await cache.get('k', hung, { waitMs: 5 })).toMatchObject({ value: 'good-1', status: 'stale' });
+    const next = cache.get('k', hung, { waitMs: 60_000 }).then((l) => l.status);
+    expect(await Promise.race([next, settle().then(() => 'still waiting')])).toBe('stale');
+    expect(hung).toHaveBeenCalledTimes(1);
+  });
+
+  it('loads anyway when a refresh is forced during the back-off', async () => {
+    const { cache } = make();
+    await expect(cache.get('k', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(await cache.get('k', async () => 'ok', { forceRefresh: true })).toMatchObject({ value: 'ok' });
+  });
+
+  it('grows the delay by doubling up to its bound, jittered between half and all of it', () => {
+    expect(retryDelayMs(1, () => 0)).toBe(ERROR_RETRY_MS / 2);
+    expect(retryDelayMs(1, () => 0.999_999)).toBeCloseTo(ERROR_RETRY_MS, 0);
+    expect(retryDelayMs(3, () => 0)).toBe(2 * ERROR_RETRY_MS);
+    expect(retryDelayMs(50, () => 0.999_999)).toBeCloseTo(MAX_ERROR_RETRY_MS, 0);
+  });
+});
+
+describe('Cache.expiring with per-entry ttls', () => {
+  it('uses each entry’s own ttl for its refresh-ahead window, not the one passed for the default', async () => {
+    const { clock, cache } = make();
+    const batch = async (keys: string[]) => new Map<string, string | Error>(keys.map((k) => [k, k]));
+    await cache.loadMany([{ key: 'short', opts: { pinned: true, policy: { ttlMs: 2_000 } } }], batch);
+    await cache.loadMany([{ key: 'default', opts: { pinned: true } }], batch);
+    await cache.loadMany([{ key: 'never-fresh', opts: { pinned: true, policy: { ttlMs: 0 } } }], batch);
+    // The caller's window comes from a 5 min default ttl (1 min); a 2 s entry is not "expiring" at once.
+    const window = 60_000;
+    expect(cache.expiring(window)).toEqual([]);
+    clock.advance(1_000); // 1 s left of 2 s: its last second (the 1 s floor of refreshAheadMs)
+    expect(cache.expiring(window)).toEqual(['short']);
+    clock.advance(7_000); // 2 s left of 10 s: its last fifth
+    expect(cache.expiring(window)).toEqual(['short', 'default']);
+    expect([refreshAheadMs(2_000), refreshAheadMs(POLICY.ttlMs), refreshAheadMs(3_600_000)]).toEqual([
+      1_000, 2_000, 60_000,
+    ]);
+  });
+
+  it('leaves out keys that back off after a failed refresh', async () => {
+    const { clock, cache } = make({ random: () => 0 });
+    await cache.loadMany([{ key: 'p', opts: { pinned: true } }], async () => new Map([['p', 'v']]));
+    clock.advance(POLICY.ttlMs);
+    expect(cache.expiring()).toEqual(['p']);
+    await cache.loadMany([{ key: 'p' }], async () => new Map([['p', new Error('down')]]));
+    expect(cache.expiring()).toEqual([]);
+    clock.advance(ERROR_RETRY_MS / 2);
+    expect(cache.expiring()).toEqual(['p']);
   });
 });

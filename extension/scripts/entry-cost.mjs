@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// What the cache really holds per entry, next to what its budget counts. Reads N read-through parameters
+// (names of L characters, values of S bytes; or N not-found names) through an AwsStore over fake sources
+// that answer as SSM's JSON does, and prints the heapUsed + external growth after a full GC against the
+// bytes the cache says it holds. Runs against the built JS (`npx tsc -p extension/tsconfig.build.json`):
+//
+//   node --expose-gc extension/scripts/entry-cost.mjs [--entries 10000] [--value 100] [--name 40]
+//        [--missing] [--max-bytes 67108864] [--max-entries 10000000] [--forms v1,aws,legacy]
+//
+// The budget is honest when `held / counted` stays between 0.5 and 2 for every shape of entry.
+import { parseArgs } from 'node:util';
+import { AwsStore } from '../dist/aws-store.js';
+import { ManualClock } from '../dist/clock.js';
+import { silentLogger } from '../dist/log.js';
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('run with node --expose-gc');
+  process.exit(2);
+}
+
+const { values: args } = parseArgs({
+  options: {
+    entries: { type: 'string', default: '10000' },
+    value: { type: 'string', default: '100' },
+    name: { type: 'string', default: '40' },
+    missing: { type: 'boolean', default: false },
+    'max-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
+    'max-entries': { type: 'string', default: '10000000' },
+    forms: { type: 'string', default: 'v1' },
+  },
+});
+const N = Number(args.entries);
+const VALUE = Number(args.value);
+const NAME = Number(args.name);
+const FORMS = args.forms.split(',');
+
+/** SSM's answer as the wire carries it, parsed the way a JSON client parses it. */
+function ssmAnswer(names) {
+  const found = args.missing ? [] : names;
+  const text = JSON.stringify({
+    Parameters: found.map((n, i) => ({
+      Name: n,
+      Type: 'String',
+      Value: `${i}`.padEnd(VALUE, 'v'),
+      Version: 1,
+      LastModifiedDate: 1_700_000_000.123,
+      ARN: `arn:aws:ssm:us-west-2:123456789012:parameter${n}`,
+      DataType: 'text',
+    })),
+    InvalidParameters: args.missing ? names : [],
+  });
+  const parsed = JSON.parse(text);
+  const out = new Map();
+  for (const p of parsed.Parameters) {
+    out.set(p.Name, {
+      name: p.Name,
+      type: p.Type,
+      value: p.Value,
+      version: p.Version,
+      lastModified: new Date(p.LastModifiedDate * 1000).toISOString(),
+      arn: p.ARN,
+      dataType: p.DataType,
+    });
+  }
+  for (const n of parsed.InvalidParameters) {
+    out.set(n, Object.assign(new Error(`parameter ${n} not found`), { name: 'ParameterNotFound' }));
+  }
+  return out;
+}
+
+const ssm = {
+  getParameters: async (_region, names) => ssmAnswer(names),
+  getParametersByPath: async () => ({ parameters: [], truncated: false }),
+};
+const dynamodb = {
+  getItem: async () => {
+    throw new Error('not used');
+  },
+  batchGet: async () => new Map(),
+};
+
+const store = new AwsStore({
+  config: { file: 'config.yaml', parameters: [], paths: [], tables: [] },
+  ssm,
+  dynamodb,
+  clock: new ManualClock(1_000_000),
+  logger: silentLogger,
+  ttlMs: 300_000,
+  maxEntries: Number(args['max-entries']),
+  maxBytes: Number(args['max-bytes']),
+  region: 'us-west-2',
+  backendCalls: {},
+});
+
+/** A name as the server hands it over: decoded from a query string. */
+function requestName(i) {
+  const raw = `/cost/${i}/`.padEnd(NAME, 'n');
+  return new URLSearchParams(`name=${encodeURIComponent(raw)}`).get('name');
+}
+
+function held() {
+  globalThis.gc();
+  globalThis.gc();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed + m.external, rss: m.rss };
+}
+
+// Warm up the code paths (and V8's code caches) on a few names that are then forgotten.
+for (let i = 0; i < 200; i++) {
+  await store.parameter({ name: requestName(-1 - i), decrypt: true, refresh: false }, 'v1').catch(() => {});
+}
+const warm = store.stats().bytes;
+const before = held();
+const BATCH = 10;
+for (let i = 0; i < N; i += BATCH) {
+  const reads = [];
+  for (let j = i; j < Math.min(N, i + BATCH); j++) {
+    const name = requestName(j);
+    for (const form of FORMS) {
+      reads.push(
+        Promise.resolve(store.parameter({ name, decrypt: true, refresh: false }, form)).catch(() => {}),
+      );
+    }
+  }
+  await Promise.all(reads);
+}
+const after = held();
+const stats = store.stats();
+const counted = stats.bytes - warm;
+const heapDelta = after.heap - before.heap;
+const rssDelta = after.rss - before.rss;
+const mib = (b) => `${(b / 1024 / 1024).toFixed(2)} MiB`;
+console.log(
+  JSON.stringify({
+    entries: N,
+    valueBytes: args.missing ? 0 : VALUE,
+    nameChars: NAME,
+    missing: args.missing,
+    forms: FORMS,
+    maxBytes: Number(args['max-bytes']),
+    cached: stats.entries,
+    evictions: stats.evictions,
+  }),
+);
+console.log(
+  `counted ${mib(counted)}  held (heapUsed+external) ${mib(heapDelta)}  rss ${mib(rssDelta)}  held/counted ${(heapDelta / Math.max(1, counted)).toFixed(2)}  per entry held ${Math.round(heapDelta / Math.max(1, stats.entries))} B, counted ${Math.round(counted / Math.max(1, stats.entries))} B`,
+);
+// Keep the store alive until after the measurement.
+if (store.stats().entries < 0) console.log('unreachable');
