@@ -27,7 +27,7 @@ import { Cache, defaultPolicy, type EntryOptions, type Lookup } from './cache.js
 import type { Clock } from './clock.js';
 import { Coalescer } from './coalesce.js';
 import type { CacheConfig, ParameterEntry, ParameterPathEntry, TableEntry } from './config.js';
-import { errorCode, NotFoundError } from './errors.js';
+import { errorCode, isNotFound, NotFoundError } from './errors.js';
 import type { Logger } from './log.js';
 import { type DynamoDbSource, type ItemRequest, itemId } from './sources/dynamodb.js';
 import { GET_PARAMETERS_BATCH, type SsmSource } from './sources/ssm.js';
@@ -119,16 +119,6 @@ function sizeOf(v: Value): number {
     bodyBytes(v.v1) +
     bodyBytes(v.legacy) +
     (v.kind === 'parameter' ? bodyBytes(v.aws) : 0)
-  );
-}
-
-function isNotFound(err: unknown): boolean {
-  const name = (err as { name?: unknown } | null)?.name;
-  return (
-    err instanceof NotFoundError ||
-    name === 'ParameterNotFound' ||
-    name === 'ParameterVersionNotFound' ||
-    name === 'ResourceNotFoundException'
   );
 }
 

@@ -142,7 +142,6 @@ export interface Lookup<V> {
   ttlLeftMs: number;
 }
 
-
 export interface CacheOptions<V> {
   clock: Clock;
   /**

@@ -5,7 +5,7 @@
  */
 import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope, KeyError, RouteError } from '@lambda-cache/shared';
 // The lean client's error classes only: this module is in the part of the layer loaded before register.
-import { AwsCredentialsError, AwsServiceError, AwsTransportError } from './aws/errors.js';
+import { AwsConfigError, AwsCredentialsError, AwsServiceError, AwsTransportError } from './aws/errors.js';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -129,9 +129,11 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof RouteError || err instanceof KeyError) {
     return HttpError.of('BadRequest', err.message, undefined, err);
   }
-  if (err instanceof NotFoundError) return HttpError.of('NotFound', err.message || 'not found', undefined, err);
+  if (err instanceof NotFoundError)
+    return HttpError.of('NotFound', err.message || 'not found', undefined, err);
   if (err instanceof AwsServiceError) return fromAws(err);
-  if (err instanceof UnprocessedKeysError) return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);
+  if (err instanceof UnprocessedKeysError)
+    return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);
   if (err instanceof AwsTransportError) return fromTransport(err);
   if (err instanceof WaitTimeoutError) {
     return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', undefined, err);
@@ -139,10 +141,19 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof AwsCredentialsError) {
     return HttpError.of('UpstreamError', 'no AWS credentials are available to the extension', undefined, err);
   }
+  if (err instanceof AwsConfigError) {
+    // Region or endpoint settings of the function's environment: its message names the variable.
+    return HttpError.of('UpstreamError', `the extension cannot call AWS: ${err.message}`, undefined, err);
+  }
   if (err instanceof UnreadableAnswerError) {
     return HttpError.of('UpstreamError', 'the backend sent an answer that could not be read', undefined, err);
   }
-  return HttpError.of('InternalFailure', 'internal failure; the extension log has the detail', undefined, err);
+  return HttpError.of(
+    'InternalFailure',
+    'internal failure; the extension log has the detail',
+    undefined,
+    err,
+  );
 }
 
 function text(value: unknown): string | undefined {

@@ -230,8 +230,6 @@ export async function run(opts: RunOptions): Promise<number> {
     return stop(0);
   }
 
-  // Entries this close to expiry are refreshed while an invoke runs.
-  const refreshWithinMs = Math.min(60_000, Math.max(1000, Math.floor(settings.ttlMs / 5)));
   const abort = new AbortController();
   const onAbort = (): void => abort.abort();
   if (opts.signal?.aborted) abort.abort();
@@ -251,7 +249,8 @@ export async function run(opts: RunOptions): Promise<number> {
         logger.info('shutdown', { reason: event.shutdownReason.toLowerCase() });
         return await stop(0);
       }
-      const refreshing = store.refreshExpiring(refreshWithinMs).catch((err: unknown) => {
+      // Each entry is refreshed within a fifth of its own TTL of expiry (see Cache.expiring).
+      const refreshing = store.refreshExpiring().catch((err: unknown) => {
         logger.warn('refresh-ahead failed', { error: errorCode(err) });
         return 0;
       });

@@ -12,12 +12,7 @@ import {
   type KeyAttributeValue,
 } from '@lambda-cache/shared';
 import type { AwsClient } from '../aws/index.js';
-import {
-  isResourceMissing,
-  NotFoundError,
-  UnprocessedKeysError,
-  UnreadableAnswerError,
-} from '../errors.js';
+import { isResourceMissing, NotFoundError, UnprocessedKeysError, UnreadableAnswerError } from '../errors.js';
 import { chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './batching.js';
 
 /** An attribute value as DynamoDB's JSON protocol sends it: already DynamoDB JSON (binary as base64). */
@@ -106,8 +101,8 @@ function keyValue(v: KeyAttributeValue): AttributeValue {
   return { B: v.B };
 }
 
-function wireKey(key: KeyAttributes): WireItem {
-  const out: WireItem = {};
+function wireKey(key: KeyAttributes): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
   for (const [k, v] of Object.entries(key)) setOwn(out, k, keyValue(v));
   return out;
 }
@@ -141,7 +136,10 @@ export class DynamoDbSource {
   /** One item; a missing item throws {@link NotFoundError}. */
   async getItem(region: string | undefined, table: string, key: KeyAttributes): Promise<ItemJson> {
     const res = await this.limiter.run(() =>
-      this.opts.aws.json<GetItemOutput>('dynamodb', region, 'GetItem', { TableName: table, Key: wireKey(key) }),
+      this.opts.aws.json<GetItemOutput>('dynamodb', region, 'GetItem', {
+        TableName: table,
+        Key: wireKey(key),
+      }),
     );
     if (!res.Item) throw new NotFoundError(`item ${encodeKey(key)} was not found in table ${table}`);
     return toItemJson(res.Item);

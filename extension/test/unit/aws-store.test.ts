@@ -1,66 +1,56 @@
 import { readFileSync } from 'node:fs';
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandInput,
-  DynamoDBClient,
-  GetItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { normalizeKey } from '@lambda-cache/shared';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsStore } from '../../src/aws-store.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { DynamoDbSource } from '../../src/sources/dynamodb.js';
 import { SsmSource } from '../../src/sources/ssm.js';
+import { FakeAws, serviceError } from './support/fake-aws.js';
 
-const ssmMock = mockClient(SSMClient);
-const ddbMock = mockClient(DynamoDBClient);
+type Wire = Record<string, unknown>;
 
 const SEED_CONFIG = readFileSync(new URL('../fixtures/seed.yaml', import.meta.url), 'utf8');
 
-function answerParameters() {
-  ssmMock.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
-    Parameters: input.Names.filter((n) => !n.startsWith('missing')).map((n) => ({
-      Name: n,
-      Type: n.startsWith('secure') ? 'SecureString' : 'String',
-      Value: `value-of-${n}`,
-      Version: 1,
-    })),
-    InvalidParameters: input.Names.filter((n) => n.startsWith('missing')),
-  }));
+function answerParameters(aws: FakeAws) {
+  aws.on('ssm', 'GetParameters', (sent) => {
+    const input = sent as { Names: string[] };
+    return {
+      Parameters: input.Names.filter((n) => !n.startsWith('missing')).map((n) => ({
+        Name: n,
+        Type: n.startsWith('secure') ? 'SecureString' : 'String',
+        Value: `value-of-${n}`,
+        Version: 1,
+      })),
+      InvalidParameters: input.Names.filter((n) => n.startsWith('missing')),
+    };
+  });
 }
 
-function answerItems() {
-  ddbMock.on(BatchGetItemCommand).callsFake((input: BatchGetItemCommandInput) => {
-    const Responses: Record<string, Record<string, AttributeValue>[]> = {};
-    for (const [table, ka] of Object.entries(input.RequestItems ?? {})) {
-      Responses[table] = (ka.Keys ?? []).map((k) => ({ ...k, Data: { S: 'Data goes here' } }));
+function answerItems(aws: FakeAws) {
+  aws.on('dynamodb', 'BatchGetItem', (input) => {
+    const Responses: Record<string, Wire[]> = {};
+    for (const [table, ka] of Object.entries(input.RequestItems as Record<string, { Keys: Wire[] }>)) {
+      Responses[table] = ka.Keys.map((k) => ({ ...k, Data: { S: 'Data goes here' } }));
     }
     return { Responses };
   });
-  ddbMock.on(GetItemCommand).callsFake((input: { Key: Record<string, AttributeValue> }) => ({
-    Item: { ...input.Key, Data: { S: 'Data goes here' } },
+  aws.on('dynamodb', 'GetItem', (input) => ({
+    Item: { ...(input.Key as Wire), Data: { S: 'Data goes here' } },
   }));
 }
 
 describe('AwsStore', () => {
   let clock: ManualClock;
   let calls: Record<string, number>;
+  let aws: FakeAws;
 
   function store(configText = SEED_CONFIG, ttlMs = 300_000): AwsStore {
-    const ssm = new SSMClient({ region: 'us-west-2' });
-    const ddb = new DynamoDBClient({ region: 'us-west-2' });
-    const count = (op: string) => {
-      calls[op] = (calls[op] ?? 0) + 1;
-    };
     return new AwsStore({
       config: parseConfig(configText, 'config.yaml'),
-      ssm: new SsmSource({ clientFor: () => ssm, count }),
-      dynamodb: new DynamoDbSource({ clientFor: () => ddb, count, sleep: async () => undefined }),
+      ssm: new SsmSource({ aws }),
+      dynamodb: new DynamoDbSource({ aws, sleep: async () => undefined }),
       clock,
       logger: silentLogger,
       ttlMs,
@@ -75,12 +65,11 @@ describe('AwsStore', () => {
   beforeEach(() => {
     clock = new ManualClock(1_000_000);
     calls = {};
-    answerParameters();
-    answerItems();
-  });
-  afterEach(() => {
-    ssmMock.reset();
-    ddbMock.reset();
+    aws = new FakeAws((op) => {
+      calls[op] = (calls[op] ?? 0) + 1;
+    });
+    answerParameters(aws);
+    answerItems(aws);
   });
 
   it('prefetches the seed config with one call per service and then serves hits', async () => {
@@ -203,10 +192,9 @@ describe('AwsStore', () => {
   });
 
   it('counts a configured item as failed when its prefetch fails', async () => {
-    ssmMock.reset();
-    ssmMock
-      .on(GetParametersCommand)
-      .rejects(Object.assign(new Error('x'), { name: 'AccessDeniedException', $metadata: {} }));
+    aws.on('ssm', 'GetParameters', () => {
+      throw serviceError('AccessDeniedException');
+    });
     const s = store();
     const report = await s.prefetch(5000);
     expect(report).toMatchObject({ parameters: 0, items: 1, failed: 2 });

@@ -1,21 +1,31 @@
 import { KeyError, RouteError } from '@lambda-cache/shared';
 import { describe, expect, it } from 'vitest';
-import { WaitTimeoutError } from '../../src/cache.js';
-import { errorCode, HttpError, NotFoundError, toHttpError } from '../../src/errors.js';
+import { AwsConfigError, AwsCredentialsError, AwsTransportError } from '../../src/aws/index.js';
+import {
+  errorCode,
+  HttpError,
+  isNotFound,
+  NotFoundError,
+  toHttpError,
+  UnprocessedKeysError,
+  UnreadableAnswerError,
+  WaitTimeoutError,
+} from '../../src/errors.js';
+import { serviceError } from './support/fake-aws.js';
 
-/** An error shaped as the AWS SDK v3 throws service errors. */
-function awsError(name: string, status = 400): Error {
-  const err = new Error(`${name} happened`);
-  Object.assign(err, {
-    name,
-    $fault: status >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode: status },
-  });
-  return err;
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+]);
+
+/** An AWS error answer as the lean client throws it. */
+function awsError(name: string, status = 400) {
+  return serviceError(name, { status, throttling: THROTTLING.has(name) });
 }
 
-function netError(code: string): Error {
-  return Object.assign(new Error(`connect ${code} 127.0.0.1:1`), { code });
+function netError(code: string): AwsTransportError {
+  return new AwsTransportError(`connect ${code}`, { reason: 'network', phase: 'connect', sysCode: code });
 }
 
 describe('toHttpError', () => {
@@ -48,14 +58,19 @@ describe('toHttpError', () => {
     },
   );
 
-  it('returns 504 UpstreamTimeout when a wait or the SDK times out', () => {
+  it('returns 429 Throttled when DynamoDB left keys unprocessed through every round', () => {
+    expect(toHttpError(new UnprocessedKeysError('left')).status).toBe(429);
+  });
+
+  it('returns 504 UpstreamTimeout when a wait or an AWS call times out', () => {
     const waited = toHttpError(new WaitTimeoutError('k', 5000));
     expect(waited.code).toBe('UpstreamTimeout');
     // The extension's own wait is not an AWS error: no awsCode.
     expect(waited.awsCode).toBeUndefined();
-    const sdkTimeout = Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-    expect(toHttpError(sdkTimeout).status).toBe(504);
-    expect(toHttpError(netError('ETIMEDOUT')).status).toBe(504);
+    const deadline = new AwsTransportError('timed out', { reason: 'timeout', phase: 'response' });
+    expect(toHttpError(deadline).status).toBe(504);
+    expect(toHttpError(deadline).cause).toBe(deadline);
+    expect(toHttpError(awsError('RequestTimeoutException')).status).toBe(504);
   });
 
   it('returns 502 UpstreamError with the AWS code when access is denied', () => {
@@ -69,20 +84,27 @@ describe('toHttpError', () => {
     expect(toHttpError(awsError('InternalServerError', 500)).code).toBe('UpstreamError');
   });
 
-  it('returns 502 UpstreamError when the endpoint cannot be reached', () => {
-    const mapped = toHttpError(netError('ECONNREFUSED'));
-    expect(mapped.status).toBe(502);
-    expect(mapped.awsCode).toBe('ECONNREFUSED');
+  it.each(['ECONNREFUSED', 'ECONNRESET'])(
+    'returns 502 UpstreamError when the connection fails with %s',
+    (code) => {
+      const mapped = toHttpError(netError(code));
+      expect(mapped.status).toBe(502);
+      expect(mapped.awsCode).toBe(code);
+    },
+  );
+
+  it('returns 502 UpstreamError when no credentials can be found', () => {
+    const mapped = toHttpError(new AwsCredentialsError('no credentials in the environment'));
+    expect(mapped.envelope()).toEqual({
+      code: 'UpstreamError',
+      message: 'no AWS credentials are available to the extension',
+    });
   });
 
-  it('returns 502 UpstreamError when the SDK finds no credentials', () => {
-    const err = Object.assign(new Error('Could not load credentials from any providers'), {
-      name: 'CredentialsProviderError',
-    });
-    expect(toHttpError(err).envelope()).toMatchObject({
-      code: 'UpstreamError',
-      awsCode: 'CredentialsProviderError',
-    });
+  it('returns 502 UpstreamError naming the setting when the AWS settings are invalid', () => {
+    const mapped = toHttpError(new AwsConfigError('AWS_REGION is not set'));
+    expect(mapped.status).toBe(502);
+    expect(mapped.message).toContain('AWS_REGION');
   });
 
   it('returns 400 BadRequest with the AWS code when the backend rejects the input', () => {
@@ -99,12 +121,14 @@ describe('toHttpError', () => {
     expect(toHttpError('a string').code).toBe('InternalFailure');
   });
 
-  it('returns 502 UpstreamError without an awsCode when the backend answer cannot be read', () => {
-    // What the SDK throws for a truncated or non-JSON body: a SyntaxError carrying $metadata, no $fault.
-    const unreadable = Object.assign(new SyntaxError('Unexpected end of JSON input'), {
-      $metadata: { httpStatusCode: 200 },
-    });
-    const mapped = toHttpError(unreadable);
+  it.each([
+    [
+      'a body that is not JSON',
+      new AwsTransportError('not JSON', { reason: 'unreadable', phase: 'response' }),
+    ],
+    ['an item that is not DynamoDB JSON', new UnreadableAnswerError('not DynamoDB JSON')],
+  ])('returns 502 UpstreamError without an awsCode when the backend sends %s', (_, err) => {
+    const mapped = toHttpError(err);
     expect(mapped.envelope()).toEqual({ code: 'UpstreamError', message: expect.any(String) });
     expect(mapped.status).toBe(502);
   });
@@ -115,8 +139,20 @@ describe('toHttpError', () => {
     expect(err.status).toBe(503);
   });
 
-  it('does not tell errors apart by message text', () => {
+  it('does not tell errors apart by message text or name', () => {
     expect(toHttpError(new Error('ParameterNotFound: ThrottlingException')).code).toBe('InternalFailure');
+    const named = Object.assign(new Error('x'), { name: 'ThrottlingException' });
+    expect(toHttpError(named).code).toBe('InternalFailure');
+  });
+});
+
+describe('isNotFound', () => {
+  it('is true for an absent value and for AWS answers that something does not exist', () => {
+    expect(isNotFound(new NotFoundError('x'))).toBe(true);
+    expect(isNotFound(awsError('ParameterVersionNotFound'))).toBe(true);
+    expect(isNotFound(awsError('ResourceNotFoundException'))).toBe(true);
+    expect(isNotFound(awsError('AccessDeniedException'))).toBe(false);
+    expect(isNotFound(netError('ECONNRESET'))).toBe(false);
   });
 });
 

@@ -18,6 +18,9 @@ export class FakeAws implements AwsClient {
   readonly calls: Call[] = [];
   private readonly handlers = new Map<string, Handler>();
 
+  /** `count` is called once a call, as the real client calls it once an attempt. */
+  constructor(private readonly count?: (operation: string) => void) {}
+
   on(service: JsonService, operation: string, handler: Handler): this {
     this.handlers.set(`${service}:${operation}`, handler);
     return this;
@@ -37,6 +40,7 @@ export class FakeAws implements AwsClient {
     // A copy, as a real call serializes: later changes by the caller must not show in what was "sent".
     const sent = structuredClone(input) as Record<string, unknown>;
     this.calls.push({ service, region, operation, input: sent });
+    this.count?.(`${service}:${operation}`);
     const handler = this.handlers.get(`${service}:${operation}`);
     if (!handler) throw new Error(`no handler for ${service}:${operation}`);
     return structuredClone(await handler(sent)) as T;
@@ -50,8 +54,13 @@ export class FakeAws implements AwsClient {
 }
 
 /** An error as the lean client throws it for an AWS error answer. */
-export function serviceError(awsCode: string, opts: { status?: number; throttling?: boolean } = {}): Error {
+export function serviceError(
+  awsCode: string,
+  opts: { status?: number; throttling?: boolean; service?: string; operation?: string } = {},
+): AwsServiceError {
   return new AwsServiceError({
+    service: opts.service ?? 'ssm',
+    operation: opts.operation ?? 'GetParameters',
     awsCode,
     status: opts.status ?? 400,
     throttling: opts.throttling ?? false,
