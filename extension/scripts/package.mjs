@@ -5,8 +5,8 @@
  * sources, same bytes) and kept unzipped in `extension/dist/layer/`.
  */
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import yazl from 'yazl';
@@ -41,43 +41,43 @@ const COMMON = {
 };
 
 /**
- * Two files, not one: `index.mjs` holds only what listening and registering need (~25 KiB) and reaches
- * `backend.mjs` (config parser, AWS SDK, sources, cache) through `import()` after register. One file with
- * lazily initialised modules would not evaluate the SDK early either, but Node would still have to read
- * and pre-parse all of it before the first line runs: measured, that tripled the CPU time the extension
- * adds before `register`, i.e. to every cold start.
+ * One build, split into files by when they load: `index.mjs` holds only what listening and registering
+ * need (~25 KiB); `backend.mjs` (config parser, AWS client, sources, cache) is reached through `import()`
+ * after register; `sdk-credentials.mjs` (the SDK's credential chain) only by a standalone server without
+ * credentials in its environment, never in Lambda. Code both sides use (the error classes, `shared/`)
+ * goes to a chunk they both import, so each class exists once and `instanceof` holds across them.
+ * Not one file: Node reads and pre-parses a whole file before its first line runs, and measured, one
+ * file tripled the CPU time the extension adds before `register`, i.e. to every cold start.
  */
-/** Modules reached by `import()` that get a file of their own, loaded only when that import runs. */
-function lazy(filter, file) {
-  return {
-    name: `lazy-${file}`,
-    setup(b) {
-      b.onResolve({ filter }, () => ({ path: `./${file}`, external: true }));
+async function bundle() {
+  const { metafile } = await build({
+    ...COMMON,
+    entryPoints: {
+      index: join(workspace, 'src', 'main.ts'),
+      backend: join(workspace, 'src', 'bootstrap.ts'),
+      'sdk-credentials': join(workspace, 'src', 'aws', 'sdk-credentials.ts'),
     },
-  };
+    outdir: join(layerDir, NAME),
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+  });
+  return metafile;
 }
 
-async function bundle() {
-  // The SDK's credential chain (profiles, SSO) serves a laptop without credentials in its environment;
-  // in Lambda the environment always has them, so this file is never read there.
-  const credentials = await build({
-    ...COMMON,
-    entryPoints: [join(workspace, 'src', 'aws', 'sdk-credentials.ts')],
-    outfile: join(layerDir, NAME, 'sdk-credentials.mjs'),
-  });
-  const backend = await build({
-    ...COMMON,
-    entryPoints: [join(workspace, 'src', 'bootstrap.ts')],
-    outfile: join(layerDir, NAME, 'backend.mjs'),
-    plugins: [lazy(/\/sdk-credentials\.js$/, 'sdk-credentials.mjs')],
-  });
-  const entry = await build({
-    ...COMMON,
-    entryPoints: [join(workspace, 'src', 'main.ts')],
-    outfile: join(layerDir, NAME, 'index.mjs'),
-    plugins: [lazy(/^\.\/bootstrap\.js$/, 'backend.mjs')],
-  });
-  return { backend: backend.metafile, entry: entry.metafile, credentials: credentials.metafile };
+/** The source files in `output` and in every file it imports statically: what loading it reads. */
+function staticInputs(metafile, output) {
+  const seen = new Set();
+  const files = new Set();
+  const visit = (out) => {
+    if (seen.has(out)) return;
+    seen.add(out);
+    const o = metafile.outputs[out];
+    for (const input of Object.keys(o.inputs)) files.add(input);
+    for (const imp of o.imports) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+  };
+  visit(output);
+  return [...files];
 }
 
 function addZipEntries(zip, entries) {
@@ -101,40 +101,44 @@ async function writeZip(entries) {
 
 await rm(layerDir, { recursive: true, force: true });
 const metafile = await bundle();
-const bundlePath = join(layerDir, NAME, 'index.mjs');
 const launcherPath = join(layerDir, 'extensions', NAME);
 await mkdir(dirname(launcherPath), { recursive: true });
 await writeFile(launcherPath, LAUNCHER);
 await chmod(launcherPath, 0o755);
 
-const entryCode = await readFile(bundlePath);
-const backendCode = await readFile(join(layerDir, NAME, 'backend.mjs'));
-const credentialsCode = await readFile(join(layerDir, NAME, 'sdk-credentials.mjs'));
-const inputs = (m) => Object.keys(m.inputs);
+const out = (file) => relative(workspace, join(layerDir, NAME, file));
 const sdk = (f) => f.includes('@aws-sdk/') || f.includes('@smithy/');
-// Of the AWS client, only its error classes are in the entry (the server maps them to answers).
+// Of the AWS client, only its error classes load before register (the server maps them to answers).
 const awsClient = (f) => f.includes('src/aws/') && !f.endsWith('src/aws/errors.ts');
-if (inputs(metafile.entry).some((f) => sdk(f) || awsClient(f) || f.includes('/yaml/'))) {
-  throw new Error(
-    'the entry bundle must not contain the AWS client or the config parser: they load after register',
-  );
+if (staticInputs(metafile, out('index.mjs')).some((f) => sdk(f) || awsClient(f) || f.includes('/yaml/'))) {
+  throw new Error('index.mjs must not load the AWS client or the config parser: they load after register');
 }
-if (inputs(metafile.backend).some(sdk)) {
-  throw new Error('the backend bundle must not contain the AWS SDK: it is the Lambda path (see src/aws/)');
+if (staticInputs(metafile, out('backend.mjs')).some(sdk)) {
+  throw new Error('backend.mjs must not load the AWS SDK: it is the Lambda path (see src/aws/)');
 }
+const files = (await readdir(join(layerDir, NAME))).sort();
+const code = new Map();
+for (const f of files) code.set(f, await readFile(join(layerDir, NAME, f)));
 await writeZip([
   { name: 'extensions/', mode: 0o40755 },
   { name: `extensions/${NAME}`, mode: 0o100755, data: Buffer.from(LAUNCHER) },
   { name: `${NAME}/`, mode: 0o40755 },
-  { name: `${NAME}/backend.mjs`, mode: 0o100644, data: backendCode },
-  { name: `${NAME}/index.mjs`, mode: 0o100644, data: entryCode },
-  { name: `${NAME}/sdk-credentials.mjs`, mode: 0o100644, data: credentialsCode },
+  ...files.map((f) => ({ name: `${NAME}/${f}`, mode: 0o100644, data: code.get(f) })),
 ]);
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
-const rel = (...p) => join('extension', 'dist', 'layer', NAME, ...p);
-console.log(`entry   ${rel('index.mjs')}: ${kb(entryCode.length)} (loaded before register)`);
-console.log(`backend ${rel('backend.mjs')}: ${kb(backendCode.length)} (loaded after register)`);
+/** Bytes of `file` and of every file it imports statically: what loading it reads. */
+function loadedBytes(file, seen = new Set()) {
+  if (seen.has(file)) return 0;
+  seen.add(file);
+  const o = metafile.outputs[file];
+  const statics = o.imports.filter((imp) => imp.kind === 'import-statement' && !imp.external);
+  return o.bytes + statics.reduce((sum, imp) => sum + loadedBytes(imp.path, seen), 0);
+}
+console.log(`index.mjs: ${kb(loadedBytes(out('index.mjs')))} with its chunks (loaded before register)`);
+console.log(`backend.mjs: ${kb(loadedBytes(out('backend.mjs')))} with its chunks (loaded after register)`);
 console.log(
-  `sdk     ${rel('sdk-credentials.mjs')}: ${kb(credentialsCode.length)} (standalone without credentials only)`,
+  `sdk-credentials.mjs: ${kb(loadedBytes(out('sdk-credentials.mjs')))} (standalone without credentials only)`,
 );
-console.log(`layer   ${join('dist', 'lambda-cache-layer.zip')}: ${kb((await stat(zipPath)).size)}`);
+console.log(
+  `${join('dist', 'lambda-cache-layer.zip')}: ${kb((await stat(zipPath)).size)}, ${files.length} files`,
+);
