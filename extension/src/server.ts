@@ -41,7 +41,7 @@ export interface ServerOptions {
   keepAliveTimeoutMs?: number;
   /** Largest accepted request header block, in bytes. @default 16384 */
   maxHeaderSize?: number;
-  /** Milliseconds clock for rate-limiting log lines. @default Date.now */
+  /** Milliseconds clock: how long connections have been idle, log rate limits. @default performance.now */
   now?: () => number;
 }
 
@@ -166,7 +166,7 @@ interface Slot {
   admitted: boolean;
   /** Requests received and not answered yet (more than one when pipelined). */
   inFlight: number;
-  /** `performance.now()` of its last answer that left nothing in flight; -1 before its first answer. */
+  /** When its last answer left nothing in flight (`now()`); -1 before its first answer. */
   idleSince: number;
 }
 
@@ -175,7 +175,7 @@ export function createServer(opts: ServerOptions): CacheServer {
   // Room for the 200 concurrent keep-alive connections a busy function may hold, with margin.
   const maxConnections = opts.maxConnections ?? 256;
   const headersTimeout = opts.headersTimeoutMs ?? 5000;
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? (() => performance.now());
   const expected = opts.sessionToken === undefined ? undefined : Buffer.from(opts.sessionToken, 'utf8');
   const tokenScratch = Buffer.alloc(expected?.length ?? 0);
   const debug = logger.isEnabled('debug');
@@ -245,7 +245,7 @@ export function createServer(opts: ServerOptions): CacheServer {
   function admit(slot: Slot): boolean {
     if (slot.admitted) return true;
     if (admitted >= maxConnections) {
-      const idleBefore = performance.now() - MIN_IDLE_MS;
+      const idleBefore = now() - MIN_IDLE_MS;
       let oldest: Slot | undefined;
       for (const s of slots.values()) {
         if (!s.admitted || s.inFlight > 0 || s.idleSince < 0 || s.idleSince > idleBefore) continue;
@@ -265,7 +265,7 @@ export function createServer(opts: ServerOptions): CacheServer {
     const slot = slots.get(res.req.socket);
     if (slot === undefined) return;
     slot.inFlight--;
-    if (slot.inFlight === 0) slot.idleSince = performance.now();
+    if (slot.inFlight === 0) slot.idleSince = now();
   }
 
   /** Ends a connection `node:http` gave up on: answer, drain briefly so the answer is not reset, destroy. */
