@@ -537,6 +537,31 @@ describe('server', () => {
     }
   });
 
+  it('destroys a kept-alive connection at its keep-alive timeout even when its peer never reads', async () => {
+    await server.close(50);
+    store = new FakeStore();
+    server = createServer({
+      store,
+      sessionToken: undefined,
+      legacyRoutes: false,
+      logger: silentLogger,
+      keepAliveTimeoutMs: 200,
+    });
+    port = await server.listen(0);
+    const deaf = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    deaf.on('error', () => undefined);
+    deaf.pause();
+    try {
+      deaf.write('GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      const open = () =>
+        new Promise<number>((resolve) => server.server.getConnections((_e, n) => resolve(n)));
+      await until('the server to accept the connection', async () => (await open()) === 1);
+      await until('the server to drop the connection', async () => (await open()) === 0);
+    } finally {
+      deaf.destroy();
+    }
+  });
+
   it('gives a newcomer at the cap the slot of the longest-idle connection, never one with a request in flight', async () => {
     let t = 0;
     await server.close(50);
