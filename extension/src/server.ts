@@ -1,6 +1,8 @@
 /**
- * The local HTTP API (DESIGN.md "HTTP API (v1)") on `node:http`, no framework. GET only, bounded in
- * connections, header size and time; every answer is either bytes the store kept or a small error envelope.
+ * The local HTTP API (DESIGN.md "HTTP API (v1)") on `node:http`, no framework. It reads as a list: the
+ * connection's slot, then named checks in order (limits, host, forwarded headers, method), then a route
+ * table whose entries say whether they need the token. Every answer is either bytes the store kept or a
+ * small error envelope; whatever ends a connection (a timeout, a malformed request) destroys it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
@@ -10,10 +12,12 @@ import {
   HEADERS,
   LEGACY_ROUTES,
   type ParameterQuery,
+  parseAwsParameterQuery,
   parseDynamoDbQuery,
+  parseLegacyPathName,
+  parseLegacyQuery,
   parseParameterQuery,
   ROUTES,
-  RouteError,
 } from '@lambda-cache/shared';
 import { errorCode, HttpError, toHttpError } from './errors.js';
 import type { Logger } from './log.js';
@@ -26,7 +30,10 @@ export interface ServerOptions {
   /** Serve the seed's `/parameters/…` and `/dynamodb/…` routes (no token, raw bodies). */
   legacyRoutes: boolean;
   logger: Logger;
-  /** Open connections beyond this get a 503 and are closed. @default 256 */
+  /**
+   * Connections served at once. At the cap a new one takes the slot of the connection idle the longest
+   * (kept alive, no request in flight); when none is idle it gets a 503 and is closed. @default 256
+   */
   maxConnections?: number;
   /** Time allowed for a request's headers to arrive. @default 5000 */
   headersTimeoutMs?: number;
@@ -34,6 +41,8 @@ export interface ServerOptions {
   keepAliveTimeoutMs?: number;
   /** Largest accepted request header block, in bytes. @default 16384 */
   maxHeaderSize?: number;
+  /** Milliseconds clock: how long connections have been idle, log rate limits. @default performance.now */
+  now?: () => number;
 }
 
 export interface CacheServer {
@@ -49,6 +58,28 @@ const ALLOW = 'GET';
 
 /** Distinct query strings whose parsed form is remembered, per route; past this the memo starts over. */
 const QUERY_MEMO_SIZE = 1024;
+
+/**
+ * How long a connection we answered and ended may still drain what its peer sends before it is destroyed:
+ * long enough for the peer to read the answer, short enough that a peer that never reads holds nothing.
+ */
+const LINGER_MS = 1000;
+
+/**
+ * How long a kept-alive connection must have been idle before a newcomer at the cap may take its place.
+ * A connection's arrival is seen only when the server accepts it, which can be after connections that
+ * came later were served; a threshold in time, unlike arrival order, does not depend on that.
+ */
+const MIN_IDLE_MS = 1000;
+
+/** Rejected-token lines per second; past this they are counted and the count goes out with the next one. */
+const TOKEN_LOG_PER_SECOND = 10;
+
+/**
+ * Headers that say a proxy forwarded the request (RFC 7239 and the two de facto ones). The API is for the
+ * function on this host only; a request relayed from elsewhere is refused whatever the value.
+ */
+const PROXY_HEADERS = [HEADERS.forwardedFor, 'forwarded', 'x-real-ip'] as const;
 
 /**
  * Remembers the parsed query of each query string, so a function asking for the same parameter or item
@@ -76,67 +107,99 @@ function jsonBody(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
 
-function percentDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw new RouteError('the path is not valid percent-encoding');
-  }
+/** A whole error answer as bytes, for sockets `node:http` no longer handles (client errors, CONNECT). */
+function rawErrorAnswer(status: number, message: string, extra = ''): string {
+  const code = status === 405 ? 'MethodNotAllowed' : 'BadRequest';
+  const body = JSON.stringify({ code, message });
+  return `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n${extra}connection: close\r\n\r\n${body}`;
 }
 
-/** `?name=&version=&label=&withDecryption=` of AWS's extension; `version` and `label` become the selector. */
-function awsParameterQuery(search: URLSearchParams): ParameterQuery {
-  for (const k of search.keys()) {
-    if (!['name', 'version', 'label', 'withDecryption'].includes(k)) {
-      throw new RouteError(
-        `unknown query parameter "${k.slice(0, 64)}" (expected name, version, label, withDecryption)`,
-      );
+/** `name` equals `host.slice(0, end)`, ASCII letters compared case-insensitively, without a copy. */
+function sameName(host: string, end: number, name: string): boolean {
+  if (end !== name.length) return false;
+  for (let i = 0; i < end; i++) {
+    let c = host.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * `127.0.0.1`, `localhost` or `[::1]`, in any letter case, optionally with `:port` (up to 5 digits).
+ * Checked by character codes: it runs on every request and allocates nothing.
+ */
+export function isLoopbackHost(host: string): boolean {
+  let end = host.length;
+  // An optional :port, found from the end: "[::1]" has colons of its own but ends in "]".
+  for (let i = host.length - 1, digits = 0; i >= 0 && digits <= 5; i--, digits++) {
+    const c = host.charCodeAt(i);
+    if (c === 58) {
+      end = i;
+      break;
     }
+    if (c < 48 || c > 57) break;
   }
-  const name = search.get('name') ?? '';
-  if (name === '') throw new RouteError('name is required');
-  const version = search.get('version');
-  const label = search.get('label');
-  if (version && label) throw new RouteError('give version or label, not both');
-  if (version && !/^[0-9]{1,10}$/.test(version)) throw new RouteError('version must be a whole number');
-  const selector = version ? `:${version}` : label ? `:${label}` : '';
-  const decryptText = (search.get('withDecryption') ?? 'false').toLowerCase();
-  if (decryptText !== 'true' && decryptText !== 'false')
-    throw new RouteError('withDecryption must be true or false');
-  return { name: `${name}${selector}`, decrypt: decryptText === 'true', refresh: false };
+  return sameName(host, end, '127.0.0.1') || sameName(host, end, 'localhost') || sameName(host, end, '[::1]');
 }
 
-function legacyName(search: URLSearchParams): string {
-  const name = search.get('name') ?? '';
-  if (name === '') throw new RouteError('name is required');
-  return name;
+/** Why a request is not served: the error it gets, and what else goes with it. */
+interface Refusal {
+  readonly error: HttpError;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Close the connection after the answer. */
+  readonly close?: boolean;
+}
+
+/** One entry of the route table. */
+interface Route {
+  /** Needs `X-Aws-Parameters-Secrets-Token` (when the environment has a session token). */
+  readonly token: boolean;
+  /** Answers; returns a promise only when the answer is not ready at once (anything but a hit). */
+  serve(res: http.ServerResponse, query: string, path: string): void | Promise<void>;
+}
+
+/** A connection's claim on the cap: made once per connection, updated in place per request. */
+interface Slot {
+  readonly socket: Socket;
+  /** Counts against the cap. */
+  admitted: boolean;
+  /** Requests received and not answered yet (more than one when pipelined). */
+  inFlight: number;
+  /** When its last answer left nothing in flight (`now()`); -1 before its first answer. */
+  idleSince: number;
 }
 
 export function createServer(opts: ServerOptions): CacheServer {
   const { store, logger } = opts;
   // Room for the 200 concurrent keep-alive connections a busy function may hold, with margin.
   const maxConnections = opts.maxConnections ?? 256;
+  const headersTimeout = opts.headersTimeoutMs ?? 5000;
+  const now = opts.now ?? (() => performance.now());
   const expected = opts.sessionToken === undefined ? undefined : Buffer.from(opts.sessionToken, 'utf8');
   const tokenScratch = Buffer.alloc(expected?.length ?? 0);
   const debug = logger.isEnabled('debug');
   const parameterQueries = new QueryMemo<ParameterQuery>(parseParameterQuery);
   const itemQueries = new QueryMemo<DynamoDbQuery>(parseDynamoDbQuery);
-  const overCap = new WeakSet<Socket>();
+  const awsQueries = new QueryMemo<ParameterQuery>(parseAwsParameterQuery);
   /** Cache status of each answer, for the debug request line only. */
   const cacheStatus = new WeakMap<http.ServerResponse, string>();
-  let open = 0;
+  const slots = new Map<Socket, Slot>();
+  let admitted = 0;
   let stopping = false;
 
   const server = http.createServer(
     {
       maxHeaderSize: opts.maxHeaderSize ?? 16_384,
-      headersTimeout: opts.headersTimeoutMs ?? 5000,
+      headersTimeout,
       // Covers receiving a whole request; a GET has no body, so this only bounds slow senders.
-      requestTimeout: (opts.headersTimeoutMs ?? 5000) + 1000,
+      requestTimeout: headersTimeout + 1000,
       keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5000,
       // Node checks the two timeouts above only this often (default 30 s): a connection that never sends
       // a byte would hold one of the capped slots for 30 s instead of the headers timeout.
-      connectionsCheckingInterval: 1000,
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      // checkHost answers a missing Host with the JSON envelope; Node's own answer is a bare 400.
+      requireHostHeader: false,
       noDelay: true,
     },
     (req, res) => {
@@ -166,22 +229,89 @@ export function createServer(opts: ServerOptions): CacheServer {
     },
   );
 
+  // ---- connection slots ----
+
+  function release(slot: Slot): void {
+    if (!slot.admitted) return;
+    slot.admitted = false;
+    admitted--;
+  }
+
+  /**
+   * Gives `slot` a place under the cap, if need be by closing the connection idle the longest. Only one
+   * idle for {@link MIN_IDLE_MS} or more is displaced: a crowd that arrives while every connection is in
+   * use, or has just been answered, is refused instead of taking the places of connections in use.
+   */
+  function admit(slot: Slot): boolean {
+    if (slot.admitted) return true;
+    if (admitted >= maxConnections) {
+      const idleBefore = now() - MIN_IDLE_MS;
+      let oldest: Slot | undefined;
+      for (const s of slots.values()) {
+        if (!s.admitted || s.inFlight > 0 || s.idleSince < 0 || s.idleSince > idleBefore) continue;
+        if (oldest === undefined || s.idleSince < oldest.idleSince) oldest = s;
+      }
+      if (oldest === undefined) return false;
+      release(oldest);
+      oldest.socket.destroy();
+    }
+    slot.admitted = true;
+    admitted++;
+    return true;
+  }
+
+  /** Called once per answer sent, when it has been handed to the socket. */
+  function answered(res: http.ServerResponse): void {
+    const slot = slots.get(res.req.socket);
+    if (slot === undefined) return;
+    slot.inFlight--;
+    if (slot.inFlight === 0) slot.idleSince = now();
+  }
+
+  /** Ends a connection `node:http` gave up on: answer, drain briefly so the answer is not reset, destroy. */
+  function endConnection(socket: Socket, answer: string): void {
+    const slot = slots.get(socket);
+    if (slot !== undefined) release(slot);
+    socket.end(answer);
+    socket.resume();
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  }
+
   server.on('connection', (socket: Socket) => {
-    open++;
-    if (open > maxConnections) overCap.add(socket);
+    const slot: Slot = { socket, admitted: false, inFlight: 0, idleSince: -1 };
+    slots.set(socket, slot);
+    // Refused now or at its first request, whichever finds no room (closes may free some in between).
+    admit(slot);
+    // The peer has gone: its place is free now, not only once the socket has finished closing.
+    socket.once('end', () => {
+      if (slot.inFlight === 0) release(slot);
+    });
     socket.once('close', () => {
-      open--;
+      release(slot);
+      slots.delete(socket);
     });
   });
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable) return socket.destroy();
+    const slot = slots.get(socket);
+    // Unwritable, or an answer already under way on it: there is no clean way to say anything more.
+    if (!socket.writable || (slot !== undefined && slot.inFlight > 0)) return socket.destroy();
     const status =
       err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = jsonBody({ code: 'BadRequest', message: `malformed request (${err.code ?? 'unknown'})` });
-    socket.end(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: ${JSON_TYPE}\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body.toString()}`,
+    endConnection(socket, rawErrorAnswer(status, `malformed request (${err.code ?? 'unknown'})`));
+  });
+
+  // Without a listener Node closes a CONNECT's socket without a word.
+  server.on('connect', (req: http.IncomingMessage, socket: Socket) => {
+    endConnection(
+      socket,
+      rawErrorAnswer(405, `${req.method} is not allowed; use GET`, `allow: ${ALLOW}\r\n`),
     );
   });
+
+  // ---- answers ----
 
   function sendError(res: http.ServerResponse, err: HttpError, extra: Record<string, string> = {}): void {
     const body = jsonBody(err.envelope());
@@ -192,6 +322,7 @@ export function createServer(opts: ServerOptions): CacheServer {
       ...extra,
     });
     res.end(body);
+    answered(res);
   }
 
   function sendJson(res: http.ServerResponse, value: unknown): void {
@@ -202,6 +333,13 @@ export function createServer(opts: ServerOptions): CacheServer {
       'cache-control': 'no-store',
     });
     res.end(body);
+    answered(res);
+  }
+
+  function sendPong(res: http.ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 4, 'cache-control': 'no-store' });
+    res.end('pong');
+    answered(res);
   }
 
   function sendReply(res: http.ServerResponse, reply: Reply): void {
@@ -220,107 +358,20 @@ export function createServer(opts: ServerOptions): CacheServer {
       reply.cache,
     ]);
     res.end(reply.body);
+    answered(res);
   }
 
-  /** Sends a store answer: at once when it is one (a fresh hit), else when it resolves. */
-  function send(res: http.ServerResponse, reply: Reply | Promise<Reply>): void | Promise<void> {
-    if (!(reply instanceof Promise)) return sendReply(res, reply);
-    return reply.then((r) => sendReply(res, r));
-  }
-
-  function tokenOk(req: http.IncomingMessage): boolean {
-    if (expected === undefined) return true;
-    const given = req.headers[HEADERS.token];
-    if (typeof given !== 'string') return false;
-    // Only the length can differ in time (session tokens are not secret in length); the bytes are compared
-    // in constant time, copied into one buffer kept for this so a request allocates nothing here.
-    if (Buffer.byteLength(given, 'utf8') !== expected.length) return false;
-    tokenScratch.write(given, 0, 'utf8');
-    return timingSafeEqual(tokenScratch, expected);
-  }
-
-  function legacy(path: string, search: URLSearchParams): Reply | Promise<Reply> | undefined {
-    const p = LEGACY_ROUTES.parameters;
-    const d = LEGACY_ROUTES.dynamodb;
-    if (path === p)
-      return store.parameter({ name: legacyName(search), decrypt: true, refresh: false }, 'legacy');
-    if (path.startsWith(`${p}/`) && path.length > p.length + 1) {
-      const name = percentDecode(path.slice(p.length + 1));
-      return store.parameter({ name, decrypt: true, refresh: false }, 'legacy');
-    }
-    if (path === d) return store.legacyItem(legacyName(search));
-    if (path.startsWith(`${d}/`) && path.length > d.length + 1) {
-      return store.legacyItem(percentDecode(path.slice(d.length + 1)));
-    }
-    return undefined;
-  }
-
-  /** Answers `req`; returns a promise only when the answer is not ready at once (anything but a hit). */
-  function handle(req: http.IncomingMessage, res: http.ServerResponse): void | Promise<void> {
-    if (stopping || overCap.has(req.socket)) {
-      res.shouldKeepAlive = false;
-      const why = stopping ? 'the extension is shutting down' : 'too many open connections';
-      return sendError(res, HttpError.of('ServiceUnavailable', why), { connection: 'close' });
-    }
-    if (req.headers[HEADERS.forwardedFor] !== undefined) {
-      return sendError(
-        res,
-        HttpError.of('BadRequest', 'requests through a proxy (X-Forwarded-For) are refused'),
-      );
-    }
-    if (req.method !== 'GET') {
-      return sendError(res, HttpError.of('MethodNotAllowed', `${req.method} is not allowed; use GET`), {
-        allow: ALLOW,
-      });
-    }
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const query = q === -1 ? '' : url.slice(q + 1);
-    try {
-      if (path === ROUTES.ping) {
-        res.writeHead(200, {
-          'content-type': 'text/plain',
-          'content-length': 4,
-          'cache-control': 'no-store',
-        });
-        return void res.end('pong');
-      }
-      if (opts.legacyRoutes) {
-        const search = new URLSearchParams(query);
-        const legacyReply = legacy(path, search);
-        if (legacyReply !== undefined) return answer(res, path, legacyReply);
-      }
-      if (!tokenOk(req)) {
-        return sendError(res, HttpError.of('Forbidden', `missing or wrong ${HEADERS.token} header`));
-      }
-      switch (path) {
-        case ROUTES.parameters:
-          return answer(res, path, store.parameter(parameterQueries.get(query), 'v1'));
-        case ROUTES.dynamodb:
-          return answer(res, path, store.item(itemQueries.get(query), 'v1'));
-        case ROUTES.awsParameter:
-          return answer(res, path, store.parameter(awsParameterQuery(new URLSearchParams(query)), 'aws'));
-        case ROUTES.health:
-          return sendJson(res, store.health());
-        case ROUTES.stats:
-          return sendJson(res, store.stats());
-        default:
-          return sendError(res, HttpError.of('NotFound', `no route ${path.slice(0, 100)}`));
-      }
-    } catch (err) {
-      return fail(res, path, err);
-    }
-  }
-
-  /** Sends a store answer, or the error it failed with. */
+  /** Sends a store answer, at once when it is one (a fresh hit), else when it resolves, or its error. */
   function answer(
     res: http.ServerResponse,
     path: string,
     reply: Reply | Promise<Reply>,
   ): void | Promise<void> {
-    const sent = send(res, reply);
-    return sent === undefined ? undefined : sent.catch((err: unknown) => fail(res, path, err));
+    if (!(reply instanceof Promise)) return sendReply(res, reply);
+    return reply.then(
+      (r) => sendReply(res, r),
+      (err: unknown) => fail(res, path, err),
+    );
   }
 
   /** The one place a thrown value becomes a response. */
@@ -338,6 +389,211 @@ export function createServer(opts: ServerOptions): CacheServer {
       });
     }
     sendError(res, httpErr);
+  }
+
+  // ---- checks, in the order they run; each returns a refusal or `undefined` ----
+
+  const shuttingDown: Refusal = {
+    error: HttpError.of('ServiceUnavailable', 'the extension is shutting down'),
+    headers: { connection: 'close' },
+    close: true,
+  };
+  const overCap: Refusal = {
+    error: HttpError.of('ServiceUnavailable', 'too many open connections'),
+    headers: { connection: 'close' },
+    close: true,
+  };
+  const noHost: Refusal = { error: HttpError.of('BadRequest', 'the Host header is required') };
+  const foreignHost: Refusal = {
+    error: HttpError.of('BadRequest', 'Host must be 127.0.0.1, localhost or [::1] (with or without a port)'),
+  };
+  const proxied: Refusal = {
+    error: HttpError.of(
+      'BadRequest',
+      'requests through a proxy (X-Forwarded-For, Forwarded, X-Real-IP) are refused',
+    ),
+  };
+  const badToken: Refusal = { error: HttpError.of('Forbidden', `missing or wrong ${HEADERS.token} header`) };
+
+  /** Shutting down, or no room under the connection cap. */
+  function checkLimits(slot: Slot | undefined): Refusal | undefined {
+    if (stopping) return shuttingDown;
+    if (slot !== undefined && !admit(slot)) return overCap;
+    return undefined;
+  }
+
+  /**
+   * Only loopback names, in every mode: a page that rebinds its own name to 127.0.0.1 sends its name as
+   * Host, so this is what keeps a browser on the same machine out (it matters most without a token).
+   * HTTP/1.0 may omit Host (no browser does); HTTP/1.1 must send it (RFC 9112 §3.2).
+   */
+  function checkHost(req: http.IncomingMessage): Refusal | undefined {
+    const host = req.headers.host;
+    if (host === undefined)
+      return req.httpVersionMajor === 1 && req.httpVersionMinor === 0 ? undefined : noHost;
+    return isLoopbackHost(host) ? undefined : foreignHost;
+  }
+
+  function checkForwarded(req: http.IncomingMessage): Refusal | undefined {
+    const h = req.headers;
+    for (let i = 0; i < PROXY_HEADERS.length; i++) {
+      if (h[PROXY_HEADERS[i] as string] !== undefined) return proxied;
+    }
+    return undefined;
+  }
+
+  function checkMethod(req: http.IncomingMessage): Refusal | undefined {
+    if (req.method === 'GET') return undefined;
+    return {
+      error: HttpError.of('MethodNotAllowed', `${req.method} is not allowed; use GET`),
+      headers: { allow: ALLOW },
+    };
+  }
+
+  let tokenLogWindow = 0;
+  let tokenLogged = 0;
+  let tokenUnlogged = 0;
+
+  /** Logs a refused token at info, at most {@link TOKEN_LOG_PER_SECOND} lines a second; never the token. */
+  function logRejectedToken(path: string, reason: 'missing' | 'mismatch'): void {
+    const t = now();
+    if (t - tokenLogWindow >= 1000) {
+      tokenLogWindow = t;
+      tokenLogged = 0;
+    }
+    if (tokenLogged >= TOKEN_LOG_PER_SECOND) {
+      tokenUnlogged++;
+      return;
+    }
+    tokenLogged++;
+    logger.info(`request refused: ${reason === 'missing' ? 'no' : 'wrong'} ${HEADERS.token}`, {
+      path: path.slice(0, 100),
+      reason,
+      ...(tokenUnlogged > 0 ? { unlogged: tokenUnlogged } : {}),
+    });
+    tokenUnlogged = 0;
+  }
+
+  function checkToken(req: http.IncomingMessage, path: string): Refusal | undefined {
+    if (expected === undefined) return undefined;
+    const given = req.headers[HEADERS.token];
+    if (typeof given !== 'string') {
+      logRejectedToken(path, 'missing');
+      return badToken;
+    }
+    // Only the length can differ in time (session tokens are not secret in length); the bytes are compared
+    // in constant time, copied into one buffer kept for this so a request allocates nothing here.
+    if (Buffer.byteLength(given, 'utf8') === expected.length) {
+      tokenScratch.write(given, 0, 'utf8');
+      if (timingSafeEqual(tokenScratch, expected)) return undefined;
+    }
+    logRejectedToken(path, 'mismatch');
+    return badToken;
+  }
+
+  // ---- route table ----
+
+  const routes = new Map<string, Route>([
+    [ROUTES.ping, { token: false, serve: (res) => sendPong(res) }],
+    [
+      ROUTES.parameters,
+      {
+        token: true,
+        serve: (res, query, path) => answer(res, path, store.parameter(parameterQueries.get(query), 'v1')),
+      },
+    ],
+    [
+      ROUTES.dynamodb,
+      {
+        token: true,
+        serve: (res, query, path) => answer(res, path, store.item(itemQueries.get(query), 'v1')),
+      },
+    ],
+    [
+      ROUTES.awsParameter,
+      {
+        token: true,
+        serve: (res, query, path) => answer(res, path, store.parameter(awsQueries.get(query), 'aws')),
+      },
+    ],
+    [ROUTES.health, { token: true, serve: (res) => sendJson(res, store.health()) }],
+    [ROUTES.stats, { token: true, serve: (res) => sendJson(res, store.stats()) }],
+  ]);
+  /** `/parameters/NAME` and `/dynamodb/ID`: the seed's routes that carry their argument in the path. */
+  const prefixRoutes: [prefix: string, route: Route][] = [];
+
+  if (opts.legacyRoutes) {
+    const legacyParameter = (res: http.ServerResponse, path: string, name: string) =>
+      answer(res, path, store.parameter({ name, decrypt: true, refresh: false }, 'legacy'));
+    const legacyItem = (res: http.ServerResponse, path: string, id: string) =>
+      answer(res, path, store.legacyItem(id));
+    const p = LEGACY_ROUTES.parameters;
+    const d = LEGACY_ROUTES.dynamodb;
+    // The seed never sent a token, so its routes need none (they are off unless the user turns them on).
+    routes.set(p, {
+      token: false,
+      serve: (res, query, path) => legacyParameter(res, path, parseLegacyQuery(new URLSearchParams(query))),
+    });
+    routes.set(d, {
+      token: false,
+      serve: (res, query, path) => legacyItem(res, path, parseLegacyQuery(new URLSearchParams(query))),
+    });
+    prefixRoutes.push(
+      [
+        `${p}/`,
+        {
+          token: false,
+          serve: (res, _query, path) =>
+            legacyParameter(res, path, parseLegacyPathName(path.slice(p.length + 1))),
+        },
+      ],
+      [
+        `${d}/`,
+        {
+          token: false,
+          serve: (res, _query, path) => legacyItem(res, path, parseLegacyPathName(path.slice(d.length + 1))),
+        },
+      ],
+    );
+  }
+
+  function routeOf(path: string): Route | undefined {
+    const exact = routes.get(path);
+    if (exact !== undefined) return exact;
+    for (const [prefix, route] of prefixRoutes) {
+      if (path.length > prefix.length && path.startsWith(prefix)) return route;
+    }
+    return undefined;
+  }
+
+  function refuse(res: http.ServerResponse, refusal: Refusal): void {
+    if (refusal.close) res.shouldKeepAlive = false;
+    sendError(res, refusal.error, refusal.headers);
+  }
+
+  /** Answers `req`; returns a promise only when the answer is not ready at once (anything but a hit). */
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void | Promise<void> {
+    const slot = slots.get(req.socket);
+    if (slot !== undefined) slot.inFlight++;
+    const refused = checkLimits(slot) ?? checkHost(req) ?? checkForwarded(req) ?? checkMethod(req);
+    if (refused !== undefined) return refuse(res, refused);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = q === -1 ? '' : url.slice(q + 1);
+    const route = routeOf(path);
+    // An unknown path needs the token too, so a caller without it learns nothing about the routes.
+    if (route === undefined || route.token) {
+      const badToken = checkToken(req, path);
+      if (badToken !== undefined) return refuse(res, badToken);
+    }
+    if (route === undefined)
+      return sendError(res, HttpError.of('NotFound', `no route ${path.slice(0, 100)}`));
+    try {
+      return route.serve(res, query, path);
+    } catch (err) {
+      return fail(res, path, err);
+    }
   }
 
   return {

@@ -130,3 +130,50 @@ export function parseDynamoDbQuery(search: URLSearchParams): DynamoDbQuery {
     throw err;
   }
 }
+
+const AWS_PARAMETER_KEYS = ['name', 'version', 'label', 'withDecryption'] as const;
+
+/**
+ * Parses the query of `GET /systemsmanager/parameters/get`, the route of AWS's Parameters and Secrets
+ * extension: `name` (required), `version` or `label` (not both; either becomes the `:selector` of the
+ * name), `withDecryption` (`true` or `false` in any case, default `false`). A repeated parameter counts
+ * once, by its first value, as AWS's extension reads it. Throws {@link RouteError}.
+ */
+export function parseAwsParameterQuery(search: URLSearchParams): ParameterQuery {
+  only(search, AWS_PARAMETER_KEYS);
+  const name = search.get('name') ?? '';
+  if (name === '') throw new RouteError('name is required');
+  const version = search.get('version');
+  const label = search.get('label');
+  if (version && label) throw new RouteError('give version or label, not both');
+  if (version && !/^[0-9]{1,10}$/.test(version)) throw new RouteError('version must be a whole number');
+  const selector = version ? `:${version}` : label ? `:${label}` : '';
+  const decryptText = (search.get('withDecryption') ?? 'false').toLowerCase();
+  if (decryptText !== 'true' && decryptText !== 'false') {
+    throw new RouteError('withDecryption must be true or false');
+  }
+  return { name: `${name}${selector}`, decrypt: decryptText === 'true', refresh: false };
+}
+
+/**
+ * The `name` of the seed's `GET /parameters?name=NAME` and `GET /dynamodb?name=TABLE-HASH[-SORT]`: the
+ * first `name`, other parameters ignored, as the seed read it. Throws {@link RouteError} when it is missing.
+ */
+export function parseLegacyQuery(search: URLSearchParams): string {
+  const name = search.get('name') ?? '';
+  if (name === '') throw new RouteError('name is required');
+  return name;
+}
+
+/**
+ * The `NAME` of the seed's `GET /parameters/NAME` and `GET /dynamodb/TABLE-HASH[-SORT]`: the path segment
+ * after the route, percent-decoded (so a name may hold `/` as `%2F`, or as itself). Throws
+ * {@link RouteError} when it is not valid percent-encoding of UTF-8.
+ */
+export function parseLegacyPathName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RouteError('the path is not valid percent-encoding');
+  }
+}

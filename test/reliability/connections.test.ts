@@ -19,7 +19,7 @@ afterAll(async () => {
 describe('connection cap', () => {
   it('refuses connections beyond the cap cleanly and keeps serving the others', async () => {
     const request = (path: string) =>
-      `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\n\r\n`;
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\n\r\n`;
     const connections: RawConnection[] = [];
     try {
       for (let i = 0; i < CAP + EXTRA; i++) connections.push(await RawConnection.open(stack.port));
@@ -56,7 +56,7 @@ describe('connection cap', () => {
       for (let i = 0; i < CAP; i++) idle.push(await RawConnection.open(stack.port));
       const refused = await rawRequest(
         stack.port,
-        `GET ${ROUTES.ping} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        `GET ${ROUTES.ping} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
       );
       expect(refused.status).toBe(503);
       // The server's headers timeout (5 s) closes them; then a new connection is served again.
@@ -65,7 +65,7 @@ describe('connection cap', () => {
         async () => {
           const a = await rawRequest(
             stack.port,
-            `GET ${ROUTES.ping} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+            `GET ${ROUTES.ping} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
           );
           return a.status === 200 ? a : undefined;
         },

@@ -223,7 +223,7 @@ describe('hostile HTTP', () => {
     ]) {
       const a = await rawRequest(
         stack.port,
-        `GET ${target} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nConnection: close\r\n\r\n`,
+        `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nConnection: close\r\n\r\n`,
       );
       expect([400, 404]).toContain(a.status);
       expect(JSON.parse(a.body).code).toMatch(/^(BadRequest|NotFound)$/);
@@ -234,7 +234,7 @@ describe('hostile HTTP', () => {
     for (const m of ['POST', 'PUT', 'DELETE', 'PATCH']) {
       const a = await rawRequest(
         stack.port,
-        `${m} ${ROUTES.parameters}?name=x HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
+        `${m} ${ROUTES.parameters}?name=x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
       );
       expect(a.status).toBe(405);
       expect(JSON.parse(a.body).code).toBe('MethodNotAllowed');
@@ -244,7 +244,7 @@ describe('hostile HTTP', () => {
   it('refuses a request that injects a header line', async () => {
     const a = await rawRequest(
       stack.port,
-      `GET ${ROUTES.ping} HTTP/1.1\r\nHost: x\r\nX-A: a\rX-Forwarded-For: 1.2.3.4\r\nConnection: close\r\n\r\n`,
+      `GET ${ROUTES.ping} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\rX-Forwarded-For: 1.2.3.4\r\nConnection: close\r\n\r\n`,
     );
     expect(a.status).toBe(400);
     expect(JSON.parse(a.body).code).toBe('BadRequest');

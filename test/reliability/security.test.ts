@@ -59,7 +59,7 @@ describe('access control', () => {
         const header = label === 'empty' ? '' : `X-Aws-Parameters-Secrets-Token: ${token}\r\n`;
         const a = await rawRequest(
           stack.port,
-          `GET ${route} HTTP/1.1\r\nHost: x\r\n${header}Connection: close\r\n\r\n`,
+          `GET ${route} HTTP/1.1\r\nHost: 127.0.0.1\r\n${header}Connection: close\r\n\r\n`,
         );
         expect({ route, label, status: a.status }).toEqual({ route, label, status: 403 });
         expect(JSON.parse(a.body).code).toBe('Forbidden');
@@ -71,7 +71,7 @@ describe('access control', () => {
   it('serves the token when only optional whitespace surrounds it, as HTTP defines header values', async () => {
     const a = await rawRequest(
       stack.port,
-      `GET ${parameterPath(SEED_PARAMETER)} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: \t${stack.token} \t\r\nConnection: close\r\n\r\n`,
+      `GET ${parameterPath(SEED_PARAMETER)} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aws-Parameters-Secrets-Token: \t${stack.token} \t\r\nConnection: close\r\n\r\n`,
     );
     expect(a.status).toBe(200);
   });
@@ -79,7 +79,7 @@ describe('access control', () => {
   it('returns 403 when the token header is given twice', async () => {
     const a = await rawRequest(
       stack.port,
-      `GET ${parameterPath(SEED_PARAMETER)} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nConnection: close\r\n\r\n`,
+      `GET ${parameterPath(SEED_PARAMETER)} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nConnection: close\r\n\r\n`,
     );
     expect(a.status).toBe(403);
   });
@@ -94,7 +94,7 @@ describe('access control', () => {
     ] as const) {
       const a = await rawRequest(
         stack.port,
-        `GET ${path} HTTP/1.1\r\nHost: x\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nX-Forwarded-For: ${xff}\r\nConnection: close\r\n\r\n`,
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Aws-Parameters-Secrets-Token: ${stack.token}\r\nX-Forwarded-For: ${xff}\r\nConnection: close\r\n\r\n`,
       );
       expect({ path, xff, status: a.status }).toEqual({ path, xff, status: 400 });
       expect(JSON.parse(a.body).code).toBe('BadRequest');

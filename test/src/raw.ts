@@ -150,3 +150,29 @@ export class RawConnection {
     this.socket.destroy();
   }
 }
+
+/**
+ * A connection that never reads what the server sends and never closes its side: what a stuck or
+ * hostile local process looks like. Only the server can free it (`destroy()` here ends the test's hold).
+ */
+export function openDeaf(port: number, timeoutMs = 5000): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    // allowHalfOpen: the server's FIN must not make this side close; pause: nothing is ever read.
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    socket.pause();
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('connect timed out'));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      // A reset by the server later is expected, not a failure of the test process.
+      socket.on('error', () => undefined);
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}

@@ -1,10 +1,11 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { DynamoDbQuery, ParameterQuery, StatsPayload } from '@lambda-cache/shared';
 import { dynamodbPath, parameterPath } from '@lambda-cache/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpError, NotFoundError } from '../../src/errors.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { type CacheServer, createServer } from '../../src/server.js';
+import { type CacheServer, createServer, isLoopbackHost } from '../../src/server.js';
 import type { ItemForm, ParameterForm, Reply, Store } from '../../src/store.js';
 
 const TOKEN = 'session-token-123';
@@ -107,6 +108,124 @@ function request(
   });
 }
 
+/** Sends raw bytes on a new connection and resolves with everything the server sent until it closed. */
+function raw(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
+function statusOf(answer: string): number {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+}
+
+function envelopeOf(answer: string): unknown {
+  return JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+}
+
+/** A kept-alive raw connection that sends one request at a time and reads its answer by content-length. */
+class KeptConnection {
+  private buffer = '';
+  private wake: (() => void) | undefined;
+  closed = false;
+
+  private constructor(private readonly socket: net.Socket) {
+    socket.on('data', (c: Buffer) => {
+      this.buffer += c.toString('latin1');
+      this.wake?.();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.closed = true;
+      this.wake?.();
+    });
+  }
+
+  static open(port: number): Promise<KeptConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port }, () => resolve(new KeptConnection(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Resolves with the status, or 0 when the connection closed first. */
+  async get(path: string): Promise<number> {
+    this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    for (;;) {
+      const end = this.buffer.indexOf('\r\n\r\n');
+      if (end >= 0) {
+        const length = Number(/content-length: (\d+)/i.exec(this.buffer.slice(0, end))?.[1] ?? 0);
+        if (this.buffer.length >= end + 4 + length) {
+          const status = statusOf(this.buffer);
+          this.buffer = this.buffer.slice(end + 4 + length);
+          return status;
+        }
+      }
+      if (this.closed) return 0;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('isLoopbackHost', () => {
+  it('accepts the loopback names with or without a port, in any letter case', () => {
+    for (const host of [
+      '127.0.0.1',
+      '127.0.0.1:3000',
+      'localhost',
+      'LOCALHOST:2773',
+      'LocalHost:',
+      '[::1]',
+      '[::1]:65535',
+    ]) {
+      expect(isLoopbackHost(host), host).toBe(true);
+    }
+  });
+
+  it('refuses every other name, look-alikes included', () => {
+    for (const host of [
+      '',
+      ':3000',
+      'attacker.example',
+      'localhost.attacker.example',
+      '127.0.0.1.attacker.example',
+      'localhostx',
+      'xlocalhost',
+      '127.0.0.2',
+      '127.0.0.1:3000:3000',
+      '127.0.0.1:123456',
+      '127.0.0.1:30a0',
+      '::1',
+      '[::1',
+      '[::2]',
+      '[::1]x:3000',
+      '0.0.0.0',
+      'localhost\u0000',
+      'LOCALHOſT',
+    ]) {
+      expect(isLoopbackHost(host), JSON.stringify(host)).toBe(false);
+    }
+  });
+});
+
 describe('server', () => {
   let store: FakeStore;
   let server: CacheServer;
@@ -114,15 +233,27 @@ describe('server', () => {
   const auth = { 'x-aws-parameters-secrets-token': TOKEN };
 
   async function start(
-    opts: { legacyRoutes?: boolean; sessionToken?: string | undefined; maxConnections?: number } = {},
+    opts: {
+      legacyRoutes?: boolean;
+      sessionToken?: string | undefined;
+      maxConnections?: number;
+      headersTimeoutMs?: number;
+      now?: () => number;
+      lines?: string[];
+    } = {},
   ) {
     store = new FakeStore();
+    const lines = opts.lines;
     server = createServer({
       store,
       sessionToken: 'sessionToken' in opts ? opts.sessionToken : TOKEN,
       legacyRoutes: opts.legacyRoutes ?? false,
-      logger: silentLogger,
+      logger: lines
+        ? createLogger({ level: 'info', format: 'text', write: (l) => lines.push(l) })
+        : silentLogger,
       ...(opts.maxConnections !== undefined ? { maxConnections: opts.maxConnections } : {}),
+      ...(opts.headersTimeoutMs !== undefined ? { headersTimeoutMs: opts.headersTimeoutMs } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
     });
     port = await server.listen(0);
   }
@@ -345,5 +476,167 @@ describe('server', () => {
     };
     const res = await request(port, parameterPath('x'), auth);
     expect(res.status).toBe(503);
+  });
+
+  it('returns 400 BadRequest with the envelope when Host is not a loopback name, with or without a token', async () => {
+    for (const sessionToken of [TOKEN, undefined]) {
+      await server.close(50);
+      await start({ sessionToken });
+      for (const path of [parameterPath('x'), '/ping']) {
+        const res = await request(port, path, { ...auth, host: 'attacker.example' });
+        expect(res.status).toBe(400);
+        expect(res.json).toEqual({ code: 'BadRequest', message: expect.stringContaining('Host') });
+      }
+      expect((await request(port, '/ping', { host: `LOCALHOST:${port}` })).status).toBe(200);
+      expect((await request(port, '/ping', { host: '[::1]' })).status).toBe(200);
+    }
+    expect(store.calls).toEqual([]);
+  });
+
+  it('returns 400 with the envelope when an HTTP/1.1 request has no Host, and serves HTTP/1.0 without one', async () => {
+    const missing = await raw(port, 'GET /ping HTTP/1.1\r\nConnection: close\r\n\r\n');
+    expect(statusOf(missing)).toBe(400);
+    expect(envelopeOf(missing)).toEqual({ code: 'BadRequest', message: expect.stringContaining('Host') });
+    expect(statusOf(await raw(port, 'GET /ping HTTP/1.0\r\n\r\n'))).toBe(200);
+  });
+
+  it('returns 400 when the request carries Forwarded or X-Real-IP', async () => {
+    for (const header of ['forwarded', 'x-real-ip']) {
+      const res = await request(port, parameterPath('x'), { ...auth, [header]: '10.0.0.1' });
+      expect(res.status).toBe(400);
+      expect(res.json.code).toBe('BadRequest');
+    }
+    expect(store.calls).toEqual([]);
+  });
+
+  it('answers CONNECT with 405 and the envelope', async () => {
+    const answer = await raw(port, 'CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n');
+    expect(statusOf(answer)).toBe(405);
+    expect(answer).toMatch(/\r\nallow: GET\r\n/i);
+    expect(envelopeOf(answer)).toEqual({ code: 'MethodNotAllowed', message: expect.any(String) });
+  });
+
+  it('destroys a connection whose headers time out even when its peer never reads', async () => {
+    await server.close(50);
+    await start({ maxConnections: 1, headersTimeoutMs: 200 });
+    // Half a request, then nothing: never reading, never closing its side.
+    const deaf = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    deaf.on('error', () => undefined);
+    deaf.pause();
+    try {
+      deaf.write('GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      const open = () =>
+        new Promise<number>((resolve) => server.server.getConnections((_e, n) => resolve(n)));
+      await until('the server to accept the connection', async () => (await open()) === 1);
+      await until('the server to drop the connection', async () => (await open()) === 0);
+      expect(
+        statusOf(await raw(port, 'GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')),
+      ).toBe(200);
+    } finally {
+      deaf.destroy();
+    }
+  });
+
+  it('destroys a kept-alive connection at its keep-alive timeout even when its peer never reads', async () => {
+    await server.close(50);
+    store = new FakeStore();
+    server = createServer({
+      store,
+      sessionToken: undefined,
+      legacyRoutes: false,
+      logger: silentLogger,
+      keepAliveTimeoutMs: 200,
+    });
+    port = await server.listen(0);
+    const deaf = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    deaf.on('error', () => undefined);
+    deaf.pause();
+    try {
+      deaf.write('GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      const open = () =>
+        new Promise<number>((resolve) => server.server.getConnections((_e, n) => resolve(n)));
+      await until('the server to accept the connection', async () => (await open()) === 1);
+      await until('the server to drop the connection', async () => (await open()) === 0);
+    } finally {
+      deaf.destroy();
+    }
+  });
+
+  it('gives a newcomer at the cap the slot of the longest-idle connection, never one with a request in flight', async () => {
+    let t = 0;
+    await server.close(50);
+    await start({ maxConnections: 3, sessionToken: undefined, now: () => t });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const parameter = store.parameter.bind(store);
+    let slowArrived = false;
+    store.parameter = async (q, form) => {
+      if (q.name === 'slow') {
+        slowArrived = true;
+        await held;
+      }
+      return parameter(q, form);
+    };
+    const busy = await KeptConnection.open(port);
+    const older = await KeptConnection.open(port);
+    const newer = await KeptConnection.open(port);
+    const all = [busy, older, newer];
+    try {
+      expect(await busy.get('/ping')).toBe(200);
+      t = 100;
+      expect(await older.get('/ping')).toBe(200);
+      t = 200;
+      expect(await newer.get('/ping')).toBe(200);
+      const pending = busy.get(parameterPath('slow'));
+      await until('the slow request to reach the store', () => slowArrived);
+      // Idle for less than a second: nobody is displaced, the newcomer is refused.
+      t = 900;
+      const early = await KeptConnection.open(port);
+      all.push(early);
+      expect(await early.get('/ping')).toBe(503);
+      // Idle long enough: the one idle the longest (older, not busy whose request is in flight) makes room.
+      t = 5000;
+      const late = await KeptConnection.open(port);
+      all.push(late);
+      expect(await late.get('/ping')).toBe(200);
+      await until('the longest-idle connection to close', () => older.closed);
+      expect(newer.closed).toBe(false);
+      release();
+      expect(await pending).toBe(200);
+      expect(await newer.get('/ping')).toBe(200);
+    } finally {
+      release();
+      for (const c of all) c.close();
+    }
+  });
+
+  it('logs a rejected token at info without the token, at most 10 lines a second', async () => {
+    let t = 10_000;
+    const lines: string[] = [];
+    await server.close(50);
+    await start({ now: () => t, lines });
+    const sent = 'sent-token-that-is-wrong';
+    expect((await request(port, parameterPath('x'), { 'x-aws-parameters-secrets-token': sent })).status).toBe(
+      403,
+    );
+    expect((await request(port, '/v1/stats')).status).toBe(403);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /request refused: wrong x-aws-parameters-secrets-token path=\/v1\/parameters reason=mismatch/,
+      ),
+      expect.stringMatching(
+        /request refused: no x-aws-parameters-secrets-token path=\/v1\/stats reason=missing/,
+      ),
+    ]);
+    for (let i = 0; i < 13; i++) await request(port, '/v1/stats');
+    expect(lines).toHaveLength(10);
+    t += 1000;
+    await request(port, '/v1/stats');
+    expect(lines).toHaveLength(11);
+    expect(lines[10]).toContain('unlogged=5');
+    expect(lines.join('')).not.toContain(sent);
+    expect(lines.join('')).not.toContain(TOKEN);
   });
 });

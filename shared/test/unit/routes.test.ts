@@ -6,7 +6,10 @@ import {
   MAX_PARAMETER_NAME_LENGTH,
   MAX_TABLE_NAME_LENGTH,
   parameterPath,
+  parseAwsParameterQuery,
   parseDynamoDbQuery,
+  parseLegacyPathName,
+  parseLegacyQuery,
   parseParameterQuery,
   ROUTES,
   RouteError,
@@ -123,5 +126,63 @@ describe('dynamodbPath and parseDynamoDbQuery', () => {
   it('refuses to build a path when the key is invalid', () => {
     expect(() => dynamodbPath('T', { id: { S: '' } })).toThrow(/empty string/);
     expect(() => dynamodbPath('', { id: { S: 'a' } })).toThrow(RouteError);
+  });
+});
+
+describe('parseAwsParameterQuery', () => {
+  it.each([
+    ['name=%2Fapp%2Fx', { name: '/app/x', decrypt: false, refresh: false }],
+    ['name=p&version=3&withDecryption=true', { name: 'p:3', decrypt: true, refresh: false }],
+    ['name=p&label=prod&withDecryption=FALSE', { name: 'p:prod', decrypt: false, refresh: false }],
+    ['name=p&withDecryption=True', { name: 'p', decrypt: true, refresh: false }],
+    ['name=a&name=b', { name: 'a', decrypt: false, refresh: false }],
+    ['name=p&version=', { name: 'p', decrypt: false, refresh: false }],
+  ])('reads %j as AWS’s extension does', (query, expected) => {
+    expect(parseAwsParameterQuery(new URLSearchParams(query))).toEqual(expected);
+  });
+
+  it.each([
+    ['', /name is required/],
+    ['name=', /name is required/],
+    ['name=p&version=1&label=x', /version or label, not both/],
+    ['name=p&version=1.5', /whole number/],
+    ['name=p&version=12345678901', /whole number/],
+    ['name=p&withDecryption=yes', /withDecryption must be true or false/],
+    [
+      'name=p&decrypt=true',
+      /unknown query parameter "decrypt" \(expected name, version, label, withDecryption\)/,
+    ],
+  ])('throws RouteError when the query is %j', (query, message) => {
+    const search = new URLSearchParams(query);
+    expect(() => parseAwsParameterQuery(search)).toThrow(RouteError);
+    expect(() => parseAwsParameterQuery(search)).toThrow(message);
+  });
+});
+
+describe('parseLegacyQuery and parseLegacyPathName', () => {
+  it('reads the first name and ignores anything else, as the seed did', () => {
+    expect(parseLegacyQuery(new URLSearchParams('name=%2Fapp%2Fx'))).toBe('/app/x');
+    expect(parseLegacyQuery(new URLSearchParams('name=a&name=b&color=red'))).toBe('a');
+    expect(() => parseLegacyQuery(new URLSearchParams(''))).toThrow(RouteError);
+    expect(() => parseLegacyQuery(new URLSearchParams('name='))).toThrow(/name is required/);
+  });
+
+  it('percent-decodes the path segment, slashes kept either way', () => {
+    expect(parseLegacyPathName('CacheExtensions_Parameter1')).toBe('CacheExtensions_Parameter1');
+    expect(parseLegacyPathName('app%2Fprod/db%20url')).toBe('app/prod/db url');
+    expect(parseLegacyPathName('DynamoDbTable-pKey1-sKey1')).toBe('DynamoDbTable-pKey1-sKey1');
+  });
+
+  it.each(['%', '%zz', '%ff', '%c3%28'])('throws RouteError when the segment is %j', (segment) => {
+    expect(() => parseLegacyPathName(segment)).toThrow(RouteError);
+    expect(() => parseLegacyPathName(segment)).toThrow(/not valid percent-encoding/);
+  });
+
+  it('decodes what encodeURIComponent wrote, for any name', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), (name) => {
+        expect(parseLegacyPathName(encodeURIComponent(name))).toBe(name);
+      }),
+    );
   });
 });
