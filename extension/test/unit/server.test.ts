@@ -7,6 +7,7 @@ import { HttpError, NotFoundError } from '../../src/errors.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { type CacheServer, createServer, isLoopbackHost } from '../../src/server.js';
 import type { ItemForm, ParameterForm, Reply, Store } from '../../src/store.js';
+import { serviceError } from './support/fake-aws.js';
 
 const TOKEN = 'session-token-123';
 
@@ -16,12 +17,7 @@ class FakeStore implements Store {
   async parameter(q: ParameterQuery, form: ParameterForm): Promise<Reply> {
     this.calls.push(`parameter ${q.name} ${q.decrypt} ${q.refresh} ${form}`);
     if (q.name === 'missing') throw new NotFoundError('parameter missing was not found');
-    if (q.name === 'denied')
-      throw Object.assign(new Error('no'), {
-        name: 'AccessDeniedException',
-        $fault: 'client',
-        $metadata: {},
-      });
+    if (q.name === 'denied') throw serviceError('AccessDeniedException');
     if (q.name === 'boom') throw new TypeError('internal detail');
     const body =
       form === 'legacy' ? Buffer.from('raw-value') : Buffer.from(JSON.stringify({ name: q.name, form }));
