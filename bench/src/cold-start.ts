@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type InitResult, LambdaEmulator } from '@lambda-cache/local';
 import { cpuMs, nodePidOf, peakRssMiB } from './processes.js';
-import { type SandboxOptions, withSandbox } from './sandbox.js';
+import type { SandboxOptions } from './sandbox.js';
 
 const REGISTER = /\/extension\/register$/;
 const NEXT = /\/extension\/event\/next$/;
@@ -193,18 +193,14 @@ export async function coldStart(opts: ColdStartOptions): Promise<ColdStart> {
   try {
     const observe = opts.observe ?? true;
     if (observe) shadow = await shadowLayer(opts.layerDir, proxy.address);
-    lambda = await LambdaEmulator.create(
-      withSandbox(
-        {
-          layerDir: shadow ?? opts.layerDir,
-          functionDir: opts.functionDir,
-          handler: opts.handler ?? 'index.handler',
-          env: { ...opts.env },
-          initTimeoutMs: opts.initTimeoutMs ?? 30_000,
-        },
-        opts.sandbox ?? {},
-      ),
-    );
+    lambda = await LambdaEmulator.create({
+      layerDir: shadow ?? opts.layerDir,
+      functionDir: opts.functionDir,
+      handler: opts.handler ?? 'index.handler',
+      env: { ...opts.env },
+      initTimeoutMs: opts.initTimeoutMs ?? 30_000,
+      ...opts.sandbox,
+    });
     proxy.target = lambda.runtimeApi;
     const emulator = lambda;
     const t0 = performance.now();

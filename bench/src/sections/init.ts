@@ -12,7 +12,7 @@ import type { Context } from '../context.js';
 import { EXAMPLE_CONFIG, EXAMPLE_DIR, EXAMPLE_HANDLER, REGION, SEED_CONFIG } from '../data.js';
 import { emptyLayer, minimalLayer } from '../floor.js';
 import { freePort } from '../processes.js';
-import { describeSandbox, maxMemoryUsed, memoryMethodOf, type SandboxOptions } from '../sandbox.js';
+import { describeSandbox, type SandboxOptions } from '../sandbox.js';
 import { startExtension } from '../stack.js';
 
 export const INIT_FIGURES = {
@@ -83,10 +83,9 @@ export async function init(ctx: Context): Promise<void> {
           `the example function failed (${withLayer ? 'with' : 'without'} the layer): ${JSON.stringify(invoke.payload)}`,
         );
       }
-      const memory = maxMemoryUsed(invoke);
-      methods.add(memory.method);
-      recorder.notes[INIT_NOTES.fullCpu] = describeSandbox(memoryMethodOf(run.init), false);
-      return { initMs: run.init.initDurationMs, memoryMb: memory.mb };
+      methods.add(invoke.memoryMethod);
+      recorder.notes[INIT_NOTES.fullCpu] = describeSandbox(run.init.memoryMethod, false);
+      return { initMs: run.init.initDurationMs, memoryMb: invoke.maxMemoryUsedMb };
     } finally {
       await run.close();
     }
@@ -94,7 +93,7 @@ export async function init(ctx: Context): Promise<void> {
   const initOnly = async (layerDir: string): Promise<number> => {
     const run = await start(layerDir, layerDir === ctx.layerDir ? await freePort() : outside.port, CPU_SHARE);
     try {
-      recorder.notes[INIT_NOTES.cpuShare] = describeSandbox(memoryMethodOf(run.init), true);
+      recorder.notes[INIT_NOTES.cpuShare] = describeSandbox(run.init.memoryMethod, true);
       return run.init.initDurationMs;
     } finally {
       await run.close();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configOfBytes } from '../../src/data.js';
 import { parseStatTicks, parseUssKb } from '../../src/processes.js';
-import { describeSandbox, LEGACY_MEMORY_METHOD, maxMemoryUsed } from '../../src/sandbox.js';
+import { describeSandbox } from '../../src/sandbox.js';
 import { summarize } from '../../src/stats.js';
 
 describe('parseStatTicks', () => {
@@ -55,24 +55,6 @@ describe('configOfBytes', () => {
     expect(names).toBeGreaterThan(36_000);
     expect(names).toBeLessThan(38_000);
     expect(text.split('\n').filter((l) => l.startsWith('      - /bench/cfg/')).length).toBe(names);
-  });
-});
-
-describe('maxMemoryUsed', () => {
-  const base = { requestId: 'r', ok: true, payload: null, durationMs: 1 };
-
-  it('reads the REPORT line when the emulator has no memory fields', () => {
-    const report = 'REPORT RequestId: r\tDuration: 1.00 ms\tMemory Size: 128 MB\tMax Memory Used: 93 MB';
-    expect(maxMemoryUsed({ ...base, report })).toEqual({ mb: 93, method: LEGACY_MEMORY_METHOD });
-  });
-
-  it('prefers the emulator’s own figure and method', () => {
-    const result = { ...base, report: 'Max Memory Used: 1 MB', maxMemoryUsedMb: 77, memoryMethod: 'cgroup' };
-    expect(maxMemoryUsed(result)).toEqual({ mb: 77, method: 'cgroup' });
-  });
-
-  it('throws when neither is there', () => {
-    expect(() => maxMemoryUsed({ ...base, report: 'REPORT RequestId: r' })).toThrow(/Max Memory Used/);
   });
 });
 
