@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { extractLayer, startBackends } from '@lambda-cache/local';
 import { HEADERS } from '@lambda-cache/shared';
@@ -221,46 +221,13 @@ async function unminifiedLayer(): Promise<{ dir: string; bundle: string }> {
     await mkdtemp(join(tmpdir(), 'lambda-cache-profile-')),
   );
   const out = join(dir, 'lambda-cache');
-  const { build } = await import('esbuild');
-  const common: import('esbuild').BuildOptions = {
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: {
-      js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);",
-    },
-    allowOverwrite: true,
-    minify: false,
-    keepNames: true,
-    legalComments: 'none',
-    logLevel: 'warning',
+  // The layer's own bundling, unminified and with names kept, over the extracted minified files.
+  const bundler = join(repoRoot, 'extension', 'scripts', 'bundle.mjs');
+  const { bundleLayer } = (await import(pathToFileURL(bundler).href)) as {
+    bundleLayer(outdir: string, opts: { minify: boolean }): Promise<unknown>;
   };
-  const src = join(repoRoot, 'extension', 'src');
-  // As the layer: what runs before register in index.mjs, the rest in backend.mjs, imported after it.
-  const hasBackend = existsSync(join(out, 'backend.mjs'));
-  if (hasBackend) {
-    await build({ ...common, entryPoints: [join(src, 'bootstrap.ts')], outfile: join(out, 'backend.mjs') });
-  }
-  await build({
-    ...common,
-    entryPoints: [join(src, 'main.ts')],
-    outfile: join(out, 'index.mjs'),
-    plugins: hasBackend
-      ? [
-          {
-            name: 'lazy-backend',
-            setup(b) {
-              b.onResolve({ filter: /^\.\/bootstrap\.js$/ }, () => ({
-                path: './backend.mjs',
-                external: true,
-              }));
-            },
-          },
-        ]
-      : [],
-  });
+  await rm(out, { recursive: true, force: true });
+  await bundleLayer(out, { minify: false });
   return { dir, bundle: out };
 }
 

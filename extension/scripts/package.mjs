@@ -1,6 +1,5 @@
 /**
- * Packages the layer: `lambda-cache/index.mjs` + `backend.mjs` (bundled with esbuild; no AWS SDK) +
- * `sdk-credentials.mjs` (the SDK's credential chain, loaded only by a standalone server), and the
+ * Packages the layer: the bundle `lambda-cache/` (see bundle.mjs; no AWS SDK on the Lambda path) and the
  * `extensions/lambda-cache` launcher, zipped reproducibly into `<repo>/dist/lambda-cache-layer.zip` (same
  * sources, same bytes) and kept unzipped in `extension/dist/layer/`.
  */
@@ -8,8 +7,8 @@ import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import yazl from 'yazl';
+import { bundleLayer, staticInputs } from './bundle.mjs';
 import { LAUNCHER, NAME } from './launcher.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,65 +19,6 @@ const zipPath = join(repo, 'dist', 'lambda-cache-layer.zip');
 
 /** Every zip entry gets this timestamp, in DOS local-time fields, so the bytes do not depend on when or where. */
 const FIXED_MTIME = new Date(2020, 0, 1, 0, 0, 0);
-
-const BANNER = {
-  // CommonJS parts (the signer, the SDK's credential chain) get a real `require` for node built-ins.
-  js: "import { createRequire as __lcCreateRequire } from 'node:module'; const require = __lcCreateRequire(import.meta.url);",
-};
-
-const COMMON = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  mainFields: ['module', 'main'],
-  banner: BANNER,
-  minify: true,
-  legalComments: 'none',
-  sourcemap: false,
-  metafile: true,
-  logLevel: 'warning',
-};
-
-/**
- * One build, split into files by when they load: `index.mjs` holds only what listening and registering
- * need (~25 KiB); `backend.mjs` (config parser, AWS client, sources, cache) is reached through `import()`
- * after register; `sdk-credentials.mjs` (the SDK's credential chain) only by a standalone server without
- * credentials in its environment, never in Lambda. Code both sides use (the error classes, `shared/`)
- * goes to a chunk they both import, so each class exists once and `instanceof` holds across them.
- * Not one file: Node reads and pre-parses a whole file before its first line runs, and measured, one
- * file tripled the CPU time the extension adds before `register`, i.e. to every cold start.
- */
-async function bundle() {
-  const { metafile } = await build({
-    ...COMMON,
-    entryPoints: {
-      index: join(workspace, 'src', 'main.ts'),
-      backend: join(workspace, 'src', 'bootstrap.ts'),
-      'sdk-credentials': join(workspace, 'src', 'aws', 'sdk-credentials.ts'),
-    },
-    outdir: join(layerDir, NAME),
-    outExtension: { '.js': '.mjs' },
-    splitting: true,
-    chunkNames: 'chunk-[hash]',
-  });
-  return metafile;
-}
-
-/** The source files in `output` and in every file it imports statically: what loading it reads. */
-function staticInputs(metafile, output) {
-  const seen = new Set();
-  const files = new Set();
-  const visit = (out) => {
-    if (seen.has(out)) return;
-    seen.add(out);
-    const o = metafile.outputs[out];
-    for (const input of Object.keys(o.inputs)) files.add(input);
-    for (const imp of o.imports) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
-  };
-  visit(output);
-  return [...files];
-}
 
 function addZipEntries(zip, entries) {
   for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -100,7 +40,7 @@ async function writeZip(entries) {
 }
 
 await rm(layerDir, { recursive: true, force: true });
-const metafile = await bundle();
+const metafile = await bundleLayer(join(layerDir, NAME));
 const launcherPath = join(layerDir, 'extensions', NAME);
 await mkdir(dirname(launcherPath), { recursive: true });
 await writeFile(launcherPath, LAUNCHER);
