@@ -227,9 +227,19 @@ interface Field {
 }
 type Fields = Map<string, Field>;
 
-interface Item {
-  readonly node: Node | null;
-  readonly path: KeyPath;
+/** A list item: its node (aliases resolved), and itself as its path, so a list costs one object an item. */
+class Item extends KeyPath {
+  constructor(
+    parent: KeyPath | undefined,
+    segment: string | number,
+    readonly node: Node | null,
+  ) {
+    super(parent, segment);
+  }
+
+  get path(): KeyPath {
+    return this;
+  }
 }
 
 /** Walks the YAML tree with the file and positions at hand, so every failure can say where it is. */
@@ -319,8 +329,9 @@ class Reader {
     this.#context = node;
     const items: Item[] = new Array(node.items.length);
     for (let i = 0; i < node.items.length; i++) {
-      const path = at(field.path, i);
-      items[i] = { node: this.resolve(node.items[i], path), path };
+      const written = node.items[i];
+      const resolved = isAlias(written) ? this.resolve(written, at(field.path, i)) : (written as Node | null);
+      items[i] = new Item(field.path, i, resolved ?? null);
     }
     return items;
   }
@@ -531,7 +542,7 @@ function readParameters(
   let groups: Item[];
   if (field && isMap(field.value)) {
     r.count(1, field.written, field.path);
-    groups = [{ node: field.value, path: field.path }];
+    groups = [new Item(field.path.parent, field.path.segment, field.value)];
   } else {
     groups = r.list(field, 'groups with region, names, path, ttl, decrypt');
   }
@@ -649,12 +660,12 @@ interface Attribute {
   readonly typeKey: 'hashkeytype' | 'sortkeytype' | undefined;
   type: KeyType | undefined;
   /** Where the type was taken from a value, for the message when another value disagrees. */
-  source?: { readonly node: Node | null; readonly path: KeyPath };
+  source?: Field;
 }
 
-/** A key as written, before typing: each attribute's value, in the order of the entry's attributes. */
+/** A key as written, before typing: each attribute's field, in the order of the entry's attributes. */
 interface RawKey {
-  readonly values: ReadonlyArray<{ readonly node: Node | null; readonly path: KeyPath }>;
+  readonly values: readonly Field[];
   readonly node: Node | null;
   readonly path: KeyPath;
 }
@@ -706,11 +717,11 @@ function readTables(
     for (const item of keyItems) {
       if (!isMap(item.node)) r.fail(item.node, item.path, `is ${describe(item.node)}`, expectedKey);
       const fields = r.fields(item.node, item.path, names);
-      const values: Array<{ node: Node | null; path: KeyPath }> = [];
+      const values: Field[] = [];
       for (const name of names) {
         const value = fields.get(name);
         if (!value) r.fail(item.node, item.path, `misses the key attribute ${name}`, expectedKey);
-        values.push({ node: value.value, path: value.path });
+        values.push(value);
       }
       raw.push({ values, node: item.node, path: item.path });
     }
@@ -727,8 +738,8 @@ function readTables(
       const canonicalKey: Record<string, KeyAttributeValue> = {};
       for (const i of order) {
         const attribute = attributes[i] as Attribute;
-        const value = k.values[i] as RawKey['values'][number];
-        define(canonicalKey, attribute.name, keyValue(r, value.node, value.path, attribute.type as KeyType));
+        const value = k.values[i] as Field;
+        define(canonicalKey, attribute.name, keyValue(r, value.value, value.path, attribute.type as KeyType));
       }
       // `encodeKey` of a canonical key is its JSON: the key is already what `normalizeKey` would return.
       const id = scope + JSON.stringify(canonicalKey);
@@ -830,8 +841,7 @@ function readValueForm(
       'sortkeyvalue too, or keys: a list of { hashkey: value, sortkey: value }',
     );
   }
-  const values = [{ node: hashValue.value, path: hashValue.path }];
-  if (declared.sortkey && sortValue) values.push({ node: sortValue.value, path: sortValue.path });
+  const values = declared.sortkey && sortValue ? [hashValue, sortValue] : [hashValue];
   return { values, node: hashValue.value, path: hashValue.path };
 }
 
@@ -872,14 +882,14 @@ function inferType(r: Reader, attribute: Attribute, index: number, raw: readonly
   for (const key of raw) {
     const value = key.values[index];
     if (!value) continue;
-    if (isNull(value.node))
-      r.fail(value.node, value.path, 'is empty', `a string or a number, or ${declareIt}`);
-    const type = yamlKeyType(value.node);
+    if (isNull(value.value))
+      r.fail(value.value, value.path, 'is empty', `a string or a number, or ${declareIt}`);
+    const type = yamlKeyType(value.value);
     if (type === undefined) {
       r.fail(
-        value.node,
+        value.value,
         value.path,
-        `is ${describe(value.node)}, which says nothing of the key type`,
+        `is ${describe(value.value)}, which says nothing of the key type`,
         `a string or a number, or ${declareIt}`,
       );
     }
@@ -889,14 +899,14 @@ function inferType(r: Reader, attribute: Attribute, index: number, raw: readonly
       continue;
     }
     if (type !== attribute.type) {
-      const first = attribute.source as { node: Node | null; path: KeyPath };
-      const line = r.line(first.node);
+      const first = attribute.source as Field;
+      const line = r.line(first.value);
       const typeName = TYPE_WORD[attribute.type];
       const asString = attribute.typeKey
         ? `${attribute.typeKey}: S`
         : `hashkey: ${attribute.name} with hashkeytype: S`;
       r.fail(
-        value.node,
+        value.value,
         value.path,
         `is a ${TYPE_WORD[type]}, but ${first.path}${line === undefined ? '' : ` at line ${line}`} is a ${typeName}`,
         `a ${typeName} in every key, or ${asString} to read every ${attribute.name} as a string`,
