@@ -1,7 +1,7 @@
 // Builds the published files from src/ (declarations come from `tsc -p tsconfig.build.json` first):
 //   dist/index.js        ESM bundle            dist/index.d.ts …     types for `import`
 //   dist/cjs/index.js    CommonJS bundle       dist/cjs/index.d.ts … types for `require`
-//   dist/bin/lambda-cache-types.js            the schema generator
+//   dist/bin/lambda-cache-types.js            the schema generator, with the extension's config loader
 // The bundles inline the wire contract, p-retry (ESM-only, so a CommonJS handler could not require it
 // before Node 22.12) and the DynamoDB (un)marshaller; undici stays a real dependency.
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -52,7 +52,9 @@ collect(
 collect(
   await build({
     ...common,
-    entryPoints: [join(root, 'src/bin/lambda-cache-types.ts')],
+    // The entry joins the command to the extension's config loader (extension/src/config.ts), bundled in
+    // with the yaml package: the generator refuses exactly what the extension refuses.
+    entryPoints: [join(root, 'src/bin/lambda-cache-types.entry.mjs')],
     format: 'esm',
     outfile: join(dist, 'bin/lambda-cache-types.js'),
     // The bundled yaml package is CommonJS inside an ESM file: give it a require().

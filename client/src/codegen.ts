@@ -1,39 +1,33 @@
 /**
  * Generates a schema type (see `schema.ts`) from the extension's `config.yaml`: every configured
- * parameter name (a `path:` hierarchy as a template literal key) and every table with its key typed from
- * `hashkeytype`/`sortkeytype`. Values default to `string` and items to `Record<string, unknown>`; the
- * generated file says where to refine them.
+ * parameter name (a `path:` hierarchy as a template literal key) and every table with its key typed as the
+ * extension types it. Values default to `string` and items to `Record<string, unknown>`; the generated file
+ * says where to refine them.
+ *
+ * This module does not read YAML: it takes the config as the extension's own loader returns it
+ * (`extension/src/config.ts`, bundled into the bin by `scripts/build.mjs`), so the generator accepts and
+ * refuses exactly what the extension does, with the same messages.
  */
-import { parseDocument } from 'yaml';
 
 export class CodegenError extends Error {
   override readonly name = 'CodegenError';
 }
 
-interface TableKey {
-  readonly attributes: Map<string, string>;
+/** The part of the extension's `CacheConfig` the generator reads. */
+export interface ConfigForTypes {
+  readonly parameters: ReadonlyArray<{ readonly name: string }>;
+  readonly paths: ReadonlyArray<{ readonly path: string }>;
+  readonly keySchemas: ReadonlyArray<{
+    readonly table: string;
+    readonly attributes: ReadonlyArray<{ readonly name: string; readonly type: 'S' | 'N' | 'B' }>;
+  }>;
 }
 
-const KEY_TYPES: Readonly<Record<string, string>> = { S: 'string', N: 'number | bigint', B: 'Uint8Array' };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function list(value: unknown, where: string): unknown[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw new CodegenError(`${where} must be a list`);
-  return value;
-}
-
-function keyType(declared: unknown, sample: unknown, where: string): string {
-  if (declared === undefined || declared === null)
-    return typeof sample === 'number' ? KEY_TYPES.N! : KEY_TYPES.S!;
-  const type = KEY_TYPES[String(declared).toUpperCase()];
-  if (type === undefined)
-    throw new CodegenError(`${where} must be S, N or B, not ${JSON.stringify(declared)}`);
-  return type;
-}
+const KEY_TYPES: Readonly<Record<'S' | 'N' | 'B', string>> = {
+  S: 'string',
+  N: 'number | bigint',
+  B: 'Uint8Array',
+};
 
 /** A TypeScript template literal for `path/…`, with backticks, backslashes and `${` escaped. */
 function pathPattern(path: string): string {
@@ -41,75 +35,35 @@ function pathPattern(path: string): string {
   return `\`${prefix.replace(/[`\\$]/g, (c) => `\\${c}`)}\${string}\``;
 }
 
-function collectParameters(doc: Record<string, unknown>): Map<string, string> {
-  const out = new Map<string, string>();
-  list(doc.parameters, 'parameters').forEach((entry, i) => {
-    const where = `parameters[${i}]`;
-    if (!isRecord(entry)) throw new CodegenError(`${where} must be a mapping`);
-    list(entry.names, `${where}.names`).forEach((item, j) => {
-      // A name is a scalar, or a `{ name, ttl, decrypt }` mapping.
-      const name = isRecord(item) ? item.name : item;
-      if ((typeof name !== 'string' && typeof name !== 'number') || name === '') {
-        throw new CodegenError(`${where}.names[${j}] must be a parameter name or a { name } mapping`);
-      }
-      out.set(`readonly ${JSON.stringify(String(name))}`, 'string');
-    });
-    if (entry.path !== undefined && entry.path !== null) {
-      if (typeof entry.path !== 'string' || entry.path === '')
-        throw new CodegenError(`${where}.path must be a path`);
-      out.set(`readonly [name: ${pathPattern(entry.path)}]`, 'string');
-    }
-  });
+/** The key type of each table; a table configured in two regions with two key schemas gets their union. */
+function tableKeys(config: ConfigForTypes): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const { table, attributes } of config.keySchemas) {
+    const key = `{ ${attributes.map((a) => `readonly ${JSON.stringify(a.name)}: ${KEY_TYPES[a.type]}`).join('; ')} }`;
+    const keys = out.get(table) ?? [];
+    if (!keys.includes(key)) keys.push(key);
+    out.set(table, keys);
+  }
   return out;
 }
 
-function collectTables(doc: Record<string, unknown>): Map<string, TableKey> {
-  const out = new Map<string, TableKey>();
-  list(doc.dynamodb, 'dynamodb').forEach((entry, i) => {
-    const where = `dynamodb[${i}]`;
-    if (!isRecord(entry)) throw new CodegenError(`${where} must be a mapping`);
-    const table = entry.table;
-    if (typeof table !== 'string' || table === '')
-      throw new CodegenError(`${where}.table must be a table name`);
-    const firstKey = list(entry.keys, `${where}.keys`)[0];
-    const sample = isRecord(firstKey) ? firstKey : {};
-    const attributes = new Map<string, string>();
-    for (const [nameField, typeField, valueField] of [
-      ['hashkey', 'hashkeytype', 'hashkeyvalue'],
-      ['sortkey', 'sortkeytype', 'sortkeyvalue'],
-    ] as const) {
-      const name = entry[nameField];
-      if (name === undefined || name === null) continue;
-      if (typeof name !== 'string' || name === '')
-        throw new CodegenError(`${where}.${nameField} must be a name`);
-      const value = entry[valueField] ?? sample[name];
-      attributes.set(name, keyType(entry[typeField], value, `${where}.${typeField}`));
-    }
-    if (attributes.size === 0) throw new CodegenError(`${where}.hashkey is required`);
-    const known = out.get(table);
-    if (known !== undefined && [...attributes].join() !== [...known.attributes].join()) {
-      throw new CodegenError(`${where}: table ${table} is configured twice with different keys`);
-    }
-    out.set(table, { attributes });
-  });
-  return out;
-}
-
-/** The TypeScript source of a schema type for the `config.yaml` text. */
+/**
+ * The TypeScript source of a schema type for a config read by the extension's `loadConfig` or
+ * `parseConfig`.
+ *
+ * @example
+ * process.stdout.write(generateSchema(await loadConfig('config.yaml', { required: true })));
+ */
 export function generateSchema(
-  yamlText: string,
+  config: ConfigForTypes,
   options: { typeName?: string; source?: string } = {},
 ): string {
   const typeName = options.typeName ?? 'Schema';
   if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(typeName))
     throw new CodegenError(`"${typeName}" is not a type name`);
-  const parsed = parseDocument(yamlText, { prettyErrors: true });
-  const first = parsed.errors[0];
-  if (first !== undefined) throw new CodegenError(first.message);
-  const doc = parsed.toJS() ?? {};
-  if (!isRecord(doc)) throw new CodegenError('the config must be a mapping with parameters: and dynamodb:');
-  const parameters = collectParameters(doc);
-  const tables = collectTables(doc);
+  const parameters = new Set<string>();
+  for (const { name } of config.parameters) parameters.add(`readonly ${JSON.stringify(name)}`);
+  for (const { path } of config.paths) parameters.add(`readonly [name: ${pathPattern(path)}]`);
   const lines = [
     `// Generated by lambda-cache-types${options.source ? ` from ${options.source}` : ''}; regenerate when it changes.`,
     '// Values are typed `string` (their type after transform: "json" is yours to write) and items',
@@ -118,15 +72,14 @@ export function generateSchema(
     '',
     `export interface ${typeName} extends CacheSchema {`,
     '  readonly parameters: {',
-    ...[...parameters].map(([key, type]) => `    ${key}: ${type};`),
+    ...[...parameters].map((key) => `    ${key}: string;`),
     '  };',
     '  readonly tables: {',
   ];
-  for (const [table, { attributes }] of tables) {
-    const key = [...attributes].map(([name, type]) => `readonly ${JSON.stringify(name)}: ${type}`).join('; ');
+  for (const [table, keys] of tableKeys(config)) {
     lines.push(
       `    readonly ${JSON.stringify(table)}: {`,
-      `      readonly key: { ${key} };`,
+      `      readonly key: ${keys.join(' | ')};`,
       '      readonly item: Record<string, unknown>;',
       '    };',
     );

@@ -24,19 +24,25 @@
  *   (starts with `/`) with `recursive` (default `false`) to load a hierarchy; a group has `names`, `path`
  *   or both; a `names` item is a name or `{ name, ttl?, decrypt? }` (which override the group's);
  * - a dynamodb entry takes `region`, `ttl`, and `keys:`, a list of key objects such as
- *   `{ pKey: pKey1, sKey: 2 }`, instead of or besides `hashkeyvalue`/`sortkeyvalue`.
+ *   `{ pKey: pKey1, sKey: 2 }`, instead of or besides `hashkeyvalue`/`sortkeyvalue`. With `keys:`, the
+ *   key's attribute names and types may be left out: the key objects name the attributes, and a YAML
+ *   string is an `S`, a YAML number an `N` (a declared `hashkeytype`/`sortkeytype` still wins).
  *
  * Leniencies kept for configs written for the seed: `parameters:` may be a single group (a mapping, as in
  * the seed's first version) instead of a list of groups; key types are accepted in any case (`s` is `S`); an
  * empty `sortkey`, `sortkeytype` or `sortkeyvalue` means "no sort key"; an empty `parameters:` or
  * `dynamodb:` is an empty list; a key value of type `S` is taken as written, so `hashkeyvalue: 0012` is the
  * string `"0012"` (as the seed's Go decoder read it). Items listed twice are loaded once.
+ *
+ * Bounds, so that no config can hold init past Lambda's 10 s: the file is read only if it is a regular file
+ * of at most {@link MAX_CONFIG_BYTES}, and once YAML aliases are expanded it may list at most
+ * {@link MAX_CONFIG_ENTRIES} entries (names, keys, groups and tables, repeats included).
  */
-import { readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import {
   canonicalNumber,
   ENV,
-  encodeKey,
   formatDuration,
   type KeyAttributes,
   type KeyAttributeValue,
@@ -44,6 +50,7 @@ import {
   parseDuration,
 } from '@lambda-cache/shared';
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
@@ -81,12 +88,26 @@ export interface TableEntry {
   readonly keys: readonly KeyAttributes[];
 }
 
+export type KeyType = 'S' | 'N' | 'B';
+
+/** The key attributes of a configured table, declared or taken from its key objects. */
+export interface TableKeySchema {
+  readonly table: string;
+  readonly region: string | undefined;
+  /** The partition key first when `hashkey` names it; otherwise in the order the first key wrote them. */
+  readonly attributes: ReadonlyArray<{ readonly name: string; readonly type: KeyType }>;
+}
+
 export interface CacheConfig {
   /** The file it was read from, for messages. */
   readonly file: string;
+  /** `false` when the file did not exist and was not required: the config is then empty. */
+  readonly found: boolean;
   readonly parameters: readonly ParameterEntry[];
   readonly paths: readonly ParameterPathEntry[];
   readonly tables: readonly TableEntry[];
+  /** One per table and region, including tables whose `keys:` list is empty. */
+  readonly keySchemas: readonly TableKeySchema[];
 }
 
 /** A config that cannot be used. `message` names the file, position, key path and what is valid. */
@@ -117,8 +138,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** A config file larger than this is refused: it is a list of names, not data. */
+/** A config file larger than this (1 MiB, about 37 000 names) is refused: it is a list of names, not data. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The most entries (list items: names, keys, groups, tables) a config may list once YAML aliases are
+ * expanded, repeats included. A 1 MiB file without aliases stays well under it; aliases of long lists
+ * could otherwise make a 96 KB file expand into millions of entries and hold init for minutes.
+ */
+export const MAX_CONFIG_ENTRIES = 100_000;
 
 const TOP_KEYS = ['parameters', 'dynamodb'] as const;
 const GROUP_KEYS = ['region', 'names', 'path', 'recursive', 'ttl', 'decrypt'] as const;
@@ -135,8 +163,7 @@ const TABLE_KEYS = [
   'sortkeyvalue',
   'keys',
 ] as const;
-const KEY_TYPES = ['S', 'N', 'B'] as const;
-type KeyType = (typeof KEY_TYPES)[number];
+const KEY_TYPES: readonly KeyType[] = ['S', 'N', 'B'];
 
 const REGION = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
@@ -157,7 +184,63 @@ const EXPECTED = {
   S: 'a non-empty string',
   N: 'a number, as a YAML number or a numeric string, of at most 38 significant digits',
   B: 'padded base64, e.g. AQID',
+  file: `a YAML file of at most ${MAX_CONFIG_BYTES} bytes`,
 } as const;
+
+/**
+ * A key path such as `dynamodb[0].keys[2].id`, turned into text only when a message needs it: a valid
+ * config never builds one, and a config of the maximum size has hundreds of thousands of them.
+ */
+class KeyPath {
+  constructor(
+    readonly parent: KeyPath | undefined,
+    readonly segment: string | number,
+  ) {}
+
+  toString(): string {
+    const parent = this.parent === undefined ? '' : this.parent.toString();
+    if (typeof this.segment === 'number') return `${parent}[${this.segment}]`;
+    return join(parent, this.segment);
+  }
+}
+
+/** `undefined` is the top level. */
+type Path = KeyPath | undefined;
+
+const at = (path: Path, segment: string | number): KeyPath => new KeyPath(path, segment);
+
+const PLAIN_SEGMENT = /^[A-Za-z0-9_$-]+$/;
+
+/** `dynamodb[0].table`; a name that is not plain is written as a JSON string: `keys[0]["my id"]`. */
+function join(path: string, name: string): string {
+  if (name.length > 64 || !PLAIN_SEGMENT.test(name)) return `${path}[${quote(name)}]`;
+  return path ? `${path}.${name}` : name;
+}
+
+interface Field {
+  readonly key: Node;
+  /** The value, aliases resolved. */
+  readonly value: Node | null;
+  /** The value as written: the alias itself when it is one, so a message can point at it. */
+  readonly written: Node | null;
+  readonly path: KeyPath;
+}
+type Fields = Map<string, Field>;
+
+/** A list item: its node (aliases resolved), and itself as its path, so a list costs one object an item. */
+class Item extends KeyPath {
+  constructor(
+    parent: KeyPath | undefined,
+    segment: string | number,
+    readonly node: Node | null,
+  ) {
+    super(parent, segment);
+  }
+
+  get path(): KeyPath {
+    return this;
+  }
+}
 
 /** Walks the YAML tree with the file and positions at hand, so every failure can say where it is. */
 class Reader {
@@ -169,14 +252,18 @@ class Reader {
 
   /** The collection being read: the position of last resort, for a value YAML gave no position. */
   #context: Node | null = null;
+  /** Every alias and the node it stands for, indexed on first use. */
+  #aliases: Map<Alias, Node> | undefined;
+  /** List items read so far, aliases expanded: the bound on the work a config can ask for. */
+  #entries = 0;
 
-  fail(node: Node | null | undefined, keyPath: string, problem: string, expected: string): never {
+  fail(node: Node | null | undefined, keyPath: Path | string, problem: string, expected: string): never {
     const offset = node?.range?.[0] ?? this.#context?.range?.[0] ?? 0;
     const pos = this.lines.linePos(offset);
     throw new ConfigError(this.file, `${problem} (expected ${expected})`, {
       line: Math.max(1, pos.line),
       column: Math.max(1, pos.col),
-      keyPath: keyPath || '(top level)',
+      keyPath: String(keyPath ?? '') || '(top level)',
     });
   }
 
@@ -185,42 +272,80 @@ class Reader {
     return offset === undefined ? undefined : this.lines.linePos(offset).line;
   }
 
-  /** The node an alias points to, so `*anchor` works wherever its target would. */
-  resolve(node: unknown): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
-    return (node as Node | null | undefined) ?? null;
+  /**
+   * The node an alias points to, so `*anchor` works wherever its target would. `Alias.resolve(doc)`
+   * walks the whole document on every call, which made a config with many aliases quadratic (minutes for
+   * a few thousand `ttl: *t`); the index is built in one walk instead.
+   */
+  resolve(node: unknown, path: Path): Node | null {
+    if (!isAlias(node)) return (node as Node | null | undefined) ?? null;
+    this.#aliases ??= indexAliases(this.doc);
+    const target = this.#aliases.get(node);
+    if (target === undefined) {
+      this.fail(
+        node,
+        path,
+        `refers to &${node.source}, which is not defined before it`,
+        `an anchor &${node.source} earlier in the file`,
+      );
+    }
+    return target;
   }
 
-  /** A mapping's pairs by key; unknown keys fail, naming the valid ones. */
-  fields(node: Node, path: string, allowed: readonly string[]): Fields {
-    if (!isMap(node)) this.fail(node, path, `is ${describe(node)}`, `a mapping with ${allowed.join(', ')}`);
+  /**
+   * A mapping's pairs by key; unknown keys fail, naming the valid ones. With `allowed` undefined any
+   * plain key is taken (the attributes of a key object whose table declares none).
+   */
+  fields(node: Node, path: Path, allowed: readonly string[] | undefined): Fields {
+    const valid = allowed ? allowed.join(', ') : 'attribute names';
+    if (!isMap(node)) this.fail(node, path, `is ${describe(node)}`, `a mapping with ${valid}`);
     this.#context = node;
     const out: Fields = new Map();
     for (const pair of node.items) {
-      const keyNode = this.resolve(pair.key);
+      const keyNode = this.resolve(pair.key, path);
       if (!isScalar(keyNode) || keyNode.value === null || typeof keyNode.value === 'object') {
-        this.fail(keyNode, path, 'has a key that is not a plain name', `one of ${allowed.join(', ')}`);
+        this.fail(keyNode, path, 'has a key that is not a plain name', allowed ? `one of ${valid}` : valid);
       }
       const name = scalarText(keyNode);
-      const keyPath = join(path, name);
-      if (!allowed.includes(name)) {
+      const keyPath = at(path, name);
+      if (allowed && !allowed.includes(name)) {
         const near = allowed.find((a) => a.toLowerCase() === name.toLowerCase());
         const hint = near ? `unknown key, did you mean ${near}?` : 'unknown key';
-        this.fail(keyNode, keyPath, hint, `one of ${allowed.join(', ')}`);
+        this.fail(keyNode, keyPath, hint, `one of ${valid}`);
       }
-      out.set(name, { key: keyNode, value: this.resolve(pair.value), path: keyPath });
+      const written = (pair.value as Node | null | undefined) ?? null;
+      out.set(name, { key: keyNode, value: this.resolve(written, keyPath), written, path: keyPath });
     }
     return out;
   }
 
-  /** A list's items; an empty value is an empty list. */
-  list(field: Field | undefined, expected: string): Array<{ node: Node | null; path: string }> {
+  /** A list's items; an empty value is an empty list. Counts them against {@link MAX_CONFIG_ENTRIES}. */
+  list(field: Field | undefined, expected: string): Item[] {
     if (!field || isNull(field.value)) return [];
     const node = field.value;
     if (!isSeq(node))
       this.fail(node ?? field.key, field.path, `is ${describe(node)}`, `a list of ${expected}`);
+    this.count(node.items.length, field.written ?? node, field.path);
     this.#context = node;
-    return node.items.map((item, i) => ({ node: this.resolve(item), path: `${field.path}[${i}]` }));
+    const items: Item[] = new Array(node.items.length);
+    for (let i = 0; i < node.items.length; i++) {
+      const written = node.items[i];
+      const resolved = isAlias(written) ? this.resolve(written, at(field.path, i)) : (written as Node | null);
+      items[i] = new Item(field.path, i, resolved ?? null);
+    }
+    return items;
+  }
+
+  count(entries: number, node: Node | null, path: Path): void {
+    this.#entries += entries;
+    if (this.#entries > MAX_CONFIG_ENTRIES) {
+      this.fail(
+        node,
+        path,
+        `makes the config list more than ${MAX_CONFIG_ENTRIES} entries once aliases are expanded`,
+        `at most ${MAX_CONFIG_ENTRIES} names, keys, groups and tables in all, counting each alias as the entries it repeats`,
+      );
+    }
   }
 
   /** A scalar as written (`0012` stays `0012`), or `undefined` when empty or absent. */
@@ -231,7 +356,7 @@ class Reader {
     return scalarText(node);
   }
 
-  required(fields: Fields, mapNode: Node, path: string, name: string, expected: string): string {
+  required(fields: Fields, mapNode: Node, path: Path, name: string, expected: string): string {
     const value = this.text(fields.get(name), expected);
     if (value === undefined || value === '') {
       const field = fields.get(name);
@@ -269,19 +394,21 @@ class Reader {
   }
 }
 
-interface Field {
-  readonly key: Node;
-  readonly value: Node | null;
-  readonly path: string;
-}
-type Fields = Map<string, Field>;
-
-const PLAIN_SEGMENT = /^[A-Za-z0-9_$-]+$/;
-
-/** `dynamodb[0].table`; a name that is not plain is written as a JSON string: `keys[0]["my id"]`. */
-function join(path: string, name: string): string {
-  if (name.length > 64 || !PLAIN_SEGMENT.test(name)) return `${path}[${quote(name)}]`;
-  return path ? `${path}.${name}` : name;
+/** Every alias with the node its anchor names: the last one defined before it, as YAML resolves them. */
+function indexAliases(doc: Document): Map<Alias, Node> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target !== undefined) targets.set(node, target);
+      } else if (node.anchor) {
+        anchors.set(node.anchor, node);
+      }
+    },
+  });
+  return targets;
 }
 
 /** A user's text in a message: JSON-quoted (so newlines and quotes stay visible) and shortened. */
@@ -316,6 +443,10 @@ function describe(node: Node | null): string {
 
 /** Parses the text of a config file. Throws {@link ConfigError}; never returns a partial config. */
 export function parseConfig(text: string, file: string): CacheConfig {
+  return parseText(text, file, true);
+}
+
+function parseText(text: string, file: string, found: boolean): CacheConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -339,16 +470,17 @@ export function parseConfig(text: string, file: string): CacheConfig {
     });
   }
   const r = new Reader(file, doc, lines);
-  const root = r.resolve(doc.contents);
+  const root = r.resolve(doc.contents, undefined);
   const parameters: ParameterEntry[] = [];
   const paths: ParameterPathEntry[] = [];
   const tables: TableEntry[] = [];
+  const keySchemas: TableKeySchema[] = [];
   if (!isNull(root)) {
-    const top = r.fields(root as Node, '', TOP_KEYS);
+    const top = r.fields(root as Node, undefined, TOP_KEYS);
     readParameters(r, top.get('parameters'), parameters, paths);
-    readTables(r, top.get('dynamodb'), tables);
+    readTables(r, top.get('dynamodb'), tables, keySchemas);
   }
-  return deepFreeze({ file, parameters, paths, tables });
+  return deepFreeze({ file, found, parameters, paths, tables, keySchemas });
 }
 
 /** The innermost flow collection (`[…]`, `{…}`) that ends where a syntax error was found, if any. */
@@ -371,9 +503,10 @@ function unclosedFlow(
   return found;
 }
 
+/** Where an item was first listed; its line is looked up only if a repeat disagrees with it. */
 interface Seen {
   readonly ttlMs: number | undefined;
-  readonly line: number | undefined;
+  readonly node: Node | null;
 }
 
 function sameTtl(
@@ -381,18 +514,19 @@ function sameTtl(
   seen: Seen,
   ttlMs: number | undefined,
   node: Node | null,
-  path: string,
+  path: Path,
   what: string,
 ) {
   if (seen.ttlMs === ttlMs) return;
-  const at = seen.line === undefined ? 'earlier' : `at line ${seen.line}`;
+  const line = r.line(seen.node);
+  const where = line === undefined ? 'earlier' : `at line ${line}`;
   const ttl = (ms: number | undefined) =>
     ms === undefined ? 'the default ttl' : `ttl ${formatDuration(ms)}`;
   r.fail(
     node,
     path,
-    `${what} is also listed ${at} with ${ttl(seen.ttlMs)}, here with ${ttl(ttlMs)}`,
-    'one ttl',
+    `${what} is also listed ${where} with ${ttl(seen.ttlMs)}, here with ${ttl(ttlMs)}`,
+    'one ttl for both, or the item listed once',
   );
 }
 
@@ -405,10 +539,13 @@ function readParameters(
   const seenNames = new Map<string, Seen>();
   const seenPaths = new Map<string, Seen>();
   // The seed's first format had a single group, `parameters: { region, names }`, not a list of them.
-  const groups =
-    field && isMap(field.value)
-      ? [{ node: field.value as Node | null, path: field.path }]
-      : r.list(field, 'groups with region, names, path, ttl, decrypt');
+  let groups: Item[];
+  if (field && isMap(field.value)) {
+    r.count(1, field.written, field.path);
+    groups = [new Item(field.path.parent, field.path.segment, field.value)];
+  } else {
+    groups = r.list(field, 'groups with region, names, path, ttl, decrypt');
+  }
   for (const { node: groupNode, path } of groups) {
     if (isNull(groupNode)) r.fail(groupNode, path, 'is empty', `a mapping with ${GROUP_KEYS.join(', ')}`);
     const group = r.fields(groupNode as Node, path, GROUP_KEYS);
@@ -439,12 +576,12 @@ function readParameters(
     for (const item of r.list(namesField, 'parameter names, or { name, ttl, decrypt } mappings')) {
       let entry: ParameterEntry;
       let nameNode: Node | null = item.node;
-      let namePath = item.path;
+      let namePath: KeyPath = item.path;
       if (isMap(item.node)) {
         const fields = r.fields(item.node, item.path, NAME_KEYS);
         const name = r.required(fields, item.node, item.path, 'name', EXPECTED.name);
         nameNode = fields.get('name')?.value ?? item.node;
-        namePath = join(item.path, 'name');
+        namePath = at(item.path, 'name');
         entry = {
           name,
           region,
@@ -457,13 +594,14 @@ function readParameters(
         entry = { name: scalarText(item.node), region, decrypt, ttlMs };
       }
       checkName(r, entry.name, nameNode, namePath);
-      const id = JSON.stringify([entry.name, entry.region ?? null, entry.decrypt]);
+      // Neither a region nor a checked name holds a space: the three parts cannot run into each other.
+      const id = `${entry.region ?? '-'} ${entry.decrypt ? 1 : 0} ${entry.name}`;
       const seen = seenNames.get(id);
       if (seen) {
         sameTtl(r, seen, entry.ttlMs, nameNode, namePath, `parameter ${entry.name}`);
         continue;
       }
-      seenNames.set(id, { ttlMs: entry.ttlMs, line: r.line(nameNode) });
+      seenNames.set(id, { ttlMs: entry.ttlMs, node: nameNode });
       parameters.push(entry);
     }
 
@@ -492,13 +630,13 @@ function readParameters(
         sameTtl(r, seen, entry.ttlMs, pathField.value, pathField.path, `path ${entry.path}`);
         continue;
       }
-      seenPaths.set(id, { ttlMs, line: r.line(pathField.value) });
+      seenPaths.set(id, { ttlMs, node: pathField.value });
       paths.push(entry);
     }
   }
 }
 
-function checkName(r: Reader, name: string, node: Node | null, path: string): void {
+function checkName(r: Reader, name: string, node: Node | null, path: Path): void {
   if (name === '') r.fail(node, path, 'is empty', EXPECTED.name);
   if (name.length > MAX_PARAMETER_NAME_LENGTH) {
     r.fail(node, path, `is ${name.length} characters long`, EXPECTED.name);
@@ -507,131 +645,141 @@ function checkName(r: Reader, name: string, node: Node | null, path: string): vo
     r.fail(node, path, `${quote(name)} contains a space or control character`, EXPECTED.name);
 }
 
-interface Schema {
-  readonly hashkey: string;
-  readonly hashType: KeyType;
+/** What an entry declares with `hashkey`, `sortkey` and their types; `undefined` where it says nothing. */
+interface Declared {
+  readonly hashkey: string | undefined;
+  readonly hashType: KeyType | undefined;
   readonly sortkey: string | undefined;
   readonly sortType: KeyType | undefined;
 }
 
-function readTables(r: Reader, field: Field | undefined, tables: TableEntry[]): void {
+/** One attribute of a table's key: its name, and its type once declared or taken from a value. */
+interface Attribute {
+  readonly name: string;
+  /** `hashkeytype` or `sortkeytype` when `hashkey` names the attribute, for messages. */
+  readonly typeKey: 'hashkeytype' | 'sortkeytype' | undefined;
+  type: KeyType | undefined;
+  /** Where the type was taken from a value, for the message when another value disagrees. */
+  source?: Field;
+}
+
+/** A key as written, before typing: each attribute's field, in the order of the entry's attributes. */
+interface RawKey {
+  readonly values: readonly Field[];
+  readonly node: Node | null;
+  readonly path: KeyPath;
+}
+
+interface KnownSchema {
+  /** `name type` pairs sorted by name: two entries of one table must agree on them. */
+  readonly signature: string;
+  readonly hashkey: string | undefined;
+  readonly description: string;
+  readonly node: Node;
+}
+
+function readTables(
+  r: Reader,
+  field: Field | undefined,
+  tables: TableEntry[],
+  keySchemas: TableKeySchema[],
+): void {
   const seenKeys = new Map<string, Seen>();
-  const schemas = new Map<string, { schema: Schema; line: number | undefined }>();
+  const schemas = new Map<string, KnownSchema>();
   for (const { node, path } of r.list(field, 'tables with table, hashkey, hashkeytype, hashkeyvalue, …')) {
     if (isNull(node)) r.fail(node, path, 'is empty', `a mapping with ${TABLE_KEYS.join(', ')}`);
     const f = r.fields(node as Node, path, TABLE_KEYS);
     const tableNode = node as Node;
     const table = r.required(f, tableNode, path, 'table', EXPECTED.table);
     if (!TABLE_NAME.test(table) && !TABLE_ARN.test(table)) {
-      r.fail(
-        f.get('table')?.value,
-        join(path, 'table'),
-        `${quote(table)} is not a table name`,
-        EXPECTED.table,
-      );
+      r.fail(f.get('table')?.value, at(path, 'table'), `${quote(table)} is not a table name`, EXPECTED.table);
     }
     const region = r.region(f.get('region'));
     const ttlMs = r.duration(f.get('ttl'));
-    const schema = readSchema(r, f, tableNode, path);
-
-    const schemaId = JSON.stringify([table, region ?? null]);
-    const known = schemas.get(schemaId);
-    if (!known) {
-      schemas.set(schemaId, { schema, line: r.line(tableNode) });
-    } else if (
-      known.schema.hashkey !== schema.hashkey ||
-      known.schema.hashType !== schema.hashType ||
-      known.schema.sortkey !== schema.sortkey ||
-      known.schema.sortType !== schema.sortType
-    ) {
-      r.fail(
-        f.get('hashkey')?.key ?? tableNode,
-        join(path, 'hashkey'),
-        `table ${table} has another key schema at line ${known.line ?? '?'}`,
-        `the same hashkey, sortkey and types as there (${describeSchema(known.schema)})`,
-      );
-    }
-
-    const keys: Array<{ key: KeyAttributes; node: Node | null; path: string }> = [];
-    const hashValue = f.get('hashkeyvalue');
-    const sortValue = f.get('sortkeyvalue');
     const keysField = f.get('keys');
-    const hasHashValue = hashValue !== undefined && !isNull(hashValue.value);
-    const hasSortValue = sortValue !== undefined && !isNull(sortValue.value);
-    if (hasSortValue && !schema.sortkey) {
-      r.fail(sortValue.key, sortValue.path, 'is given without sortkey', 'sortkey and sortkeytype next to it');
+    const keyItems = r.list(keysField, 'key mappings such as { id: a }');
+    const declared = readDeclared(r, f, tableNode, path, keyItems.length > 0);
+
+    const raw: RawKey[] = [];
+    let attributes: Attribute[];
+    if (declared.hashkey !== undefined) {
+      attributes = [{ name: declared.hashkey, typeKey: 'hashkeytype', type: declared.hashType }];
+      if (declared.sortkey !== undefined) {
+        attributes.push({ name: declared.sortkey, typeKey: 'sortkeytype', type: declared.sortType });
+      }
+      const fromValues = readValueForm(r, f, tableNode, path, declared, keysField !== undefined);
+      if (fromValues) raw.push(fromValues);
+    } else {
+      attributes = attributesOf(r, keyItems[0] as Item);
     }
-    if (hasHashValue || hasSortValue) {
-      if (!hasHashValue) {
-        r.fail(
-          sortValue?.key,
-          join(path, 'sortkeyvalue'),
-          'is given without hashkeyvalue',
-          'hashkeyvalue too',
-        );
-      }
-      if (schema.sortkey && !hasSortValue) {
-        r.fail(
-          hashValue.key,
-          join(path, 'hashkeyvalue'),
-          `is given without sortkeyvalue, but the table has sort key ${schema.sortkey}`,
-          'sortkeyvalue too, or keys: a list of { hashkey: value, sortkey: value }',
-        );
-      }
-      const key: Record<string, KeyAttributeValue> = {
-        [schema.hashkey]: keyValue(r, hashValue.value, hashValue.path, schema.hashType),
-      };
-      if (schema.sortkey && schema.sortType && sortValue) {
-        define(key, schema.sortkey, keyValue(r, sortValue.value, sortValue.path, schema.sortType));
-      }
-      keys.push({ key: canonical(key), node: hashValue.value, path: hashValue.path });
-    } else if (!keysField) {
-      r.fail(
-        tableNode,
-        path,
-        'has neither hashkeyvalue nor keys',
-        'hashkeyvalue (and sortkeyvalue), or keys: a list of key mappings',
-      );
-    }
-    const attributes = schema.sortkey ? [schema.hashkey, schema.sortkey] : [schema.hashkey];
-    const expectedKey = `a mapping of ${attributes.join(' and ')}`;
-    for (const item of r.list(keysField, `key mappings of ${attributes.join(' and ')}`)) {
+    const names = attributes.map((a) => a.name);
+    const expectedKey = `a mapping of ${names.join(' and ')}`;
+    for (const item of keyItems) {
       if (!isMap(item.node)) r.fail(item.node, item.path, `is ${describe(item.node)}`, expectedKey);
-      const values = r.fields(item.node, item.path, attributes);
-      const key: Record<string, KeyAttributeValue> = {};
-      for (const attribute of attributes) {
-        const value = values.get(attribute);
-        if (!value) r.fail(item.node, item.path, `misses the key attribute ${attribute}`, expectedKey);
-        const type = attribute === schema.hashkey ? schema.hashType : (schema.sortType as KeyType);
-        define(key, attribute, keyValue(r, value.value, value.path, type));
+      const fields = r.fields(item.node, item.path, names);
+      const values: Field[] = [];
+      for (const name of names) {
+        const value = fields.get(name);
+        if (!value) r.fail(item.node, item.path, `misses the key attribute ${name}`, expectedKey);
+        values.push(value);
       }
-      keys.push({ key: canonical(key), node: item.node, path: item.path });
+      raw.push({ values, node: item.node, path: item.path });
     }
 
+    for (const [i, attribute] of attributes.entries()) inferType(r, attribute, i, raw);
+    checkSchema(r, schemas, keySchemas, { table, region, attributes, declared, f, node: tableNode, path });
+
+    // Canonical keys list their attributes by name: sort once per entry, not once per key.
+    const order = attributes.map((_, i) => i).sort((a, b) => compareNames(names[a], names[b]));
+    // Neither a table name nor a region holds a space, so the scope and the key cannot run together.
+    const scope = `${table} ${region ?? '-'} `;
     const unique: KeyAttributes[] = [];
-    for (const k of keys) {
-      const id = JSON.stringify([table, region ?? null, encodeKey(k.key)]);
+    for (const k of raw) {
+      const canonicalKey: Record<string, KeyAttributeValue> = {};
+      for (const i of order) {
+        const attribute = attributes[i] as Attribute;
+        const value = k.values[i] as Field;
+        define(canonicalKey, attribute.name, keyValue(r, value.value, value.path, attribute.type as KeyType));
+      }
+      // `encodeKey` of a canonical key is its JSON: the key is already what `normalizeKey` would return.
+      const id = scope + JSON.stringify(canonicalKey);
       const seen = seenKeys.get(id);
       if (seen) {
         sameTtl(r, seen, ttlMs, k.node, k.path, `this key of ${table}`);
         continue;
       }
-      seenKeys.set(id, { ttlMs, line: r.line(k.node) });
-      unique.push(k.key);
+      seenKeys.set(id, { ttlMs, node: k.node });
+      unique.push(canonicalKey);
     }
     if (unique.length > 0) tables.push({ table, region, ttlMs, keys: unique });
   }
 }
 
-function describeSchema(s: Schema): string {
-  const hash = `hashkey ${s.hashkey} ${s.hashType}`;
-  return s.sortkey ? `${hash}, sortkey ${s.sortkey} ${s.sortType}` : hash;
-}
-
-function readSchema(r: Reader, f: Fields, node: Node, path: string): Schema {
-  const hashkey = r.required(f, node, path, 'hashkey', EXPECTED.attribute);
-  checkAttribute(r, f.get('hashkey'), hashkey);
-  const hashType = keyType(r, f, node, path, 'hashkeytype');
+/** `hashkey`, `sortkey` and their types; a missing type is allowed only when `keys:` can give it. */
+function readDeclared(r: Reader, f: Fields, node: Node, path: Path, haveKeys: boolean): Declared {
+  const hashField = f.get('hashkey');
+  const hashkey = r.text(hashField, EXPECTED.attribute) || undefined;
+  if (hashkey === undefined) {
+    if (hashField) r.fail(hashField.value ?? hashField.key, hashField.path, 'is empty', EXPECTED.attribute);
+    if (!haveKeys) {
+      r.fail(
+        node,
+        path,
+        'misses hashkey',
+        'hashkey and hashkeytype, or keys: a list of key mappings such as { id: a }',
+      );
+    }
+    // The key objects name the attributes: nothing that describes them may stand alone.
+    for (const name of ['hashkeytype', 'hashkeyvalue', 'sortkey', 'sortkeytype', 'sortkeyvalue']) {
+      const other = f.get(name);
+      if (other && !isNull(other.value)) {
+        r.fail(other.key, other.path, 'is given without hashkey', `hashkey next to it, or no ${name}`);
+      }
+    }
+    return { hashkey: undefined, hashType: undefined, sortkey: undefined, sortType: undefined };
+  }
+  checkAttribute(r, hashField?.value, hashField?.path, hashkey);
+  const hashType = keyType(r, f, node, path, 'hashkeytype', haveKeys);
   const sortField = f.get('sortkey');
   const sortkey = r.text(sortField, EXPECTED.attribute) || undefined;
   const sortTypeField = f.get('sortkeytype');
@@ -642,7 +790,7 @@ function readSchema(r: Reader, f: Fields, node: Node, path: string): Schema {
     }
     return { hashkey, hashType, sortkey: undefined, sortType: undefined };
   }
-  checkAttribute(r, sortField, sortkey);
+  checkAttribute(r, sortField?.value, sortField?.path, sortkey);
   if (sortkey === hashkey) {
     r.fail(
       sortField?.value,
@@ -651,27 +799,195 @@ function readSchema(r: Reader, f: Fields, node: Node, path: string): Schema {
       'two different names',
     );
   }
-  const sortType = keyType(r, f, node, path, 'sortkeytype');
+  const sortType = keyType(r, f, node, path, 'sortkeytype', haveKeys);
   return { hashkey, hashType, sortkey, sortType };
 }
 
-function checkAttribute(r: Reader, field: Field | undefined, name: string): void {
-  if (name.length > MAX_KEY_ATTRIBUTE_LENGTH || BAD_NAME_CHARS.test(name.replace(/ /g, ''))) {
-    r.fail(field?.value, field?.path ?? '', `${quote(name)} is not an attribute name`, EXPECTED.attribute);
+/** The seed's `hashkeyvalue`/`sortkeyvalue` form, as a key still to be typed, or `undefined` if absent. */
+function readValueForm(
+  r: Reader,
+  f: Fields,
+  tableNode: Node,
+  path: Path,
+  declared: Declared,
+  hasKeysField: boolean,
+): RawKey | undefined {
+  const hashValue = f.get('hashkeyvalue');
+  const sortValue = f.get('sortkeyvalue');
+  const hasHashValue = hashValue !== undefined && !isNull(hashValue.value);
+  const hasSortValue = sortValue !== undefined && !isNull(sortValue.value);
+  if (hasSortValue && !declared.sortkey) {
+    r.fail(sortValue.key, sortValue.path, 'is given without sortkey', 'sortkey and sortkeytype next to it');
+  }
+  if (!hasHashValue && !hasSortValue) {
+    if (!hasKeysField) {
+      r.fail(
+        tableNode,
+        path,
+        'has neither hashkeyvalue nor keys',
+        'hashkeyvalue (and sortkeyvalue), or keys: a list of key mappings',
+      );
+    }
+    return undefined;
+  }
+  if (!hasHashValue) {
+    r.fail(sortValue?.key, at(path, 'sortkeyvalue'), 'is given without hashkeyvalue', 'hashkeyvalue too');
+  }
+  if (declared.sortkey && !hasSortValue) {
+    r.fail(
+      hashValue.key,
+      at(path, 'hashkeyvalue'),
+      `is given without sortkeyvalue, but the table has sort key ${declared.sortkey}`,
+      'sortkeyvalue too, or keys: a list of { hashkey: value, sortkey: value }',
+    );
+  }
+  const values = declared.sortkey && sortValue ? [hashValue, sortValue] : [hashValue];
+  return { values, node: hashValue.value, path: hashValue.path };
+}
+
+/** The attributes the first key object names, when no `hashkey` declares them. */
+function attributesOf(r: Reader, first: Item): Attribute[] {
+  const expected =
+    'a key of one or two attributes: the partition key and, if the table has one, the sort key';
+  if (!isMap(first.node)) r.fail(first.node, first.path, `is ${describe(first.node)}`, expected);
+  const fields = r.fields(first.node, first.path, undefined);
+  if (fields.size === 0 || fields.size > 2) {
+    r.fail(first.node, first.path, `names ${fields.size} attributes`, expected);
+  }
+  const attributes: Attribute[] = [];
+  for (const [name, field] of fields) {
+    checkAttribute(r, field.key, field.path, name);
+    attributes.push({ name, typeKey: undefined, type: undefined });
+  }
+  return attributes;
+}
+
+/** The YAML type of a key value: a string is an S, a number an N; anything else says nothing. */
+function yamlKeyType(node: Node | null): KeyType | undefined {
+  if (!isScalar(node)) return undefined;
+  const v = node.value;
+  if (typeof v === 'string') return 'S';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'N';
+  return undefined;
+}
+
+const TYPE_WORD: Record<KeyType, string> = { S: 'string', N: 'number', B: 'binary value' };
+
+/** Gives an attribute without a declared type the type of its first value; every other value must agree. */
+function inferType(r: Reader, attribute: Attribute, index: number, raw: readonly RawKey[]): void {
+  if (attribute.type !== undefined) return;
+  const declareIt = attribute.typeKey
+    ? `${attribute.typeKey}: S, N or B next to ${attribute.typeKey === 'hashkeytype' ? 'hashkey' : 'sortkey'}`
+    : `hashkey: ${attribute.name} and hashkeytype: S, N or B`;
+  for (const key of raw) {
+    const value = key.values[index];
+    if (!value) continue;
+    if (isNull(value.value))
+      r.fail(value.value, value.path, 'is empty', `a string or a number, or ${declareIt}`);
+    const type = yamlKeyType(value.value);
+    if (type === undefined) {
+      r.fail(
+        value.value,
+        value.path,
+        `is ${describe(value.value)}, which says nothing of the key type`,
+        `a string or a number, or ${declareIt}`,
+      );
+    }
+    if (attribute.type === undefined) {
+      attribute.type = type;
+      attribute.source = value;
+      continue;
+    }
+    if (type !== attribute.type) {
+      const first = attribute.source as Field;
+      const line = r.line(first.value);
+      const typeName = TYPE_WORD[attribute.type];
+      const asString = attribute.typeKey
+        ? `${attribute.typeKey}: S`
+        : `hashkey: ${attribute.name} with hashkeytype: S`;
+      r.fail(
+        value.value,
+        value.path,
+        `is a ${TYPE_WORD[type]}, but ${first.path}${line === undefined ? '' : ` at line ${line}`} is a ${typeName}`,
+        `a ${typeName} in every key, or ${asString} to read every ${attribute.name} as a string`,
+      );
+    }
   }
 }
 
+/** Two entries of one table (and region) must describe one key; the first one's schema is kept. */
+function checkSchema(
+  r: Reader,
+  schemas: Map<string, KnownSchema>,
+  keySchemas: TableKeySchema[],
+  entry: {
+    table: string;
+    region: string | undefined;
+    attributes: readonly Attribute[];
+    declared: Declared;
+    f: Fields;
+    node: Node;
+    path: Path;
+  },
+): void {
+  const typed = entry.attributes
+    .filter((a) => a.type !== undefined)
+    .map((a) => ({ name: a.name, type: a.type as KeyType }));
+  const signature = typed
+    .map((a) => `${a.name} ${a.type}`)
+    .sort()
+    .join(', ');
+  const hashkey = entry.declared.hashkey;
+  const description =
+    hashkey === undefined
+      ? signature
+      : `hashkey ${hashkey} ${typed[0]?.type}${typed[1] ? `, sortkey ${typed[1].name} ${typed[1].type}` : ''}`;
+  const id = JSON.stringify([entry.table, entry.region ?? null]);
+  const known = schemas.get(id);
+  if (!known) {
+    schemas.set(id, { signature, hashkey, description, node: entry.node });
+    keySchemas.push({ table: entry.table, region: entry.region, attributes: typed });
+    return;
+  }
+  const bothDeclared = known.hashkey !== undefined && hashkey !== undefined;
+  if (known.signature === signature && (!bothDeclared || known.hashkey === hashkey)) return;
+  const line = r.line(known.node) ?? '?';
+  if (bothDeclared) {
+    r.fail(
+      entry.f.get('hashkey')?.key ?? entry.node,
+      at(entry.path, 'hashkey'),
+      `table ${entry.table} has another key schema at line ${line}`,
+      `the same hashkey, sortkey and types as there (${known.description})`,
+    );
+  }
+  r.fail(
+    entry.node,
+    entry.path,
+    `table ${entry.table} has another key schema at line ${line}`,
+    `the same key attributes and types as there (${known.signature})`,
+  );
+}
+
+function checkAttribute(r: Reader, node: Node | null | undefined, path: Path, name: string): void {
+  if (name === '' || name.length > MAX_KEY_ATTRIBUTE_LENGTH || BAD_NAME_CHARS.test(name.replace(/ /g, ''))) {
+    r.fail(node, path, `${quote(name)} is not an attribute name`, EXPECTED.attribute);
+  }
+}
+
+/** A declared key type; `undefined` when absent and `keys:` may give it (`mayInfer`). */
 function keyType(
   r: Reader,
   f: Fields,
   node: Node,
-  path: string,
+  path: Path,
   name: 'hashkeytype' | 'sortkeytype',
-): KeyType {
+  mayInfer: boolean,
+): KeyType | undefined {
   const field = f.get(name);
   const text = r.text(field, EXPECTED.keyType);
   if (text === undefined || text === '') {
     if (field) r.fail(field.value ?? field.key, field.path, 'is empty', EXPECTED.keyType);
+    if (mayInfer) return undefined;
     // Point at the attribute whose type is missing: that is the line to fix.
     const owner = f.get(name === 'hashkeytype' ? 'hashkey' : 'sortkey');
     r.fail(
@@ -681,15 +997,15 @@ function keyType(
       `${name}: ${EXPECTED.keyType}`,
     );
   }
-  const upper = text.toUpperCase();
-  if (!(KEY_TYPES as readonly string[]).includes(upper)) {
+  const upper = text.toUpperCase() as KeyType;
+  if (!KEY_TYPES.includes(upper)) {
     r.fail(field?.value, field?.path ?? path, `${quote(text)} is not a key type`, EXPECTED.keyType);
   }
-  return upper as KeyType;
+  return upper;
 }
 
 /** One key attribute value, typed by its declared type; the node's text as written for S and N. */
-function keyValue(r: Reader, node: Node | null, path: string, type: KeyType): KeyAttributeValue {
+function keyValue(r: Reader, node: Node | null, path: Path, type: KeyType): KeyAttributeValue {
   if (isNull(node)) r.fail(node, path, 'is empty', EXPECTED[type]);
   if (!isScalar(node)) r.fail(node, path, `is ${describe(node)}`, EXPECTED[type]);
   const raw = node.value;
@@ -716,16 +1032,20 @@ function isBase64(text: string): boolean {
   return text !== '' && BASE64.test(text);
 }
 
-/** Attributes sorted by name, as `normalizeKey` would return them; the values are already canonical. */
-function canonical(key: Record<string, KeyAttributeValue>): KeyAttributes {
-  const out: Record<string, KeyAttributeValue> = {};
-  for (const name of Object.keys(key).sort()) define(out, name, key[name] as KeyAttributeValue);
-  return out;
+/** The order `normalizeKey` sorts attribute names in (`Array.prototype.sort`'s default). */
+function compareNames(a: string | undefined, b: string | undefined): number {
+  const x = String(a);
+  const y = String(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** Sets an own property even when the attribute is named `__proto__` (assignment would not). */
 function define(target: Record<string, KeyAttributeValue>, name: string, value: KeyAttributeValue): void {
-  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  if (name === '__proto__') {
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[name] = value;
+  }
 }
 
 function deepFreeze<T>(value: T): T {
@@ -736,36 +1056,88 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function emptyConfig(file: string): CacheConfig {
-  return deepFreeze({ file, parameters: [], paths: [], tables: [] });
+const FILE_KINDS: ReadonlyArray<[(s: Stats) => boolean, string]> = [
+  [(s) => s.isDirectory(), 'a directory'],
+  [(s) => s.isFIFO(), 'a FIFO'],
+  [(s) => s.isCharacterDevice(), 'a character device'],
+  [(s) => s.isBlockDevice(), 'a block device'],
+  [(s) => s.isSocket(), 'a socket'],
+];
+
+function tooLarge(file: string): ConfigError {
+  return new ConfigError(file, `is larger than ${MAX_CONFIG_BYTES} bytes (expected ${EXPECTED.file})`);
 }
 
 /**
- * Reads and parses a config file. A missing file is an empty config, or with `required` a
- * {@link ConfigError}; an unreadable or oversized one is always an error.
+ * The file's text, or `undefined` when it does not exist. Only a regular file is read, and no more than
+ * the limit plus one byte: a FIFO would block init until a writer came, a device such as `/dev/zero`
+ * never ends.
+ */
+async function readConfigText(file: string, required: boolean): Promise<string | undefined> {
+  let handle: FileHandle;
+  try {
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer; a regular file ignores it.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      if (!required) return undefined;
+      throw new ConfigError(file, `not found (expected a YAML file there, or ${ENV.config} naming one)`);
+    }
+    throw new ConfigError(
+      file,
+      `cannot be read (${code ?? 'unknown error'}) (expected a readable YAML file)`,
+      {},
+      { cause: err },
+    );
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      const kind = FILE_KINDS.find(([test]) => test(stats))?.[1] ?? 'something else';
+      throw new ConfigError(file, `is ${kind}, not a regular file (expected ${EXPECTED.file})`);
+    }
+    if (stats.size > MAX_CONFIG_BYTES) throw tooLarge(file);
+    // The size may change between the stat and the read: read until the end, but never past the limit.
+    const limit = MAX_CONFIG_BYTES + 1;
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let chunkSize = Math.min(limit, Math.max(stats.size + 1, 16 * 1024));
+    while (total < limit) {
+      const chunk = Buffer.allocUnsafe(Math.min(chunkSize, limit - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      chunkSize = limit - total;
+    }
+    if (total > MAX_CONFIG_BYTES) throw tooLarge(file);
+    return Buffer.concat(chunks, total).toString('utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      file,
+      `cannot be read (${code ?? 'unknown error'}) (expected a readable YAML file)`,
+      {},
+      { cause: err },
+    );
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads and parses a config file. A missing file is an empty config (with `found: false`), or with
+ * `required` a {@link ConfigError}; an unreadable, oversized or special file (FIFO, device, directory) is
+ * always an error.
  *
  * @example
  * const config = await loadConfig('/var/task/config.yaml', { required: false });
  */
 export async function loadConfig(file: string, opts: { required: boolean }): Promise<CacheConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      if (!opts.required) return emptyConfig(file);
-      throw new ConfigError(file, `not found (expected a YAML file there, or ${ENV.config} naming one)`);
-    }
-    const problem = code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? 'unknown error'})`;
-    throw new ConfigError(file, `${problem} (expected a readable YAML file)`, {}, { cause: err });
-  }
-  if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
-    throw new ConfigError(
-      file,
-      `is larger than ${MAX_CONFIG_BYTES} bytes (expected a list of items to cache)`,
-    );
-  }
+  const text = await readConfigText(file, opts.required);
+  if (text === undefined) return parseText('', file, false);
   return parseConfig(text, file);
 }
 
@@ -776,6 +1148,9 @@ export async function loadConfig(file: string, opts: { required: boolean }): Pro
  * describeConfig(config); // "/var/task/config.yaml: 2 parameters, 0 paths, 1 item in 1 table, regions us-west-2 default, ttls default"
  */
 export function describeConfig(c: CacheConfig): string {
+  if (!c.found) {
+    return `${c.file}: does not exist, so nothing is prefetched (fine when nothing needs to be: every item is read through on demand)`;
+  }
   const items = c.tables.reduce((n, t) => n + t.keys.length, 0);
   if (c.parameters.length + c.paths.length + items === 0) {
     return `${c.file}: nothing to prefetch; every item is read through on demand`;

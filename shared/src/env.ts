@@ -104,7 +104,11 @@ export function parseDuration(text: string): number {
     ms += Number(match[1]) * (DURATION_UNITS[match[2] as string] as number);
   }
   ms = Math.round(ms);
-  if (ms > MAX_DURATION_MS) throw new RangeError(`"${text}" is longer than the maximum of 24h`);
+  if (ms > MAX_DURATION_MS) {
+    throw new RangeError(
+      `"${text}" is longer than the maximum of 24h (expected a duration from 0s to 24h, e.g. 30s, 5m, 1h)`,
+    );
+  }
   return ms;
 }
 
@@ -127,18 +131,23 @@ export function formatDuration(ms: number): string {
   return parts.join('');
 }
 
-/** `true`/`false` (any case), also `1`/`0`, `yes`/`no`. */
+const TRUE_WORDS: readonly string[] = ['true', 'yes', '1'];
+const FALSE_WORDS: readonly string[] = ['false', 'no', '0'];
+
+/** `true`/`false`, also `yes`/`no` and `1`/`0`, in any case; the message lists every one of them. */
 export function parseBoolean(text: string): boolean {
   const t = text.toLowerCase();
-  if (t === 'true' || t === '1' || t === 'yes') return true;
-  if (t === 'false' || t === '0' || t === 'no') return false;
-  throw new RangeError(`"${text}" is not a boolean (expected true or false)`);
+  if (TRUE_WORDS.includes(t)) return true;
+  if (FALSE_WORDS.includes(t)) return false;
+  throw new RangeError(`"${text}" is not a boolean (expected true, false, yes, no, 1 or 0, in any case)`);
 }
 
 export function parseLogLevel(text: string): LogLevel {
   const t = text.toLowerCase();
   if ((LOG_LEVELS as readonly string[]).includes(t)) return t as LogLevel;
-  throw new RangeError(`"${text}" is not a log level (expected one of ${LOG_LEVELS.join(', ')})`);
+  throw new RangeError(
+    `"${text}" is not a log level (expected one of ${LOG_LEVELS.join(', ')}, in any case)`,
+  );
 }
 
 /**
@@ -146,13 +155,21 @@ export function parseLogLevel(text: string): LogLevel {
  * which is what the seed actually parsed it as (`time.ParseDuration`), so values set for the seed keep working.
  */
 export function parseLegacyTimeout(text: string): number {
-  if (DECIMAL.test(text)) return parseInteger(text, 0, MAX_DURATION_MS / 60_000) * 60_000;
+  const expected = '(expected whole minutes from 0 to 1440, or a duration from 0s to 24h such as 10m)';
+  if (DECIMAL.test(text)) {
+    const minutes = Number(text);
+    if (minutes > MAX_DURATION_MS / 60_000)
+      throw new RangeError(`${text} minutes is out of range ${expected}`);
+    return minutes * 60_000;
+  }
+  if (!DURATION.test(text)) {
+    throw new RangeError(`"${text}" is neither whole minutes nor a duration ${expected}`);
+  }
   try {
     return parseDuration(text);
   } catch {
-    throw new RangeError(
-      `"${text}" is neither whole minutes nor a duration (expected minutes from 0 to 1440, or a duration such as 10m)`,
-    );
+    // A well-formed duration fails only by being too long.
+    throw new RangeError(`"${text}" is longer than the maximum of 24h ${expected}`);
   }
 }
 

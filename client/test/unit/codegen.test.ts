@@ -1,21 +1,37 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the expected output holds template literal types
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
-import { CodegenError, generateSchema } from '../../src/codegen.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CodegenError, type ConfigForTypes, generateSchema } from '../../src/codegen.js';
 
-const SEED = readFileSync(new URL('../../../extension/test/fixtures/seed.yaml', import.meta.url), 'utf8');
+const fixtures = fileURLToPath(new URL('../../../extension/test/fixtures/', import.meta.url));
+
+/** The extension's config module: the parser the generator is fed by. */
+interface ExtensionConfig {
+  parseConfig(text: string, file: string): ConfigForTypes;
+  loadConfig(file: string, opts: { required: boolean }): Promise<ConfigForTypes>;
+}
+let extension: ExtensionConfig;
+beforeAll(async () => {
+  // A computed specifier keeps the extension's sources out of this package's TypeScript program (it is
+  // rooted at client/); vitest loads them as the bin's bundle does.
+  const configModule = new URL('../../../extension/src/config.ts', import.meta.url).href;
+  extension = (await import(configModule)) as ExtensionConfig;
+});
+
+const schemaOf = (yaml: string, options?: { typeName?: string }) =>
+  generateSchema(extension.parseConfig(yaml, 'config.yaml'), options);
 
 describe('generateSchema', () => {
-  it('types every name and the key when given the seed config', () => {
-    const out = generateSchema(SEED);
+  it('types every name and the key when given the seed config', async () => {
+    const out = generateSchema(await extension.loadConfig(join(fixtures, 'seed.yaml'), { required: true }));
     expect(out).toContain("import type { CacheSchema } from '@lambda-cache/client';");
     expect(out).toContain('export interface Schema extends CacheSchema {');
     expect(out).toContain('readonly "CacheExtensions_Parameter1": string;');
@@ -25,7 +41,7 @@ describe('generateSchema', () => {
   });
 
   it('types numbers, binary, paths and keys lists when the config uses them', () => {
-    const out = generateSchema(
+    const out = schemaOf(
       `parameters:
   - path: /app/prod
     recursive: true
@@ -41,10 +57,14 @@ dynamodb:
   - table: Blobs
     hashkey: h
     hashkeytype: B
+    keys: []
   - table: Guessed
     hashkey: n
     keys:
       - { n: 7 }
+  - table: Named
+    keys:
+      - { customer: c-1, order: 2 }
 `,
       { typeName: 'AppSchema' },
     );
@@ -55,67 +75,108 @@ dynamodb:
     expect(out).toContain('readonly key: { readonly "id": number | bigint };');
     expect(out).toContain('readonly key: { readonly "h": Uint8Array };');
     expect(out).toContain('readonly key: { readonly "n": number | bigint };');
+    expect(out).toContain(
+      'readonly key: { readonly "customer": string; readonly "order": number | bigint };',
+    );
+  });
+
+  it('reads the seed’s single parameters group when it is written as a mapping', async () => {
+    const config = await extension.loadConfig(join(fixtures, 'single-group.yaml'), { required: true });
+    expect(generateSchema(config)).toContain('readonly "CacheExtensions_Parameter1": string;');
+  });
+
+  it('types a table configured in two regions with two key schemas as either key', () => {
+    const out = schemaOf(
+      'dynamodb:\n  - { table: Tab, region: us-east-1, keys: [{ id: a }] }\n' +
+        '  - { table: Tab, region: eu-west-1, keys: [{ id: 1 }] }\n',
+    );
+    expect(out).toContain('readonly key: { readonly "id": string } | { readonly "id": number | bigint };');
   });
 
   it('escapes template characters when a path holds them', () => {
-    expect(generateSchema('parameters:\n  - path: /a`b${c}/\n')).toContain(
+    expect(schemaOf('parameters:\n  - path: /a`b${c}/\n')).toContain(
       'readonly [name: `/a\\`b\\${c}/${string}`]: string;',
     );
   });
 
-  it.each([
-    ['parameters: {}', 'parameters must be a list'],
-    ['dynamodb:\n  - hashkey: a', 'dynamodb[0].table'],
-    [
-      'dynamodb:\n  - table: T\n    hashkey: a\n    hashkeytype: X',
-      'dynamodb[0].hashkeytype must be S, N or B',
-    ],
-    ['parameters: [\n', 'at line 2, column 1'],
-  ])('throws CodegenError when the config is %j', (yaml, message) => {
-    expect(() => generateSchema(yaml)).toThrow(CodegenError);
-    expect(() => generateSchema(yaml)).toThrow(message);
+  it('produces an empty schema when the config is empty', () => {
+    expect(schemaOf('')).toContain('readonly parameters: {\n  };');
   });
 
-  it('produces an empty schema when the config is empty', () => {
-    const out = generateSchema('');
-    expect(out).toContain('readonly parameters: {\n  };');
+  it('throws CodegenError when the type name is not an identifier', () => {
+    expect(() => schemaOf('', { typeName: 'my-schema' })).toThrow(CodegenError);
   });
 });
 
 describe('lambda-cache-types', () => {
-  const bin = join(dirname(fileURLToPath(import.meta.url)), '../../src/bin/lambda-cache-types.ts');
+  const entry = join(dirname(fileURLToPath(import.meta.url)), '../../src/bin/lambda-cache-types.entry.mjs');
   const run = promisify(execFile);
+  let dir: string;
+  let bin: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'client-codegen-'));
+    // Node 20 cannot run TypeScript: bundle the bin as scripts/build.mjs does, then run it as a process.
+    bin = join(dir, 'bin.mjs');
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20.19',
+      outfile: bin,
+      logLevel: 'silent',
+      banner: {
+        js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
-  // Bundles the bin and starts three node processes: seconds on a busy machine.
+  // Starts three node processes: seconds on a busy machine.
   it('prints the schema when given a config file, and exits 1 naming the file when it is invalid', {
     timeout: 60_000,
   }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'client-codegen-'));
-    try {
-      await writeFile(join(dir, 'config.yaml'), SEED);
-      await writeFile(join(dir, 'bad.yaml'), 'dynamodb: 3\n');
-      // Node 20 cannot run TypeScript: bundle the bin as the build does, then run it as a process.
-      const out = join(dir, 'bin.mjs');
-      await build({
-        entryPoints: [bin],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        outfile: out,
-        logLevel: 'silent',
-        banner: {
-          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        },
-      });
-      const good = await run(process.execPath, [out, join(dir, 'config.yaml')]);
-      expect(good.stdout).toContain('readonly "DynamoDbTable": {');
-      const bad = await run(process.execPath, [out, join(dir, 'bad.yaml')]).catch((e: unknown) => e);
-      expect(bad).toMatchObject({ code: 1 });
-      expect((bad as { stderr: string }).stderr).toContain('bad.yaml: dynamodb must be a list');
-      const usage = await run(process.execPath, [out]).catch((e: unknown) => e);
-      expect(usage).toMatchObject({ code: 2 });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const good = await run(process.execPath, [bin, join(fixtures, 'seed.yaml')]);
+    expect(good.stdout).toContain('readonly "DynamoDbTable": {');
+    await writeFile(join(dir, 'bad.yaml'), 'dynamodb: 3\n');
+    const bad = await run(process.execPath, [bin, join(dir, 'bad.yaml')]).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toMatch(
+      /^lambda-cache-types: .*bad\.yaml:1:11: dynamodb: is a number \(3\) \(expected a list of tables/,
+    );
+    const usage = await run(process.execPath, [bin]).catch((e: unknown) => e);
+    expect(usage).toMatchObject({ code: 2 });
+  });
+
+  // A node process per fixture, run side by side: seconds on a busy machine.
+  it('refuses exactly the configs the extension refuses, with the same message', {
+    timeout: 60_000,
+  }, async () => {
+    const files = readdirSync(fixtures)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+    expect(files).toEqual(
+      expect.arrayContaining(['keys-without-schema.yaml', 'misspelt-value.yaml', 'single-group.yaml']),
+    );
+    const outcomes = await Promise.all(
+      files.map(async (name) => {
+        const file = join(fixtures, name);
+        const byExtension = await extension.loadConfig(file, { required: true }).then(
+          () => 'accepted',
+          (err: Error) => `lambda-cache-types: ${err.message}\n`,
+        );
+        const byGenerator = await run(process.execPath, [bin, file]).then(
+          () => 'accepted',
+          (err: { stderr: string }) => err.stderr,
+        );
+        return { name, byExtension, byGenerator };
+      }),
+    );
+    // Fixture by fixture: what the generator did, next to what the extension did.
+    expect(Object.fromEntries(outcomes.map((o) => [o.name, o.byGenerator]))).toEqual(
+      Object.fromEntries(outcomes.map((o) => [o.name, o.byExtension])),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,14 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { ConfigError, describeConfig, loadConfig, parseConfig } from '../../src/config.js';
+import {
+  ConfigError,
+  describeConfig,
+  loadConfig,
+  MAX_CONFIG_BYTES,
+  MAX_CONFIG_ENTRIES,
+  parseConfig,
+} from '../../src/config.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const fixture = (name: string) => join(fixtures, name);
@@ -35,6 +43,7 @@ describe('loadConfig', () => {
     const config = await loadConfig(fixture('seed.yaml'), { required: true });
     expect(config).toStrictEqual({
       file: fixture('seed.yaml'),
+      found: true,
       parameters: [
         { name: 'CacheExtensions_Parameter1', region: 'us-west-2', decrypt: true, ttlMs: undefined },
         {
@@ -51,6 +60,16 @@ describe('loadConfig', () => {
           region: undefined,
           ttlMs: undefined,
           keys: [{ pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } }],
+        },
+      ],
+      keySchemas: [
+        {
+          table: 'DynamoDbTable',
+          region: undefined,
+          attributes: [
+            { name: 'pKey', type: 'S' },
+            { name: 'sKey', type: 'S' },
+          ],
         },
       ],
     });
@@ -101,7 +120,14 @@ describe('loadConfig', () => {
     'returns an empty config when the file is %s',
     async (name) => {
       const config = await loadConfig(fixture(name), { required: true });
-      expect(config).toStrictEqual({ file: fixture(name), parameters: [], paths: [], tables: [] });
+      expect(config).toStrictEqual({
+        file: fixture(name),
+        found: true,
+        parameters: [],
+        paths: [],
+        tables: [],
+        keySchemas: [],
+      });
     },
   );
 
@@ -127,9 +153,11 @@ describe('loadConfig', () => {
     const config = await loadConfig(fixture('does-not-exist.yaml'), { required: false });
     expect(config).toStrictEqual({
       file: fixture('does-not-exist.yaml'),
+      found: false,
       parameters: [],
       paths: [],
       tables: [],
+      keySchemas: [],
     });
   });
 
@@ -145,7 +173,9 @@ describe('loadConfig', () => {
   it('fails naming the directory when the path is a directory', async () => {
     const err = await loadConfig(fixtures, { required: false }).catch((e: unknown) => e as ConfigError);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).message).toContain('is a directory (expected a readable YAML file)');
+    expect((err as ConfigError).message).toBe(
+      `${fixtures}: is a directory, not a regular file (expected a YAML file of at most 1048576 bytes)`,
+    );
   });
 
   it('names line, column, key path and the valid keys when a key is unknown', async () => {
@@ -243,7 +273,7 @@ describe('parseConfig', () => {
     ],
     [
       'parameters:\n  - names:\n      - name: a\n        ttl: 1m\n      - name: a\n        ttl: 2m\n',
-      '5:15: parameters[0].names[1].name: parameter a is also listed at line 3 with ttl 1m, here with ttl 2m (expected one ttl)',
+      '5:15: parameters[0].names[1].name: parameter a is also listed at line 3 with ttl 1m, here with ttl 2m (expected one ttl for both, or the item listed once)',
     ],
     [
       'parameters:\n  - names: ["a b"]\n',
@@ -307,7 +337,7 @@ describe('parseConfig', () => {
     ],
     [
       'dynamodb:\n  - {table: Tab, hashkey: id, hashkeytype: S, keys: [id: a]}\n  - {table: Tab, hashkey: id, hashkeytype: S, ttl: 1m, keys: [id: a]}\n',
-      '3:63: dynamodb[1].keys[0]: this key of Tab is also listed at line 2 with the default ttl, here with ttl 1m (expected one ttl)',
+      '3:63: dynamodb[1].keys[0]: this key of Tab is also listed at line 2 with the default ttl, here with ttl 1m (expected one ttl for both, or the item listed once)',
     ],
     ['parameters: []\nparameters: []\n', '2:1: Map keys must be unique (expected valid YAML)'],
   ])('names the position, path and valid values when the config is %j', (text, expected) => {
@@ -514,7 +544,166 @@ describe('loadConfig on written files', () => {
     await writeFile(file, `# ${'x'.repeat(1024 * 1024)}\n`);
     const err = await loadConfig(file, { required: true }).catch((e: unknown) => e as ConfigError);
     expect((err as ConfigError).message).toBe(
-      `${file}: is larger than 1048576 bytes (expected a list of items to cache)`,
+      `${file}: is larger than 1048576 bytes (expected a YAML file of at most 1048576 bytes)`,
+    );
+  });
+});
+
+describe('parseConfig bounds', () => {
+  /** A `&n` list of `names` names, then `groups` groups that each reuse it with `names: *n`. */
+  function aliasedNames(names: number, groups: number): string {
+    const lines = ['parameters:', '  - names: &n'];
+    for (let i = 0; i < names; i++) lines.push(`      - /p/${i}`);
+    for (let g = 0; g < groups; g++) lines.push('  - names: *n');
+    return `${lines.join('\n')}\n`;
+  }
+
+  it('refuses a config whose aliases expand past the entry limit, naming the alias', () => {
+    // 10 000 names reused by 20 groups: 210 000 entries once expanded, more than MAX_CONFIG_ENTRIES.
+    const err = parseFailure(aliasedNames(10_000, 20));
+    expect(err.message).toBe(
+      `config.yaml:10011:12: parameters[9].names: makes the config list more than ${MAX_CONFIG_ENTRIES} entries once aliases are expanded ` +
+        `(expected at most ${MAX_CONFIG_ENTRIES} names, keys, groups and tables in all, counting each alias as the entries it repeats)`,
+    );
+  });
+
+  it('loads aliases of a list when the expanded config stays within the limit', () => {
+    const config = parseConfig(aliasedNames(1_000, 50), 'config.yaml');
+    expect(config.parameters).toHaveLength(1_000);
+  });
+
+  it('refuses an alias whose anchor is not defined before it', () => {
+    expect(parseFailure('parameters:\n  - names: *missing\n').message).toBe(
+      'config.yaml:2:12: parameters[0].names: refers to &missing, which is not defined before it ' +
+        '(expected an anchor &missing earlier in the file)',
+    );
+  });
+});
+
+describe('dynamodb keys without a declared schema', () => {
+  it('takes the attribute names and types from the key objects when hashkey and its type are left out', () => {
+    const config = parseConfig(
+      'dynamodb:\n  - table: Orders\n    keys:\n      - { customer: c-1, order: 7 }\n      - { order: 8, customer: c-2 }\n',
+      'config.yaml',
+    );
+    expect(config.tables).toStrictEqual([
+      {
+        table: 'Orders',
+        region: undefined,
+        ttlMs: undefined,
+        keys: [
+          { customer: { S: 'c-1' }, order: { N: '7' } },
+          { customer: { S: 'c-2' }, order: { N: '8' } },
+        ],
+      },
+    ]);
+    expect(config.keySchemas).toStrictEqual([
+      {
+        table: 'Orders',
+        region: undefined,
+        attributes: [
+          { name: 'customer', type: 'S' },
+          { name: 'order', type: 'N' },
+        ],
+      },
+    ]);
+  });
+
+  it('infers only the missing type when hashkey is named without hashkeytype', () => {
+    const config = parseConfig(
+      'dynamodb:\n  - { table: Tab, hashkey: id, keys: [{ id: 12 }, { id: 13 }] }\n',
+      'config.yaml',
+    );
+    expect(config.tables[0]?.keys).toStrictEqual([{ id: { N: '12' } }, { id: { N: '13' } }]);
+    expect(config.keySchemas[0]?.attributes).toStrictEqual([{ name: 'id', type: 'N' }]);
+  });
+
+  it('keeps the explicit form and its declared types when they are given', () => {
+    const config = parseConfig(
+      'dynamodb:\n  - { table: Tab, hashkey: id, hashkeytype: S, keys: [{ id: 12 }] }\n',
+      'config.yaml',
+    );
+    expect(config.tables[0]?.keys).toStrictEqual([{ id: { S: '12' } }]);
+  });
+
+  it.each([
+    [
+      'dynamodb:\n  - { table: Tab, keys: [{ id: 1 }, { id: b }] }\n',
+      '2:43: dynamodb[0].keys[1].id: is a string, but dynamodb[0].keys[0].id at line 2 is a number (expected a number in every key, or hashkey: id with hashkeytype: S to read every id as a string)',
+    ],
+    [
+      'dynamodb:\n  - { table: Tab, keys: [{ id: a }, { pk: b }] }\n',
+      '2:39: dynamodb[0].keys[1].pk: unknown key (expected one of id)',
+    ],
+    [
+      'dynamodb:\n  - { table: Tab, keys: [{ a: 1, b: 2, c: 3 }] }\n',
+      '2:26: dynamodb[0].keys[0]: names 3 attributes (expected a key of one or two attributes: the partition key and, if the table has one, the sort key)',
+    ],
+    [
+      'dynamodb:\n  - { table: Tab, keys: [{ id: true }] }\n',
+      '2:32: dynamodb[0].keys[0].id: is a boolean (true), which says nothing of the key type (expected a string or a number, or hashkey: id and hashkeytype: S, N or B)',
+    ],
+    [
+      'dynamodb:\n  - { table: Tab, keys: [{ "": a }] }\n',
+      '2:28: dynamodb[0].keys[0][""]: "" is not an attribute name (expected an attribute name of 1 to 255 characters)',
+    ],
+    [
+      'dynamodb:\n  - { table: Tab, keys: [] }\n',
+      '2:5: dynamodb[0]: misses hashkey (expected hashkey and hashkeytype, or keys: a list of key mappings such as { id: a })',
+    ],
+    [
+      'dynamodb:\n  - { table: Tab, hashkey: id, hashkeytype: N, keys: [{ id: abc }] }\n',
+      '2:61: dynamodb[0].keys[0].id: "abc" is not a number (expected a number, as a YAML number or a numeric string, of at most 38 significant digits)',
+    ],
+    [
+      'dynamodb:\n  - { table: Tab, keys: [{ id: a }] }\n  - { table: Tab, keys: [{ id: 1 }] }\n',
+      '3:5: dynamodb[1]: table Tab has another key schema at line 2 (expected the same key attributes and types as there (id S))',
+    ],
+  ])('fails naming the position and what is valid when the keys are %j', (text, expected) => {
+    expect(parseFailure(text).message).toBe(`config.yaml:${expected}`);
+  });
+});
+
+describe('loadConfig on files that are not plain files', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lc-config-special-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a FIFO without waiting for a writer', async () => {
+    const fifo = join(dir, 'config.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const err = await loadConfig(fifo, { required: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `${fifo}: is a FIFO, not a regular file (expected a YAML file of at most ${MAX_CONFIG_BYTES} bytes)`,
+    );
+  });
+
+  it('refuses a character device without reading it', async () => {
+    const err = await loadConfig('/dev/zero', { required: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `/dev/zero: is a character device, not a regular file (expected a YAML file of at most ${MAX_CONFIG_BYTES} bytes)`,
+    );
+  });
+
+  it('loads a file of exactly the size limit', async () => {
+    const file = join(dir, 'max.yaml');
+    const head = 'parameters:\n  - names: [a]\n';
+    await writeFile(file, `${head}#${'x'.repeat(MAX_CONFIG_BYTES - head.length - 2)}\n`);
+    const config = await loadConfig(file, { required: true });
+    expect(config.parameters).toHaveLength(1);
+  });
+
+  it('says the file does not exist, and that this is fine, when the default file is missing', async () => {
+    const file = join(dir, 'does-not-exist.yaml');
+    const config = await loadConfig(file, { required: false });
+    expect(describeConfig(config)).toBe(
+      `${file}: does not exist, so nothing is prefetched (fine when nothing needs to be: every item is read through on demand)`,
     );
   });
 });

@@ -87,8 +87,10 @@ describe('parseDuration', () => {
     },
   );
 
-  it('rejects durations longer than a day', () => {
-    expect(() => parseDuration('25h')).toThrow('"25h" is longer than the maximum of 24h');
+  it('rejects durations longer than a day and names the valid range', () => {
+    expect(() => parseDuration('25h')).toThrow(
+      '"25h" is longer than the maximum of 24h (expected a duration from 0s to 24h, e.g. 30s, 5m, 1h)',
+    );
     expect(() => parseDuration('24h1ms')).toThrow(RangeError);
   });
 });
@@ -125,8 +127,10 @@ describe('parseBoolean', () => {
     expect(parseBoolean(text)).toBe(value);
   });
 
-  it.each(['maybe', '2', 'on', 'y', ''])('rejects %j', (text) => {
-    expect(() => parseBoolean(text)).toThrow('(expected true or false)');
+  it.each(['maybe', '2', 'on', 'y', ''])('rejects %j and lists every accepted spelling', (text) => {
+    expect(() => parseBoolean(text)).toThrow(
+      `"${text}" is not a boolean (expected true, false, yes, no, 1 or 0, in any case)`,
+    );
   });
 });
 
@@ -137,7 +141,9 @@ describe('parseLogLevel', () => {
   });
 
   it('rejects unknown levels and lists the valid ones', () => {
-    expect(() => parseLogLevel('verbose')).toThrow('(expected one of debug, info, warn, error, none)');
+    expect(() => parseLogLevel('verbose')).toThrow(
+      '"verbose" is not a log level (expected one of debug, info, warn, error, none, in any case)',
+    );
   });
 });
 
@@ -231,20 +237,24 @@ describe('parseExtensionSettings', () => {
   });
 
   it.each([
-    ['CACHE_TIMEOUT_IN_MINUTES', '1441', /expected 0 to 1440/],
+    [
+      'CACHE_TIMEOUT_IN_MINUTES',
+      '1441',
+      /1441 minutes is out of range \(expected whole minutes from 0 to 1440/,
+    ],
     [
       'CACHE_TIMEOUT_IN_MINUTES',
       '5x',
-      /neither whole minutes nor a duration \(expected minutes from 0 to 1440/,
+      /neither whole minutes nor a duration \(expected whole minutes from 0 to 1440/,
     ],
-    ['CACHE_TIMEOUT_IN_MINUTES', '25h', /neither whole minutes nor a duration/],
+    ['CACHE_TIMEOUT_IN_MINUTES', '25h', /"25h" is longer than the maximum of 24h \(expected whole minutes/],
     ['CACHE_EXTENSION_PORT', '9001', /reserved/],
-    ['CACHE_EXTENSION_INIT_STARTUP', 'sometimes', /expected true or false/],
+    ['CACHE_EXTENSION_INIT_STARTUP', 'sometimes', /expected true, false, yes, no, 1 or 0/],
     ['CACHE_EXTENSION_LOG_LEVEL', 'trace', /expected one of/],
     ['CACHE_EXTENSION_MAX_ENTRIES', '0', /expected 1 to 10000000/],
     ['CACHE_EXTENSION_MAX_ENTRIES', '1e3', /not a whole decimal number/],
     ['CACHE_EXTENSION_MAX_BYTES', '1023', /expected 1024 to/],
-    ['CACHE_EXTENSION_LEGACY_ROUTES', 'enabled', /expected true or false/],
+    ['CACHE_EXTENSION_LEGACY_ROUTES', 'enabled', /expected true, false, yes, no, 1 or 0/],
   ])('throws EnvError naming %s when it is %j', (variable, value, message) => {
     let caught: unknown;
     try {
