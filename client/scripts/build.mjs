@@ -3,7 +3,8 @@
 //   dist/cjs/index.js    CommonJS bundle       dist/cjs/index.d.ts … types for `require`
 //   dist/bin/lambda-cache-types.js            the schema generator, with the extension's config loader
 // The bundles inline the wire contract, p-retry (ESM-only, so a CommonJS handler could not require it
-// before Node 22.12) and the DynamoDB (un)marshaller; undici stays a real dependency.
+// before Node 22.12) and the DynamoDB (un)marshaller; the transport is `node:http`, so the published package
+// has no runtime dependency.
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,6 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20.19',
-  external: ['undici'],
   logLevel: 'warning',
   legalComments: 'inline',
   metafile: true,

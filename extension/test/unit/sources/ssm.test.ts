@@ -60,7 +60,9 @@ describe('SsmSource', () => {
   it('returns NotFoundError for names listed in InvalidParameters', async () => {
     const aws = new FakeAws().on('ssm', 'GetParameters', () => ({
       // SSM's JSON protocol sends dates as epoch seconds, with a fraction.
-      Parameters: [{ Name: 'a', Type: 'SecureString', Value: 'x', Version: 4, LastModifiedDate: 1700000000.123 }],
+      Parameters: [
+        { Name: 'a', Type: 'SecureString', Value: 'x', Version: 4, LastModifiedDate: 1700000000.123 },
+      ],
       InvalidParameters: ['b'],
     }));
     const got = await source(aws).getParameters(undefined, ['a', 'b'], true);
@@ -100,7 +102,11 @@ describe('SsmSource', () => {
       InvalidParameters: [],
     }));
     const name = '/aws/reference/secretsmanager/db-secret';
-    const got = await source(aws).getParameters(undefined, [name, '/aws/reference/secretsmanager/other'], true);
+    const got = await source(aws).getParameters(
+      undefined,
+      [name, '/aws/reference/secretsmanager/other'],
+      true,
+    );
     expect(got.get(name)).toMatchObject({ name, value: 'v', type: 'SecureString' });
     expect(got.get('/aws/reference/secretsmanager/other')).toBeInstanceOf(NotFoundError);
   });
