@@ -70,8 +70,7 @@ beforeAll(async () => {
   const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
   if (tarball === undefined) throw new Error('npm pack wrote no tarball');
   await writeFile(join(functionDir, 'package.json'), '{ "name": "function", "private": true }\n');
-  // Offline: the tarball's one dependency (undici) comes from the npm cache the repository's install filled.
-  // A CI that restored node_modules without the npm cache falls back to the registry.
+  // The tarball has no runtime dependency; offline first, the registry only if npm insists.
   const install = ['install', '--no-audit', '--no-fund', join(work, tarball)];
   await run(npm, [...install, '--offline'], { cwd: functionDir }).catch(() =>
     run(npm, [...install, '--prefer-offline'], { cwd: functionDir }),
