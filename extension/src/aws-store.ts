@@ -27,7 +27,7 @@ import { Cache, defaultPolicy, type EntryOptions, type Lookup } from './cache.js
 import type { Clock } from './clock.js';
 import { Coalescer } from './coalesce.js';
 import type { CacheConfig, ParameterEntry, ParameterPathEntry, TableEntry } from './config.js';
-import { errorCode, isNotFound, NotFoundError } from './errors.js';
+import { errorCode, HttpError, isNotFound } from './errors.js';
 import type { Logger } from './log.js';
 import { type DynamoDbSource, type ItemRequest, itemId } from './sources/dynamodb.js';
 import { GET_PARAMETERS_BATCH, type SsmSource } from './sources/ssm.js';
@@ -126,6 +126,52 @@ function keyText(v: KeyAttributeValue): string {
   return 'S' in v ? v.S : 'N' in v ? v.N : v.B;
 }
 
+/** A configured item as the seed's routes reach it: everything a hit needs, built once. */
+interface SeedItem {
+  readonly query: DynamoDbQuery;
+  readonly table: TableEntry;
+  readonly region: string | undefined;
+  readonly key: string;
+}
+
+/** A seed id that more than one configured item spells. */
+interface AmbiguousSeedId {
+  readonly ambiguous: number;
+}
+
+/**
+ * The ids the seed gave an item, `TABLE-HASH[-SORT]`. The config keeps a key's attributes sorted by name,
+ * not which one is the partition key, so a two-attribute key is spelt both ways.
+ */
+function seedIds(table: string, key: KeyAttributes): string[] {
+  const values = Object.values(key).map(keyText);
+  if (values.length !== 2) return [`${table}-${values.join('-')}`];
+  const [a, b] = values as [string, string];
+  return a === b ? [`${table}-${a}-${b}`] : [`${table}-${a}-${b}`, `${table}-${b}-${a}`];
+}
+
+/** A configured `path`, as the seed's parameter routes test names against it. */
+interface SeedPath {
+  /** The path with a trailing `/`. */
+  readonly prefix: string;
+  readonly recursive: boolean;
+}
+
+const DYNAMODB_V1 = '/v1/dynamodb?table=TABLE&key=KEY';
+
+/** How to read what the seed routes refuse: the v1 route, with the token. */
+function v1Hint(route: string): string {
+  return `read it with GET ${route} and the X-Aws-Parameters-Secrets-Token header`;
+}
+
+/** The answer of a seed route asked for something the config does not name. */
+function notConfigured(what: string, route: string): HttpError {
+  return HttpError.of(
+    'NotFound',
+    `the seed routes serve only configured entries, and config.yaml names no ${what}; ${v1Hint(route)}`,
+  );
+}
+
 export interface AwsStoreOptions {
   config: CacheConfig;
   ssm: SsmSource;
@@ -159,6 +205,10 @@ export class AwsStore implements Store {
   private readonly paramsByName = new Map<string, ParameterEntry>();
   private readonly paths: ParameterPathEntry[];
   private readonly tablesByName = new Map<string, TableEntry>();
+  /** Configured items by their seed id, for the seed's `/dynamodb` routes. */
+  private readonly seedItems = new Map<string, SeedItem | AmbiguousSeedId>();
+  /** Configured hierarchies, for the seed's `/parameters` routes. */
+  private readonly seedPaths: readonly SeedPath[];
   /** Keys of configured entries (prefetched, pinned) for `/v1/health`. */
   private readonly configuredKeys = new Set<string>();
   private readonly startedAt: number;
@@ -190,6 +240,11 @@ export class AwsStore implements Store {
     this.paths = [...opts.config.paths].sort((a, b) => b.path.length - a.path.length);
     for (const t of opts.config.tables)
       if (!this.tablesByName.has(t.table)) this.tablesByName.set(t.table, t);
+    this.seedPaths = this.paths.map((p) => ({
+      prefix: p.path.endsWith('/') ? p.path : `${p.path}/`,
+      recursive: p.recursive,
+    }));
+    this.indexSeedItems();
     this.ssmBatches = new Coalescer({
       maxBatch: GET_PARAMETERS_BATCH,
       load: (group, names) => {
@@ -265,7 +320,17 @@ export class AwsStore implements Store {
     return { body, contentType, cache: lookup.status, ageMs: lookup.ageMs, ttlLeftMs: lookup.ttlLeftMs };
   }
 
+  /**
+   * A parameter in `form`. The `legacy` form is what the seed's routes ask for, and they serve only the
+   * names the config covers ({@link isConfiguredName}): anything else is a 404, without a backend call, so a
+   * function tricked into fetching a local URL cannot read whatever the role can.
+   */
   parameter(query: ParameterQuery, form: ParameterForm): Reply | Promise<Reply> {
+    if (form === 'legacy' && !this.isConfiguredName(query.name)) {
+      return Promise.reject(
+        notConfigured(`parameter ${query.name.slice(0, 200)}`, '/v1/parameters?name=NAME'),
+      );
+    }
     // A fresh hit does the minimum: the key, one lookup, the stored body. Loaders are built on a miss.
     if (!query.refresh) {
       const region = this.parameterRegion(query.name);
@@ -378,30 +443,73 @@ export class AwsStore implements Store {
   }
 
   /**
-   * The seed addressed items as `TABLE-HASH[-SORT]`. Values may contain `-`, so the id is matched against
-   * the configured keys of the configured tables (either attribute order); a table whose key has a single
-   * attribute also reads through any other value.
+   * Indexes every configured item by the id the seed's routes use, `TABLE-HASH[-SORT]` (both orders of a
+   * two-attribute key: see {@link seedIds}). Ids are matched whole, so a `-` inside a table name or a key
+   * value needs no parsing; but two items can then spell one id (`T-a-b-c` is `a-b`/`c` and `a`/`b-c`,
+   * and `T-1-2` is `1`/`2` and `2`/`1` when two items swap their values). Such an id names neither: the seed
+   * routes refuse it, rather than answer one item for the other, and the start log says which tables have
+   * one.
    */
-  async legacyItem(id: string): Promise<Reply> {
-    const tables = [...this.tablesByName.values()].sort((a, b) => b.table.length - a.table.length);
-    for (const t of tables) {
-      if (!id.startsWith(`${t.table}-`)) continue;
-      const rest = id.slice(t.table.length + 1);
-      for (const key of t.keys) {
-        const values = Object.values(key).map(keyText);
-        const forms = values.length === 2 ? [values.join('-'), [...values].reverse().join('-')] : [values[0]];
-        if (forms.includes(rest)) return this.item({ table: t.table, key, refresh: false }, 'legacy');
-      }
-      const sample = t.keys[0];
-      const names = sample ? Object.keys(sample) : [];
-      if (sample && names.length === 1 && rest !== '') {
-        const name = names[0] as string;
-        const type = Object.keys(sample[name] as KeyAttributeValue)[0] as 'S' | 'N' | 'B';
-        const key = { [name]: { [type]: rest } } as unknown as KeyAttributes;
-        return this.item({ table: t.table, key, refresh: false }, 'legacy');
+  private indexSeedItems(): void {
+    const ambiguousTables = new Set<string>();
+    for (const t of this.opts.config.tables) {
+      const region = t.region ?? this.opts.region;
+      for (const k of t.keys) {
+        const key = cacheKey({ kind: 'item', region, table: t.table, key: k });
+        const item: SeedItem = { query: { table: t.table, key: k, refresh: false }, table: t, region, key };
+        for (const id of seedIds(t.table, k)) {
+          const known = this.seedItems.get(id);
+          if (known === undefined) this.seedItems.set(id, item);
+          else if (!('ambiguous' in known) && known.key === key) continue;
+          else {
+            this.seedItems.set(id, { ambiguous: 'ambiguous' in known ? known.ambiguous + 1 : 2 });
+            ambiguousTables.add(t.table);
+          }
+        }
       }
     }
-    throw new NotFoundError(`no configured item matches ${id.slice(0, 200)}`);
+    if (ambiguousTables.size > 0) {
+      this.opts.logger.warn('configured items share a seed id; the seed routes refuse those ids', {
+        tables: [...ambiguousTables].join(','),
+      });
+    }
+  }
+
+  /**
+   * A name the seed's routes may serve: one the config names, or one under a configured `path` (a direct
+   * child, unless the path is `recursive`). Runs on every seed-route read; allocates nothing.
+   */
+  private isConfiguredName(name: string): boolean {
+    if (this.paramsByName.has(name)) return true;
+    for (const p of this.seedPaths) {
+      if (
+        name.length > p.prefix.length &&
+        name.startsWith(p.prefix) &&
+        (p.recursive || name.indexOf('/', p.prefix.length) === -1)
+      )
+        return true;
+    }
+    return false;
+  }
+
+  /**
+   * The seed's item routes: only configured items, by their seed id (see {@link indexSeedItems}). A fresh
+   * hit builds nothing; anything else loads as `item` would.
+   */
+  async legacyItem(id: string): Promise<Reply> {
+    const found = this.seedItems.get(id);
+    if (found === undefined) {
+      throw notConfigured(`item with the id ${id.slice(0, 200)}`, DYNAMODB_V1);
+    }
+    if ('ambiguous' in found) {
+      throw HttpError.of(
+        'BadRequest',
+        `${id.slice(0, 200)} names ${found.ambiguous} configured items (a "-" in the table name or a key value, or two items that swap their values), so the seed routes serve neither; ${v1Hint(DYNAMODB_V1)}`,
+      );
+    }
+    const hit = this.cache.fresh(found.key);
+    if (hit !== undefined) return this.itemReply(hit, 'legacy', found.key);
+    return this.loadItem(found.query, 'legacy', found.table, found.region, found.key);
   }
 
   /** Loads everything in the config, batched; resolves by `deadlineMs` even if loads are still running. */

@@ -82,24 +82,31 @@ const TOKEN_LOG_PER_SECOND = 10;
 const PROXY_HEADERS = [HEADERS.forwardedFor, 'forwarded', 'x-real-ip'] as const;
 
 /**
- * Remembers the parsed query of each query string, so a function asking for the same parameter or item
- * again skips `URLSearchParams` and key decoding. Parsing is a pure function of the query string, so the
- * remembered object is exactly what parsing again would give; queries that fail to parse are not kept.
+ * Remembers what `parse` made of each text (a query string, a path), so a function asking for the same
+ * parameter or item again skips parsing and key decoding. Parsing is a pure function of the text, so the
+ * remembered object is exactly what parsing again would give; texts that fail to parse are not kept.
  */
-class QueryMemo<Q> {
+class Memo<Q> {
   private readonly parsed = new Map<string, Q>();
 
-  constructor(private readonly parse: (search: URLSearchParams) => Q) {}
+  constructor(private readonly parse: (text: string) => Q) {}
 
-  get(query: string): Q {
-    let q = this.parsed.get(query);
+  get(text: string): Q {
+    let q = this.parsed.get(text);
     if (q === undefined) {
-      q = this.parse(new URLSearchParams(query));
+      q = this.parse(text);
       // Many distinct keys (read-through) only churn the memo; clearing keeps it bounded and cheap.
       if (this.parsed.size >= QUERY_MEMO_SIZE) this.parsed.clear();
-      this.parsed.set(query, q);
+      this.parsed.set(text, q);
     }
     return q;
+  }
+}
+
+/** A {@link Memo} of query strings, parsed with `URLSearchParams`. */
+class QueryMemo<Q> extends Memo<Q> {
+  constructor(parse: (search: URLSearchParams) => Q) {
+    super((query) => parse(new URLSearchParams(query)));
   }
 }
 
@@ -523,20 +530,24 @@ export function createServer(opts: ServerOptions): CacheServer {
   const prefixRoutes: [prefix: string, route: Route][] = [];
 
   if (opts.legacyRoutes) {
-    const legacyParameter = (res: http.ServerResponse, path: string, name: string) =>
-      answer(res, path, store.parameter({ name, decrypt: true, refresh: false }, 'legacy'));
-    const legacyItem = (res: http.ServerResponse, path: string, id: string) =>
-      answer(res, path, store.legacyItem(id));
     const p = LEGACY_ROUTES.parameters;
     const d = LEGACY_ROUTES.dynamodb;
-    // The seed never sent a token, so its routes need none (they are off unless the user turns them on).
+    // The seed read every parameter decrypted. What is parsed from a query or a path is remembered, so a
+    // repeated read goes from the URL to the stored body without parsing or building anything.
+    const seedParameter = (name: string): ParameterQuery => ({ name, decrypt: true, refresh: false });
+    const parameterByQuery = new QueryMemo((search) => seedParameter(parseLegacyQuery(search)));
+    const parameterByPath = new Memo((path) => seedParameter(parseLegacyPathName(path.slice(p.length + 1))));
+    const itemByQuery = new QueryMemo(parseLegacyQuery);
+    const itemByPath = new Memo((path) => parseLegacyPathName(path.slice(d.length + 1)));
+    // The seed never sent a token, so its routes need none (they are off unless the user turns them on);
+    // the store serves them only what the config names.
     routes.set(p, {
       token: false,
-      serve: (res, query, path) => legacyParameter(res, path, parseLegacyQuery(new URLSearchParams(query))),
+      serve: (res, query, path) => answer(res, path, store.parameter(parameterByQuery.get(query), 'legacy')),
     });
     routes.set(d, {
       token: false,
-      serve: (res, query, path) => legacyItem(res, path, parseLegacyQuery(new URLSearchParams(query))),
+      serve: (res, query, path) => answer(res, path, store.legacyItem(itemByQuery.get(query))),
     });
     prefixRoutes.push(
       [
@@ -544,14 +555,14 @@ export function createServer(opts: ServerOptions): CacheServer {
         {
           token: false,
           serve: (res, _query, path) =>
-            legacyParameter(res, path, parseLegacyPathName(path.slice(p.length + 1))),
+            answer(res, path, store.parameter(parameterByPath.get(path), 'legacy')),
         },
       ],
       [
         `${d}/`,
         {
           token: false,
-          serve: (res, _query, path) => legacyItem(res, path, parseLegacyPathName(path.slice(d.length + 1))),
+          serve: (res, _query, path) => answer(res, path, store.legacyItem(itemByPath.get(path))),
         },
       ],
     );

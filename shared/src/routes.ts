@@ -14,7 +14,16 @@ export const ROUTES = {
   awsParameter: '/systemsmanager/parameters/get',
 } as const;
 
-/** The seed's routes, served only with `CACHE_EXTENSION_LEGACY_ROUTES=true`. */
+/**
+ * The seed's routes, served only with `CACHE_EXTENSION_LEGACY_ROUTES=true`, without a token, and only for
+ * what `config.yaml` covers: a parameter it names or one under a configured `path` (a direct child unless
+ * `recursive`), an item it names. Anything else is a `404` pointing to the v1 route, which needs the token.
+ *
+ * An item's id is `TABLE-HASH[-SORT]` built from its configured key, in either order of the two values
+ * (the config does not record which attribute is the partition key), and compared whole: a `-` in a table
+ * name or a value needs no escaping. An id that two configured items spell (`T-a-b-c` for `a-b`/`c` and
+ * `a`/`b-c`, or two items that swap their values) serves neither and is a `400`; use `/v1/dynamodb`.
+ */
 export const LEGACY_ROUTES = {
   /** `/parameters/NAME` and `/parameters?name=NAME`. */
   parameters: '/parameters',
@@ -161,7 +170,9 @@ export function parseAwsParameterQuery(search: URLSearchParams): ParameterQuery 
  */
 export function parseLegacyQuery(search: URLSearchParams): string {
   const name = search.get('name') ?? '';
-  if (name === '') throw new RouteError('name is required');
+  if (name === '') {
+    throw new RouteError('name is required: a parameter name, or TABLE-HASH[-SORT] for /dynamodb');
+  }
   return name;
 }
 

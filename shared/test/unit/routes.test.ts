@@ -165,6 +165,7 @@ describe('parseLegacyQuery and parseLegacyPathName', () => {
     expect(parseLegacyQuery(new URLSearchParams('name=a&name=b&color=red'))).toBe('a');
     expect(() => parseLegacyQuery(new URLSearchParams(''))).toThrow(RouteError);
     expect(() => parseLegacyQuery(new URLSearchParams('name='))).toThrow(/name is required/);
+    expect(() => parseLegacyQuery(new URLSearchParams('color=red'))).toThrow(/TABLE-HASH\[-SORT\]/);
   });
 
   it('percent-decodes the path segment, slashes kept either way', () => {
