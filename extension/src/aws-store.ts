@@ -27,7 +27,8 @@ import { Cache, defaultPolicy, type EntryOptions, type Lookup } from './cache.js
 import type { Clock } from './clock.js';
 import { Coalescer } from './coalesce.js';
 import type { CacheConfig, ParameterEntry, ParameterPathEntry, TableEntry } from './config.js';
-import { errorCode, HttpError, isNotFound } from './errors.js';
+import { errorCode, HttpError, isNotFound, NotFoundError } from './errors.js';
+import type { SourceHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type DynamoDbSource, type ItemRequest, itemId } from './sources/dynamodb.js';
 import { GET_PARAMETERS_BATCH, type SsmSource } from './sources/ssm.js';
@@ -188,6 +189,8 @@ export interface AwsStoreOptions {
   backendCalls: Readonly<Record<string, number>>;
   /** How long a request waits for an item that is loading. @default 5000 */
   waitMs?: number;
+  /** Whether each source's AWS calls are failing, for `/v1/health`. */
+  sources?: SourceHealth;
 }
 
 export interface PrefetchReport {
@@ -212,7 +215,7 @@ export class AwsStore implements Store {
   /** Keys of configured entries (prefetched, pinned) for `/v1/health`. */
   private readonly configuredKeys = new Set<string>();
   private readonly startedAt: number;
-  private status: HealthPayload['status'] = 'starting';
+  private status: 'starting' | 'ready' | 'stopping' = 'starting';
   private readonly ssmBatches: Coalescer<string, ParameterPayload>;
   private readonly itemBatches: Coalescer<string, ItemJson>;
   private readonly itemKeys = new WeakMap<DynamoDbQuery, string>();
@@ -768,11 +771,15 @@ export class AwsStore implements Store {
   health(): HealthPayload {
     let failed = 0;
     for (const key of this.configuredKeys) if (!this.cache.has(key)) failed++;
+    const sources = this.opts.sources;
+    const status: HealthPayload['status'] =
+      this.status === 'ready' && sources?.anyFailing ? 'degraded' : this.status;
     return {
-      status: this.status,
+      status,
       entries: this.cache.size,
       failed,
       uptimeMs: this.opts.clock.now() - this.startedAt,
+      ...(sources ? { sources: sources.snapshot() } : {}),
     };
   }
 

@@ -8,6 +8,7 @@ import { createAwsClient } from './aws/index.js';
 import { AwsStore } from './aws-store.js';
 import type { Clock } from './clock.js';
 import { type CacheConfig, describeConfig, loadConfig } from './config.js';
+import { SourceHealth, trackSources } from './health.js';
 import type { Logger } from './log.js';
 import { DynamoDbSource } from './sources/dynamodb.js';
 import { SsmSource } from './sources/ssm.js';
@@ -43,7 +44,11 @@ export async function createBackend(opts: {
   const count = (op: string): void => {
     backendCalls[op] = (backendCalls[op] ?? 0) + 1;
   };
-  const aws = createAwsClient({ env: opts.env, logger, count, timeouts: AWS_TIMEOUTS });
+  const sources = new SourceHealth();
+  const aws = trackSources(
+    createAwsClient({ env: opts.env, logger, count, timeouts: AWS_TIMEOUTS }),
+    sources,
+  );
   const store = new AwsStore({
     config,
     ssm: new SsmSource({ aws }),
@@ -55,6 +60,7 @@ export async function createBackend(opts: {
     maxBytes: settings.maxBytes,
     region: settings.region,
     backendCalls,
+    sources,
   });
   return {
     store,

@@ -77,14 +77,29 @@ export function isErrorEnvelope(body: unknown): body is ErrorEnvelope {
   );
 }
 
+/** One source's AWS calls, in `/v1/health`. */
+export interface SourceStatus {
+  /** `failing` from the first failed call after a success until the next call that succeeds. */
+  readonly status: 'ok' | 'failing';
+  /** While failing: the latest failure's AWS error code or system code (`ThrottlingException`, `ECONNRESET`, `timeout:response`). */
+  readonly lastError?: string;
+  /** While failing: when the current run of failures began, ISO-8601. */
+  readonly since?: string;
+}
+
 /** `GET /v1/health`. */
 export interface HealthPayload {
-  /** `starting` while prefetch runs, then `ready`; `stopping` after SHUTDOWN. */
-  readonly status: 'starting' | 'ready' | 'stopping';
+  /**
+   * `starting` while prefetch runs, then `ready`, or `degraded` while a source is failing; `stopping` after
+   * SHUTDOWN.
+   */
+  readonly status: 'starting' | 'ready' | 'degraded' | 'stopping';
   readonly entries: number;
   /** Configured items whose last load failed. */
   readonly failed: number;
   readonly uptimeMs: number;
+  /** By source (`ssm`, `dynamodb`); absent until the configuration has loaded. */
+  readonly sources?: Readonly<Record<string, SourceStatus>>;
 }
 
 /** `GET /v1/stats`: counters since start. */

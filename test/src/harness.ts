@@ -27,8 +27,13 @@ import { SEED_REGION, seedConfig, seedData } from './fixtures.js';
 
 export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where `npm run package` writes the layer. */
-export const layerZip: string = join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+/**
+ * Where `npm run package` writes the layer; `LAMBDA_CACHE_TEST_LAYER` names another zip (an older build,
+ * to see a reliability test fail against it).
+ */
+export const layerZip: string = process.env.LAMBDA_CACHE_TEST_LAYER
+  ? resolve(process.env.LAMBDA_CACHE_TEST_LAYER)
+  : join(repoRoot, 'dist', 'lambda-cache-layer.zip');
 
 /** Lines no stack should ever print: stack frames, unhandled rejections, Node runtime warnings. */
 const CRASH = /^\s+at .+:\d+:\d+\)?$|Unhandled|Uncaught|\(node:\d+\) \w*Warning/;

@@ -21,6 +21,12 @@ export const THROTTLED_BATCH_ROUNDS = 3;
  * 5 s for a load, so a batch that is still throttled by then must end with its 429, not a 504.
  */
 export const THROTTLED_ROUNDS_BUDGET_MS = 3000;
+/**
+ * A round's call is cut off this long after the batch began, and the batch ends with the throttling error
+ * it had: the client's own attempts and backoff may take up to its 4 s total, so a round that started
+ * inside the budget could otherwise end after the request's 5 s wait, turning the 429 into a 504.
+ */
+export const THROTTLED_ROUNDS_END_MS = 4500;
 /** SSM's names for Secrets Manager secrets: `GetParameters` with decryption reads the secret. */
 const SECRET_REFERENCE = '/aws/reference/secretsmanager/';
 /** `GetParametersByPath` returns at most 10 a page. */
@@ -115,17 +121,29 @@ export class SsmSource {
     out: Map<string, ParameterPayload | Error>,
     started: number,
     round = 0,
+    throttled?: Error,
   ): Promise<void> {
     let res: GetParametersOutput;
+    // A later round ends by THROTTLED_ROUNDS_END_MS, answered or not.
+    const cutOff = throttled === undefined ? undefined : new AbortController();
+    const timer =
+      cutOff && setTimeout(() => cutOff.abort(), Math.max(0, started + THROTTLED_ROUNDS_END_MS - this.now()));
     try {
       // Only the call holds a slot: retries and per-name fallbacks below take their own.
-      res = await this.limiter.run(() =>
-        this.opts.aws.json<GetParametersOutput>('ssm', region, 'GetParameters', {
-          Names: names,
-          WithDecryption: decrypt,
-        }),
-      );
-    } catch (err) {
+      res = await this.limiter
+        .run(() =>
+          this.opts.aws.json<GetParametersOutput>(
+            'ssm',
+            region,
+            'GetParameters',
+            { Names: names, WithDecryption: decrypt },
+            cutOff ? { signal: cutOff.signal } : undefined,
+          ),
+        )
+        .finally(() => clearTimeout(timer));
+    } catch (caught) {
+      // Cut off while still being throttled: the answer is the throttling, not the abort.
+      const err = cutOff?.signal.aborted && throttled ? throttled : caught;
       // One malformed name fails the whole call; ask for the others alone so they are not punished with it.
       if (isCallerError(err) && names.length > 1) {
         await Promise.all(names.map((n) => this.batch(region, [n], decrypt, out, started)));
@@ -137,7 +155,7 @@ export class SsmSource {
         this.now() - started < THROTTLED_ROUNDS_BUDGET_MS
       ) {
         await this.wait(jitteredDelay(round + 1, 100, 1000));
-        return this.batch(region, names, decrypt, out, started, round + 1);
+        return this.batch(region, names, decrypt, out, started, round + 1, err as Error);
       }
       for (const n of names) out.set(n, err as Error);
       return;

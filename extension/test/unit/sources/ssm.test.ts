@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { AwsCallOptions, AwsClient } from '../../../src/aws/index.js';
 import { NotFoundError } from '../../../src/errors.js';
-import { SsmSource, THROTTLED_BATCH_ROUNDS, THROTTLED_ROUNDS_BUDGET_MS } from '../../../src/sources/ssm.js';
+import {
+  SsmSource,
+  THROTTLED_BATCH_ROUNDS,
+  THROTTLED_ROUNDS_BUDGET_MS,
+  THROTTLED_ROUNDS_END_MS,
+} from '../../../src/sources/ssm.js';
 import { FakeAws, serviceError } from '../support/fake-aws.js';
 
 type Names = { Names: string[] };
@@ -185,6 +191,35 @@ describe('SsmSource', () => {
       const got = await source(aws, { now: () => now }).getParameters(undefined, ['a'], true);
       expect(aws.calls).toHaveLength(1);
       expect((got.get('a') as { awsCode?: string }).awsCode).toBe('ThrottlingException');
+    });
+
+    it('cuts a round off at the end of the rounds and answers its throttling, so a waiting request gets the 429 in time', async () => {
+      const throttled = serviceError('ThrottlingException', { throttling: true });
+      const signals: Array<AbortSignal | undefined> = [];
+      // The first call is throttled; the round after it would hang until it is cut off.
+      const aws: AwsClient = {
+        json: (_service, _region, _operation, _input, opts?: AwsCallOptions) => {
+          signals.push(opts?.signal);
+          if (signals.length === 1) return Promise.reject(throttled);
+          return new Promise((_, reject) => {
+            opts?.signal?.addEventListener('abort', () => reject(opts.signal?.reason));
+          });
+        },
+        rest: () => Promise.reject(new Error('not used')),
+        destroy: () => undefined,
+      };
+      // The clock as the source reads it: the batch starts, the throttled call ends just inside the
+      // rounds' budget (so a round starts), and the round begins 20 ms before the end of the rounds.
+      const clock = [0, THROTTLED_ROUNDS_BUDGET_MS - 1, THROTTLED_ROUNDS_END_MS - 20];
+      const got = await new SsmSource({
+        aws,
+        sleep: async () => undefined,
+        now: () => clock.shift() ?? THROTTLED_ROUNDS_END_MS,
+      }).getParameters(undefined, ['a'], true);
+      expect(signals).toHaveLength(2);
+      expect(signals[0]).toBeUndefined();
+      expect(signals[1]?.aborted).toBe(true);
+      expect(got.get('a')).toBe(throttled);
     });
 
     it('does not retry an error that is not throttling', async () => {

@@ -1,0 +1,93 @@
+/**
+ * Whether each source's AWS calls are failing, for `/v1/health`. It is tracked at the AWS client, where
+ * every call of a service ends (prefetch, refresh-ahead, read-through, throttled rounds alike), rather than
+ * in the store, which sees results per key and would need a hook in each of its load paths.
+ *
+ * "Recent" is the latest call that ended: a service is `failing` from the first failed call after a
+ * success (or after start) until the next call that succeeds. A call that ended with a not-found answer
+ * or a caller's mistake (a malformed name, a key that does not match the table) counts as a success:
+ * the service answered.
+ */
+import type { SourceStatus } from '@lambda-cache/shared';
+import type { AwsClient, JsonService } from './aws/index.js';
+import { errorCode, isCallerError, isNotFound } from './errors.js';
+
+/** The services the sources call, as `/v1/health` names them. */
+export const TRACKED_SOURCES = ['ssm', 'dynamodb'] as const;
+export type TrackedSource = (typeof TRACKED_SOURCES)[number];
+
+interface State {
+  failing: boolean;
+  lastError?: string;
+  /** Epoch ms of the first failure of the current run of failures. */
+  since?: number;
+}
+
+export class SourceHealth {
+  private readonly states = new Map<string, State>();
+
+  constructor(private readonly now: () => number = Date.now) {
+    for (const s of TRACKED_SOURCES) this.states.set(s, { failing: false });
+  }
+
+  /** A call of `service` ended with `error`, or succeeded when `error` is `undefined`. */
+  record(service: string, error?: unknown): void {
+    const state = this.states.get(service);
+    if (!state) return;
+    if (error === undefined || isNotFound(error) || isCallerError(error)) {
+      this.states.set(service, { failing: false });
+      return;
+    }
+    this.states.set(service, {
+      failing: true,
+      lastError: errorCode(error),
+      since: state.failing && state.since !== undefined ? state.since : this.now(),
+    });
+  }
+
+  /** True while any tracked source is failing. */
+  get anyFailing(): boolean {
+    for (const s of this.states.values()) if (s.failing) return true;
+    return false;
+  }
+
+  snapshot(): Record<TrackedSource, SourceStatus> {
+    const out = {} as Record<TrackedSource, SourceStatus>;
+    for (const name of TRACKED_SOURCES) {
+      const s = this.states.get(name) ?? { failing: false };
+      out[name] = s.failing
+        ? {
+            status: 'failing',
+            ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+            ...(s.since !== undefined ? { since: new Date(s.since).toISOString() } : {}),
+          }
+        : { status: 'ok' };
+    }
+    return out;
+  }
+}
+
+/** `aws` with every awsJson call's outcome recorded in `health`; anything else is passed through. */
+export function trackSources(aws: AwsClient, health: SourceHealth): AwsClient {
+  return {
+    async json<T>(
+      service: JsonService,
+      region: string | undefined,
+      operation: string,
+      input: object,
+      opts?: Parameters<AwsClient['json']>[4],
+    ): Promise<T> {
+      try {
+        const out = await aws.json<T>(service, region, operation, input, opts);
+        health.record(service);
+        return out;
+      } catch (err) {
+        // A call its caller abandoned says nothing about the service.
+        if (!opts?.signal?.aborted) health.record(service, err);
+        throw err;
+      }
+    },
+    rest: (service, region, req, opts) => aws.rest(service, region, req, opts),
+    destroy: () => aws.destroy(),
+  };
+}
