@@ -27,7 +27,7 @@ import { Cache, defaultPolicy, type EntryOptions, type Lookup } from './cache.js
 import type { Clock } from './clock.js';
 import { Coalescer } from './coalesce.js';
 import type { CacheConfig, ParameterEntry, ParameterPathEntry, TableEntry } from './config.js';
-import { errorCode, HttpError, isNotFound, NotFoundError } from './errors.js';
+import { errorCode, HttpError, isNotFound } from './errors.js';
 import type { SourceHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type DynamoDbSource, type ItemRequest, itemId } from './sources/dynamodb.js';
