@@ -26,6 +26,30 @@ export interface Backend {
  * and its retries end before that and the caller gets the backend's own error, not a 504 of ours.
  */
 export const AWS_TIMEOUTS = { connectMs: 1000, attemptMs: 3000, totalMs: 4000 } as const;
+/** How much longer a request waits for a load than the load's deadline, so the deadline's error reaches it. */
+const WAIT_MARGIN_MS = 1000;
+
+/**
+ * The deadlines for a total of `totalMs` (`SSM_PARAMETER_STORE_TIMEOUT_MILLIS`), and how long a request
+ * waits for a load: no attempt or connect outlasts the total, and the wait outlasts it by a second (never
+ * shorter than the usual 5 s), so a slow AWS that the user allowed for is waited for, not cut off by a 504.
+ */
+export function awsTimeouts(totalMs: number | undefined): {
+  timeouts: { connectMs: number; attemptMs: number; totalMs: number };
+  waitMs: number;
+} {
+  if (totalMs === undefined) {
+    return { timeouts: AWS_TIMEOUTS, waitMs: AWS_TIMEOUTS.totalMs + WAIT_MARGIN_MS };
+  }
+  return {
+    timeouts: {
+      connectMs: Math.min(AWS_TIMEOUTS.connectMs, totalMs),
+      attemptMs: Math.min(AWS_TIMEOUTS.attemptMs, totalMs),
+      totalMs,
+    },
+    waitMs: Math.max(AWS_TIMEOUTS.totalMs, totalMs) + WAIT_MARGIN_MS,
+  };
+}
 
 export async function createBackend(opts: {
   /** The process environment: credentials, region and endpoints, as the AWS SDKs read them. */
@@ -43,7 +67,8 @@ export async function createBackend(opts: {
   const count = (op: string): void => {
     backendCalls[op] = (backendCalls[op] ?? 0) + 1;
   };
-  const aws = createAwsClient({ env: opts.env, logger, count, timeouts: AWS_TIMEOUTS });
+  const { timeouts, waitMs } = awsTimeouts(settings.awsTimeoutMs);
+  const aws = createAwsClient({ env: opts.env, logger, count, timeouts });
   const store = new AwsStore({
     config,
     ssm: new SsmSource({ aws }),
@@ -55,6 +80,7 @@ export async function createBackend(opts: {
     maxBytes: settings.maxBytes,
     region: settings.region,
     backendCalls,
+    waitMs,
   });
   return {
     store,
