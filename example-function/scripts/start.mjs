@@ -181,6 +181,9 @@ async function main(cleanup) {
     AWS_SESSION_TOKEN: token,
     // Both the extension and the function's client read this one variable.
     CACHE_EXTENSION_PORT: String(port),
+    // The AWS-compatible port (2773 by default) is not what this example reads: let the system pick one,
+    // so a machine with something on 2773 (or a second run) is not warned about it.
+    PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '0',
     CACHE_EXTENSION_CONFIG: configFile,
   };
   say(dim(`  function   ${rel(exampleDir)}, handler ${HANDLER}, config ${rel(configFile)}`));

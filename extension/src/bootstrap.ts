@@ -27,6 +27,30 @@ export interface Backend {
  * and its retries end before that and the caller gets the backend's own error, not a 504 of ours.
  */
 export const AWS_TIMEOUTS = { connectMs: 1000, attemptMs: 3000, totalMs: 4000 } as const;
+/** How much longer a request waits for a load than the load's deadline, so the deadline's error reaches it. */
+const WAIT_MARGIN_MS = 1000;
+
+/**
+ * The deadlines for a total of `totalMs` (`SSM_PARAMETER_STORE_TIMEOUT_MILLIS`), and how long a request
+ * waits for a load: no attempt or connect outlasts the total, and the wait outlasts it by a second (never
+ * shorter than the usual 5 s), so a slow AWS that the user allowed for is waited for, not cut off by a 504.
+ */
+export function awsTimeouts(totalMs: number | undefined): {
+  timeouts: { connectMs: number; attemptMs: number; totalMs: number };
+  waitMs: number;
+} {
+  if (totalMs === undefined) {
+    return { timeouts: AWS_TIMEOUTS, waitMs: AWS_TIMEOUTS.totalMs + WAIT_MARGIN_MS };
+  }
+  return {
+    timeouts: {
+      connectMs: Math.min(AWS_TIMEOUTS.connectMs, totalMs),
+      attemptMs: Math.min(AWS_TIMEOUTS.attemptMs, totalMs),
+      totalMs,
+    },
+    waitMs: Math.max(AWS_TIMEOUTS.totalMs, totalMs) + WAIT_MARGIN_MS,
+  };
+}
 
 export async function createBackend(opts: {
   /** The process environment: credentials, region and endpoints, as the AWS SDKs read them. */
@@ -45,10 +69,8 @@ export async function createBackend(opts: {
     backendCalls[op] = (backendCalls[op] ?? 0) + 1;
   };
   const sources = new SourceHealth();
-  const aws = trackSources(
-    createAwsClient({ env: opts.env, logger, count, timeouts: AWS_TIMEOUTS }),
-    sources,
-  );
+  const { timeouts, waitMs } = awsTimeouts(settings.awsTimeoutMs);
+  const aws = trackSources(createAwsClient({ env: opts.env, logger, count, timeouts }), sources);
   const store = new AwsStore({
     config,
     ssm: new SsmSource({ aws }),
@@ -61,6 +83,7 @@ export async function createBackend(opts: {
     region: settings.region,
     backendCalls,
     sources,
+    waitMs,
   });
   return {
     store,

@@ -15,7 +15,7 @@ import { type Clock, systemClock } from './clock.js';
 import { errorCode } from './errors.js';
 import { type ExtensionEvent, ExtensionsApi } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
-import { createServer } from './server.js';
+import { type CacheServer, createServer } from './server.js';
 import { PendingStore } from './store.js';
 
 /** Set by the launcher to its own file name, which Lambda expects as `Lambda-Extension-Name`. */
@@ -51,7 +51,9 @@ function logSettings(logger: Logger, s: ExtensionSettings, mode: string, name: s
     mode,
     name,
     port: s.port,
+    awsPort: s.awsPort,
     ttl: formatDuration(s.ttlMs),
+    cacheEnabled: s.cacheEnabled,
     initStartup: s.initStartup,
     config: s.configPath,
     logLevel: s.logLevel,
@@ -62,6 +64,25 @@ function logSettings(logger: Logger, s: ExtensionSettings, mode: string, name: s
     tokenCheck: s.sessionToken !== undefined,
     region: s.region,
   });
+}
+
+/**
+ * The routes of AWS's Parameters and Secrets extension on its port too, so code written for it reads
+ * unchanged. Never fatal: the main port serves them whatever happens here (AWS's own extension, still
+ * attached, may hold the port).
+ */
+async function listenAws(server: CacheServer, s: ExtensionSettings, logger: Logger): Promise<void> {
+  try {
+    const port = await server.listen(s.awsPort, { routes: 'aws' });
+    logger.notice(`AWS Parameters and Secrets extension routes on http://127.0.0.1:${port}`, {
+      variable: ENV.awsPort,
+    });
+  } catch (err) {
+    logger.warn(
+      `cannot listen on 127.0.0.1:${s.awsPort} (${ENV.awsPort}); the AWS-compatible routes are served on the main port only`,
+      { error: errorCode(err) },
+    );
+  }
 }
 
 /** Resolves when `signal` aborts (never, without one). */
@@ -159,6 +180,7 @@ export async function run(opts: RunOptions): Promise<number> {
     return 1;
   }
   logger.notice(`listening on http://127.0.0.1:${port}`);
+  await listenAws(server, settings, logger);
   opts.onListening?.(port);
 
   let backend: Awaited<ReturnType<typeof import('./bootstrap.js')['createBackend']>> | undefined;

@@ -6,7 +6,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import {
   type DynamoDbQuery,
   HEADERS,
@@ -45,10 +45,26 @@ export interface ServerOptions {
   now?: () => number;
 }
 
+export interface ListenOptions {
+  /**
+   * `all`: every route. `aws`: only the routes of AWS's Parameters and Secrets extension and `/ping`, for its
+   * port (`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`). The same checks and the same connection cap apply to
+   * every listener. @default 'all'
+   */
+  routes?: 'all' | 'aws';
+}
+
 export interface CacheServer {
-  /** Listens on `127.0.0.1:port` (`0` picks a free port) and resolves with the port it got. */
-  listen(port: number): Promise<number>;
-  /** Stops accepting, closes idle keep-alive connections and drops the rest after `graceMs`. */
+  /**
+   * Listens on `127.0.0.1:port` (`0` picks a free port) and resolves with the port it got. The first call
+   * must be the `all` listener; an `aws` one on that listener's (non-zero) port is that listener.
+   *
+   * @example
+   * const port = await server.listen(3000);
+   * const awsPort = await server.listen(2773, { routes: 'aws' });
+   */
+  listen(port: number, opts?: ListenOptions): Promise<number>;
+  /** Stops accepting on every listener, closes idle keep-alive connections and drops the rest after `graceMs`. */
   close(graceMs?: number): Promise<void>;
   readonly server: http.Server;
 }
@@ -162,6 +178,8 @@ interface Refusal {
 interface Route {
   /** Needs `X-Aws-Parameters-Secrets-Token` (when the environment has a session token). */
   readonly token: boolean;
+  /** Also served on the port of AWS's Parameters and Secrets extension. */
+  readonly aws?: true;
   /** Answers; returns a promise only when the answer is not ready at once (anything but a hit). */
   serve(res: http.ServerResponse, query: string, path: string): void | Promise<void>;
 }
@@ -169,12 +187,26 @@ interface Route {
 /** A connection's claim on the cap: made once per connection, updated in place per request. */
 interface Slot {
   readonly socket: Socket;
+  /** Came in on an `aws` listener: only the routes marked `aws` are served to it. */
+  readonly awsOnly: boolean;
   /** Counts against the cap. */
   admitted: boolean;
   /** Requests received and not answered yet (more than one when pipelined). */
   inFlight: number;
   /** When its last answer left nothing in flight (`now()`); -1 before its first answer. */
   idleSince: number;
+}
+
+/** Listens on `127.0.0.1:port` and resolves with the port it got, or rejects with the listen error. */
+function listenOn(listener: net.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    listener.once('error', onError);
+    listener.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      listener.off('error', onError);
+      resolve((listener.address() as AddressInfo).port);
+    });
+  });
 }
 
 export function createServer(opts: ServerOptions): CacheServer {
@@ -192,6 +224,10 @@ export function createServer(opts: ServerOptions): CacheServer {
   /** Cache status of each answer, for the debug request line only. */
   const cacheStatus = new WeakMap<http.ServerResponse, string>();
   const slots = new Map<Socket, Slot>();
+  /** Sockets accepted by an `aws` listener, until the server's `connection` handler has seen them. */
+  const awsSockets = new WeakSet<Socket>();
+  /** The `aws` listeners on ports of their own; the `all` one is `server` itself. */
+  const awsListeners: net.Server[] = [];
   let admitted = 0;
   let stopping = false;
 
@@ -287,7 +323,13 @@ export function createServer(opts: ServerOptions): CacheServer {
   }
 
   server.on('connection', (socket: Socket) => {
-    const slot: Slot = { socket, admitted: false, inFlight: 0, idleSince: -1 };
+    const slot: Slot = {
+      socket,
+      awsOnly: awsSockets.has(socket),
+      admitted: false,
+      inFlight: 0,
+      idleSince: -1,
+    };
     slots.set(socket, slot);
     // Refused now or at its first request, whichever finds no room (closes may free some in between).
     admit(slot);
@@ -501,7 +543,7 @@ export function createServer(opts: ServerOptions): CacheServer {
   // ---- route table ----
 
   const routes = new Map<string, Route>([
-    [ROUTES.ping, { token: false, serve: (res) => sendPong(res) }],
+    [ROUTES.ping, { token: false, aws: true, serve: (res) => sendPong(res) }],
     [
       ROUTES.parameters,
       {
@@ -520,6 +562,7 @@ export function createServer(opts: ServerOptions): CacheServer {
       ROUTES.awsParameter,
       {
         token: true,
+        aws: true,
         serve: (res, query, path) => answer(res, path, store.parameter(awsQueries.get(query), 'aws')),
       },
     ],
@@ -568,6 +611,9 @@ export function createServer(opts: ServerOptions): CacheServer {
     );
   }
 
+  /** The routes an `aws` listener serves: those marked so (never the seed's, nor the path-prefix ones). */
+  const awsRoutes = new Map([...routes].filter(([, route]) => route.aws));
+
   function routeOf(path: string): Route | undefined {
     const exact = routes.get(path);
     if (exact !== undefined) return exact;
@@ -592,7 +638,7 @@ export function createServer(opts: ServerOptions): CacheServer {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
-    const route = routeOf(path);
+    const route = slot?.awsOnly ? awsRoutes.get(path) : routeOf(path);
     // An unknown path needs the token too, so a caller without it learns nothing about the routes.
     if (route === undefined || route.token) {
       const badToken = checkToken(req, path);
@@ -609,23 +655,35 @@ export function createServer(opts: ServerOptions): CacheServer {
 
   return {
     server,
-    listen(port) {
-      return new Promise((resolve, reject) => {
-        const onError = (err: Error): void => reject(err);
-        server.once('error', onError);
-        server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
-          server.off('error', onError);
-          resolve((server.address() as AddressInfo).port);
+    listen(port, { routes: which = 'all' } = {}) {
+      if (which === 'aws') {
+        if (!server.listening) return Promise.reject(new Error('listen with every route first'));
+        const mainPort = (server.address() as AddressInfo).port;
+        if (port !== 0 && port === mainPort) return Promise.resolve(mainPort);
+        // Its connections are handed to the one HTTP server, so they share its checks, timeouts and cap.
+        const listener = net.createServer({ noDelay: true }, (socket) => {
+          awsSockets.add(socket);
+          server.emit('connection', socket);
         });
-      });
+        return listenOn(listener, port).then((bound) => {
+          awsListeners.push(listener);
+          return bound;
+        });
+      }
+      return listenOn(server, port);
     },
     close(graceMs = 300) {
       stopping = true;
+      const closing = awsListeners.map(
+        (listener) => new Promise<void>((resolve) => listener.close(() => resolve())),
+      );
       return new Promise((resolve) => {
         if (!server.listening) return resolve();
+        // After the grace, every connection the HTTP server handles is dropped, the `aws` listeners' included.
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         timer.unref();
-        server.close(() => {
+        closing.push(new Promise<void>((closed) => server.close(() => closed())));
+        void Promise.all(closing).then(() => {
           clearTimeout(timer);
           resolve();
         });

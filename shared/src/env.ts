@@ -13,6 +13,20 @@ export const ENV = {
   maxEntries: 'CACHE_EXTENSION_MAX_ENTRIES',
   maxBytes: 'CACHE_EXTENSION_MAX_BYTES',
   legacyRoutes: 'CACHE_EXTENSION_LEGACY_ROUTES',
+  /**
+   * The names of AWS's Parameters and Secrets Lambda extension, read as aliases so a function written for it
+   * runs unchanged; where one of lambda-cache's own names means the same thing and is set, that one wins.
+   * https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-integration-lambda-extensions.html
+   */
+  awsPort: 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT',
+  awsParameterTtl: 'SSM_PARAMETER_STORE_TTL',
+  awsSecretTtl: 'SECRETS_MANAGER_TTL',
+  awsCacheSize: 'PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE',
+  awsCacheEnabled: 'PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED',
+  awsLogLevel: 'PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL',
+  awsParameterTimeout: 'SSM_PARAMETER_STORE_TIMEOUT_MILLIS',
+  awsSecretTimeout: 'SECRETS_MANAGER_TIMEOUT_MILLIS',
+  awsMaxConnections: 'PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS',
   /** Set by Lambda; its value is the token every v1 request must carry. */
   sessionToken: 'AWS_SESSION_TOKEN',
   /** Set by Lambda inside the execution environment; unset means "run as a standalone local server". */
@@ -31,7 +45,20 @@ export const DEFAULTS = {
   maxEntries: 10_000,
   maxBytes: 64 * 1024 * 1024,
   legacyRoutes: false,
+  /** The port of AWS's Parameters and Secrets extension, where code written for it sends its requests. */
+  awsPort: 2773,
 } as const;
+
+/** AWS's extension caches for at most 5 minutes; its TTL variables are whole seconds from 0 to 300. */
+const AWS_MAX_TTL_SECONDS = 300;
+/** AWS's extension holds at most 1000 entries; 0 turns its cache off. */
+const AWS_MAX_CACHE_SIZE = 1000;
+/**
+ * Longest AWS call deadline accepted from `SSM_PARAMETER_STORE_TIMEOUT_MILLIS`: a request waits for its
+ * load a second longer than the deadline, and a function waiting longer than this on a read is better
+ * served by an error.
+ */
+export const MAX_AWS_TIMEOUT_MS = 30_000;
 
 /** Lambda's Runtime API listens on 9001 inside the execution environment. */
 export const RESERVED_PORTS: readonly number[] = [9001];
@@ -173,6 +200,29 @@ export function parseLegacyTimeout(text: string): number {
   }
 }
 
+/** A whole number of `unit`s from `min` to `max`; the message names the unit and the range. */
+function parseCount(text: string, min: number, max: number, unit: string): number {
+  const expected = `(expected whole ${unit} from ${min} to ${max})`;
+  if (!DECIMAL.test(text)) throw new RangeError(`"${text}" is not a whole number of ${unit} ${expected}`);
+  const n = Number(text);
+  if (n < min || n > max) throw new RangeError(`${text} ${unit} is out of range ${expected}`);
+  return n;
+}
+
+/** Whole seconds as AWS's extension reads its TTLs (`0` to `300`, `0`: no caching), in milliseconds. */
+export function parseAwsTtlSeconds(text: string): number {
+  return parseCount(text, 0, AWS_MAX_TTL_SECONDS, 'seconds') * 1000;
+}
+
+/**
+ * Milliseconds as AWS's extension reads its `…_TIMEOUT_MILLIS`, where `0` means "no timeout of its own":
+ * `undefined` then, so lambda-cache's default deadlines apply (a load is never unbounded).
+ */
+export function parseAwsTimeoutMillis(text: string): number | undefined {
+  const ms = parseCount(text, 0, MAX_AWS_TIMEOUT_MS, 'milliseconds');
+  return ms === 0 ? undefined : ms;
+}
+
 /** Reads one variable with a parser, wrapping parser errors in an {@link EnvError} that names it. */
 export function readParsed<T>(env: Env, name: string, parse: (text: string) => T): T | undefined {
   const text = readVar(env, name);
@@ -192,8 +242,27 @@ export function readPort(env: Env): number {
 /** Every setting the extension takes from its environment, validated. */
 export interface ExtensionSettings {
   readonly port: number;
-  /** Default freshness of an entry, from `CACHE_EXTENSION_TTL`, else `CACHE_TIMEOUT_IN_MINUTES`, else 5m. */
+  /**
+   * Where the routes of AWS's Parameters and Secrets extension are served too, from
+   * `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`; default 2773, or 0 (a free port) when `port` is 0. Equal to a
+   * non-zero `port`, one listener serves both.
+   */
+  readonly awsPort: number;
+  /**
+   * Default freshness of an entry: `CACHE_EXTENSION_TTL`, else `CACHE_TIMEOUT_IN_MINUTES`, else `0` when
+   * caching is off, else `SSM_PARAMETER_STORE_TTL`, else 5m.
+   */
   readonly ttlMs: number;
+  /**
+   * Default freshness of a secret from the Secrets Manager source: as `ttlMs`, with `SECRETS_MANAGER_TTL`
+   * in place of `SSM_PARAMETER_STORE_TTL`.
+   */
+  readonly secretTtlMs: number;
+  /**
+   * `false` when `PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED` is false or `PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE`
+   * is 0: the default TTLs are then 0 (every read goes to AWS) unless lambda-cache's own TTL variables are set.
+   */
+  readonly cacheEnabled: boolean;
   readonly initStartup: boolean;
   readonly configPath: string;
   readonly logLevel: LogLevel;
@@ -201,6 +270,18 @@ export interface ExtensionSettings {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly legacyRoutes: boolean;
+  /**
+   * Deadline of an AWS call, all attempts included, from `SSM_PARAMETER_STORE_TIMEOUT_MILLIS`;
+   * `undefined`: lambda-cache's default.
+   */
+  readonly awsTimeoutMs: number | undefined;
+  /** `SECRETS_MANAGER_TIMEOUT_MILLIS`, for the Secrets Manager source; `undefined`: the default. */
+  readonly secretTimeoutMs: number | undefined;
+  /**
+   * `PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS`, accepted so a function configured for AWS's extension
+   * starts; lambda-cache's AWS client sizes its own pool (calls are batched), so nothing reads it.
+   */
+  readonly awsMaxConnections: number | undefined;
   /** Expected `X-Aws-Parameters-Secrets-Token`; `undefined` turns the check off (local runs). */
   readonly sessionToken: string | undefined;
   /** `host:port` of the Lambda Runtime API; `undefined` outside Lambda. */
@@ -210,23 +291,46 @@ export interface ExtensionSettings {
 
 /** Parses every extension setting; the first bad variable throws an {@link EnvError}. */
 export function parseExtensionSettings(env: Env): ExtensionSettings {
-  const ttlMs =
-    readParsed(env, ENV.ttl, parseDuration) ??
-    readParsed(env, ENV.legacyTimeoutMinutes, parseLegacyTimeout) ??
-    DEFAULTS.ttlMs;
+  const ownTtlMs =
+    readParsed(env, ENV.ttl, parseDuration) ?? readParsed(env, ENV.legacyTimeoutMinutes, parseLegacyTimeout);
+  const cacheSize = readParsed(env, ENV.awsCacheSize, (t) => parseInteger(t, 0, AWS_MAX_CACHE_SIZE));
+  const cacheEnabled = (readParsed(env, ENV.awsCacheEnabled, parseBoolean) ?? true) && cacheSize !== 0;
+  // AWS's extension with its cache off asks AWS on every read: a TTL of 0 does that (concurrent reads of
+  // one name still share one call). lambda-cache's own TTL, set too, says otherwise and wins.
+  const awsTtl = (name: string): number | undefined => {
+    const ms = readParsed(env, name, parseAwsTtlSeconds);
+    return cacheEnabled ? ms : 0;
+  };
+  const parameterTtlMs = awsTtl(ENV.awsParameterTtl);
+  const secretTtlMs = awsTtl(ENV.awsSecretTtl);
+  const port = readPort(env);
   const format = readVar(env, ENV.logFormat);
   return Object.freeze({
-    port: readPort(env),
-    ttlMs,
+    port,
+    // Port 0 is for tests and local runs, which must never take a fixed port behind the caller's back.
+    awsPort: readParsed(env, ENV.awsPort, parsePort) ?? (port === 0 ? 0 : DEFAULTS.awsPort),
+    ttlMs: ownTtlMs ?? parameterTtlMs ?? DEFAULTS.ttlMs,
+    secretTtlMs: ownTtlMs ?? secretTtlMs ?? DEFAULTS.ttlMs,
+    cacheEnabled,
     initStartup: readParsed(env, ENV.initStartup, parseBoolean) ?? DEFAULTS.initStartup,
     configPath: readVar(env, ENV.config) ?? DEFAULTS.configPath,
-    logLevel: readParsed(env, ENV.logLevel, parseLogLevel) ?? DEFAULTS.logLevel,
+    logLevel:
+      readParsed(env, ENV.logLevel, parseLogLevel) ??
+      readParsed(env, ENV.awsLogLevel, parseLogLevel) ??
+      DEFAULTS.logLevel,
     logFormat: format?.toUpperCase() === 'JSON' ? 'json' : 'text',
-    maxEntries: readParsed(env, ENV.maxEntries, (t) => parseInteger(t, 1, 10_000_000)) ?? DEFAULTS.maxEntries,
+    // A cache size of 0 turns caching off (above) rather than holding nothing.
+    maxEntries:
+      readParsed(env, ENV.maxEntries, (t) => parseInteger(t, 1, 10_000_000)) ??
+      (cacheSize === 0 ? undefined : cacheSize) ??
+      DEFAULTS.maxEntries,
     maxBytes:
       readParsed(env, ENV.maxBytes, (t) => parseInteger(t, 1024, 8 * 1024 * 1024 * 1024)) ??
       DEFAULTS.maxBytes,
     legacyRoutes: readParsed(env, ENV.legacyRoutes, parseBoolean) ?? DEFAULTS.legacyRoutes,
+    awsTimeoutMs: readParsed(env, ENV.awsParameterTimeout, parseAwsTimeoutMillis),
+    secretTimeoutMs: readParsed(env, ENV.awsSecretTimeout, parseAwsTimeoutMillis),
+    awsMaxConnections: readParsed(env, ENV.awsMaxConnections, (t) => parseInteger(t, 1, 1_000_000)),
     sessionToken: env[ENV.sessionToken] || undefined,
     runtimeApi: readVar(env, ENV.runtimeApi),
     region: readVar(env, ENV.region),

@@ -41,6 +41,13 @@ const CRASH = /^\s+at .+:\d+:\d+\)?$|Unhandled|Uncaught|\(node:\d+\) \w*Warning/
 /** The line the extension prints once it listens; with port 0 it names the port it got. */
 export const LISTENING = /\[lambda-cache\] listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
+/** The line the extension prints once it serves AWS's extension's routes on their own port, naming it. */
+const AWS_LISTENING =
+  /\[lambda-cache\] AWS Parameters and Secrets extension routes on http:\/\/127\.0\.0\.1:(\d+)/;
+
+/** The variable that names the port of AWS's Parameters and Secrets extension. */
+export const AWS_PORT_VAR = 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT';
+
 let extracted: Promise<string> | undefined;
 
 /**
@@ -109,6 +116,14 @@ export interface StackOptions {
    * @default false
    */
   fixedPort?: boolean;
+  /**
+   * Serve the AWS-compatible routes on a concrete free port, given to the extension and the function alike
+   * in `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`: code written for AWS's extension finds it only there. The
+   * port is picked here and could be taken before the extension binds it, so a start whose extension says
+   * it could not listen on it is retried with another one.
+   * @default false
+   */
+  fixedAwsPort?: boolean;
   /** `false` lets a stack whose extension never listens (env errors) resolve, with `port` 0. @default true */
   requireListening?: boolean;
   /** Emulator timeouts. */
@@ -137,6 +152,8 @@ export interface Stack {
   backends: Backends;
   lambda: LambdaEmulator;
   port: number;
+  /** The port the AWS-compatible routes are served on by a listener of their own, from its log line. */
+  awsPort(): number | undefined;
   baseUrl: string;
   token: string;
   functionDir: string;
@@ -262,6 +279,7 @@ export function newToken(): string {
  * Resolves once the extension printed its listening line (and, by default, init finished).
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  if (opts.fixedAwsPort) return startWithAwsPort(opts);
   if (!opts.fixedPort) return startOnce(opts);
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -270,6 +288,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     } catch (err) {
       if (attempt >= 3 || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
     }
+  }
+}
+
+/** A stack whose AWS-compatible routes listen on a free port named in the environment (see `fixedAwsPort`). */
+async function startWithAwsPort(opts: StackOptions): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const stack = await startStack({
+      ...opts,
+      fixedAwsPort: false,
+      env: { ...opts.env, [AWS_PORT_VAR]: String(port) },
+    });
+    if (stack.awsPort() === port) return stack;
+    await stack.close();
+    if (attempt >= 3) throw new Error(`the extension could not listen on a free port for ${AWS_PORT_VAR}`);
   }
 }
 
@@ -331,6 +364,8 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       ...backends.env,
       AWS_REGION: SEED_REGION,
       CACHE_EXTENSION_PORT: '0',
+      // Never the fixed 2773 of AWS's extension: a free port, as for the main one.
+      [AWS_PORT_VAR]: '0',
       CACHE_EXTENSION_LOG_LEVEL: 'debug',
       CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
       AWS_SESSION_TOKEN: token,
@@ -390,6 +425,13 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       backends,
       lambda: created,
       port,
+      awsPort: () => {
+        for (const l of created.logs) {
+          const m = AWS_LISTENING.exec(l);
+          if (m) return Number(m[1]);
+        }
+        return undefined;
+      },
       baseUrl: `http://127.0.0.1:${port}`,
       token,
       functionDir,

@@ -59,6 +59,7 @@ export async function init(ctx: Context): Promise<void> {
     AWS_REGION: REGION,
     AWS_SESSION_TOKEN: ctx.token,
     CACHE_EXTENSION_PORT: String(port),
+    PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '0',
     CACHE_EXTENSION_CONFIG: EXAMPLE_CONFIG,
     ...ctx.extensionEnv,
   });

@@ -201,6 +201,91 @@ describe('run (Lambda lifecycle)', () => {
   });
 });
 
+describe("run (the port of AWS's Parameters and Secrets extension)", () => {
+  let api: FakeExtensionsApi;
+  let dir: string;
+  let lines: string[];
+  const write = (line: string) => {
+    lines.push(line);
+  };
+  const AWS_LINE = /AWS Parameters and Secrets extension routes on http:\/\/127\.0\.0\.1:(\d+)/;
+
+  beforeEach(async () => {
+    api = new FakeExtensionsApi();
+    dir = await mkdtemp(join(tmpdir(), 'lc-lifecycle-aws-'));
+    lines = [];
+  });
+  afterEach(async () => {
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function env(extra: Record<string, string>): Promise<Record<string, string>> {
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, '# nothing to prefetch\n');
+    return {
+      AWS_LAMBDA_RUNTIME_API: await api.start(),
+      CACHE_EXTENSION_PORT: '0',
+      CACHE_EXTENSION_CONFIG: file,
+      AWS_REGION: 'us-west-2',
+      ...extra,
+    };
+  }
+
+  it('listens on a port of its own for the AWS routes before register and names it when the main port is 0', async () => {
+    let awsPing = 0;
+    let awsPort = 0;
+    let mainPort = 0;
+    api.beforeRegister = async () => {
+      // Recorded, not asserted: a throw here would leave register unanswered.
+      awsPort = Number(lines.map((l) => AWS_LINE.exec(l)?.[1]).find(Boolean) ?? 0);
+      if (awsPort > 0) awsPing = await ping(awsPort);
+    };
+    const code = await run({ env: await env({}), onListening: (p) => (mainPort = p), write });
+    expect(code).toBe(0);
+    expect(awsPort).toBeGreaterThan(0);
+    expect(awsPort).not.toBe(mainPort);
+    expect(awsPing).toBe(200);
+    expect(lines.find((l) => AWS_LINE.test(l))).toContain('variable=PARAMETERS_SECRETS_EXTENSION_HTTP_PORT');
+  });
+
+  it('warns naming the port and the variable, and goes on, when the AWS port is taken', async () => {
+    const holder = http.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    let mainPing = 0;
+    let mainPort = 0;
+    api.beforeRegister = async () => {
+      mainPing = await ping(mainPort);
+    };
+    try {
+      const code = await run({
+        env: await env({ PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: String(taken) }),
+        onListening: (p) => (mainPort = p),
+        write,
+      });
+      expect(code).toBe(0);
+      expect(mainPing).toBe(200);
+      expect(api.calls.map((c) => c.path)).not.toContain('/init/error');
+      const warning = lines.find((l) => l.includes(`cannot listen on 127.0.0.1:${taken}`));
+      expect(warning).toMatch(/WARN .*\(PARAMETERS_SECRETS_EXTENSION_HTTP_PORT\).*error=EADDRINUSE/);
+      expect(lines.some((l) => AWS_LINE.test(l))).toBe(false);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('reports init/error naming the variable and the range when SSM_PARAMETER_STORE_TTL is out of range', async () => {
+    const code = await run({ env: await env({ SSM_PARAMETER_STORE_TTL: '301' }), write });
+    expect(code).toBe(1);
+    expect(api.calls.map((c) => c.path)).toEqual(['/register', '/init/error']);
+    expect(api.calls[1]?.headers['lambda-extension-function-error-type']).toBe('Extension.ConfigInvalid');
+    expect(JSON.parse(api.calls[1]?.body ?? '{}').errorMessage).toBe(
+      'SSM_PARAMETER_STORE_TTL: 301 seconds is out of range (expected whole seconds from 0 to 300)',
+    );
+  });
+});
+
 describe('run (standalone)', () => {
   it('serves until the signal aborts when no Runtime API is set', async () => {
     const controller = new AbortController();

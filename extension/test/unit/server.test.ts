@@ -636,3 +636,100 @@ describe('server', () => {
     expect(lines.join('')).not.toContain(TOKEN);
   });
 });
+
+describe("server (the port of AWS's Parameters and Secrets extension)", () => {
+  let store: FakeStore;
+  let server: CacheServer;
+  let port: number;
+  const auth = { 'x-aws-parameters-secrets-token': TOKEN };
+  const awsPath = '/systemsmanager/parameters/get?name=%2Fapp%2Furl&withDecryption=true';
+
+  async function start(opts: { maxConnections?: number; now?: () => number } = {}): Promise<void> {
+    store = new FakeStore();
+    server = createServer({ store, sessionToken: TOKEN, legacyRoutes: true, logger: silentLogger, ...opts });
+    port = await server.listen(0);
+  }
+
+  beforeEach(async () => start());
+  afterEach(async () => server.close(50));
+
+  it('serves the AWS-compatible route and /ping on an aws listener, and no other route', async () => {
+    const awsPort = await server.listen(0, { routes: 'aws' });
+    expect(awsPort).not.toBe(port);
+    const res = await request(awsPort, awsPath, auth);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ name: '/app/url', form: 'aws' });
+    expect(store.calls).toEqual(['parameter /app/url true false aws']);
+    expect((await request(awsPort, '/ping')).text).toBe('pong');
+    for (const path of [
+      parameterPath('x'),
+      '/v1/stats',
+      '/v1/health',
+      '/parameters/x',
+      '/parameters?name=x',
+    ]) {
+      const other = await request(awsPort, path, auth);
+      expect(other.status).toBe(404);
+      expect(other.json.code).toBe('NotFound');
+    }
+    // The main port still serves everything, the AWS route included.
+    expect((await request(port, parameterPath('x'), auth)).status).toBe(200);
+    expect((await request(port, awsPath, auth)).status).toBe(200);
+  });
+
+  it('applies the same checks on an aws listener: token, host, forwarded headers, method', async () => {
+    const awsPort = await server.listen(0, { routes: 'aws' });
+    expect((await request(awsPort, awsPath)).status).toBe(403);
+    expect((await request(awsPort, awsPath, { 'x-aws-parameters-secrets-token': 'wrong' })).status).toBe(403);
+    // An unknown path needs the token too, as on the main port.
+    expect((await request(awsPort, '/v1/stats')).status).toBe(403);
+    expect((await request(awsPort, awsPath, { ...auth, host: 'attacker.example' })).status).toBe(400);
+    expect((await request(awsPort, awsPath, { ...auth, 'x-forwarded-for': '10.0.0.1' })).status).toBe(400);
+    expect((await request(awsPort, awsPath, auth, 'POST')).status).toBe(405);
+    expect(store.calls).toEqual([]);
+  });
+
+  it('is one listener when the aws port is the main port', async () => {
+    expect(await server.listen(port, { routes: 'aws' })).toBe(port);
+    expect((await request(port, parameterPath('x'), auth)).status).toBe(200);
+    expect((await request(port, awsPath, auth)).status).toBe(200);
+  });
+
+  it('rejects with EADDRINUSE when the aws port is taken, and the main port keeps serving', async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as net.AddressInfo).port;
+    try {
+      await expect(server.listen(taken, { routes: 'aws' })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect((await request(port, awsPath, auth)).status).toBe(200);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('counts the connections of both ports against one cap', async () => {
+    await server.close(50);
+    // A clock that stands still: the kept connection is never idle long enough to be displaced.
+    await start({ maxConnections: 1, now: () => 5000 });
+    const awsPort = await server.listen(0, { routes: 'aws' });
+    const main = await KeptConnection.open(port);
+    const aws = await KeptConnection.open(awsPort);
+    try {
+      expect(await main.get('/ping')).toBe(200);
+      expect(await aws.get('/ping')).toBe(503);
+    } finally {
+      main.close();
+      aws.close();
+    }
+  });
+
+  it('closes every listener when it is closed', async () => {
+    const awsPort = await server.listen(0, { routes: 'aws' });
+    const kept = await KeptConnection.open(awsPort);
+    expect(await kept.get('/ping')).toBe(200);
+    await server.close(50);
+    await until('the kept aws connection to close', () => kept.closed);
+    await expect(request(awsPort, '/ping')).rejects.toThrow();
+    await expect(request(port, '/ping')).rejects.toThrow();
+  });
+});

@@ -164,7 +164,10 @@ describe('parseExtensionSettings', () => {
     const settings = parseExtensionSettings({});
     expect(settings).toEqual({
       port: DEFAULTS.port,
+      awsPort: 2773,
       ttlMs: DEFAULTS.ttlMs,
+      secretTtlMs: DEFAULTS.ttlMs,
+      cacheEnabled: true,
       initStartup: true,
       configPath: '/var/task/config.yaml',
       logLevel: 'info',
@@ -172,6 +175,9 @@ describe('parseExtensionSettings', () => {
       maxEntries: DEFAULTS.maxEntries,
       maxBytes: DEFAULTS.maxBytes,
       legacyRoutes: false,
+      awsTimeoutMs: undefined,
+      secretTimeoutMs: undefined,
+      awsMaxConnections: undefined,
       sessionToken: undefined,
       runtimeApi: undefined,
       region: undefined,
@@ -196,7 +202,10 @@ describe('parseExtensionSettings', () => {
     });
     expect(settings).toEqual({
       port: 0,
+      awsPort: 0,
       ttlMs: 30_000,
+      secretTtlMs: 30_000,
+      cacheEnabled: true,
       initStartup: false,
       configPath: '/opt/config.yaml',
       logLevel: 'debug',
@@ -204,6 +213,9 @@ describe('parseExtensionSettings', () => {
       maxEntries: 10,
       maxBytes: 1_048_576,
       legacyRoutes: true,
+      awsTimeoutMs: undefined,
+      secretTimeoutMs: undefined,
+      awsMaxConnections: undefined,
       sessionToken: 'token',
       runtimeApi: '127.0.0.1:9001',
       region: 'eu-west-1',
@@ -255,6 +267,21 @@ describe('parseExtensionSettings', () => {
     ['CACHE_EXTENSION_MAX_ENTRIES', '1e3', /not a whole decimal number/],
     ['CACHE_EXTENSION_MAX_BYTES', '1023', /expected 1024 to/],
     ['CACHE_EXTENSION_LEGACY_ROUTES', 'enabled', /expected true, false, yes, no, 1 or 0/],
+    ['PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', '65536', /expected 0 to 65535/],
+    ['PARAMETERS_SECRETS_EXTENSION_HTTP_PORT', '9001', /reserved/],
+    [
+      'SSM_PARAMETER_STORE_TTL',
+      '301',
+      /301 seconds is out of range \(expected whole seconds from 0 to 300\)/,
+    ],
+    ['SSM_PARAMETER_STORE_TTL', '5m', /"5m" is not a whole number of seconds \(expected whole seconds/],
+    ['SECRETS_MANAGER_TTL', '-1', /expected whole seconds from 0 to 300/],
+    ['PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE', '1001', /expected 0 to 1000/],
+    ['PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED', 'maybe', /expected true, false, yes, no, 1 or 0/],
+    ['PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL', 'verbose', /expected one of debug, info, warn, error, none/],
+    ['SSM_PARAMETER_STORE_TIMEOUT_MILLIS', '30001', /expected whole milliseconds from 0 to 30000/],
+    ['SECRETS_MANAGER_TIMEOUT_MILLIS', '1.5', /not a whole number of milliseconds/],
+    ['PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS', '0', /expected 1 to 1000000/],
   ])('throws EnvError naming %s when it is %j', (variable, value, message) => {
     let caught: unknown;
     try {
@@ -270,5 +297,113 @@ describe('parseExtensionSettings', () => {
 
   it('treats an empty session token as no token', () => {
     expect(parseExtensionSettings({ AWS_SESSION_TOKEN: '' }).sessionToken).toBeUndefined();
+  });
+});
+
+describe("parseExtensionSettings (AWS's Parameters and Secrets extension variables)", () => {
+  it('serves the AWS routes on 2773 by default, and on a free port when the main port is 0', () => {
+    expect(parseExtensionSettings({}).awsPort).toBe(2773);
+    expect(parseExtensionSettings({ CACHE_EXTENSION_PORT: '4000' }).awsPort).toBe(2773);
+    expect(parseExtensionSettings({ CACHE_EXTENSION_PORT: '0' }).awsPort).toBe(0);
+    expect(parseExtensionSettings({ PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2800' }).awsPort).toBe(2800);
+    expect(
+      parseExtensionSettings({ CACHE_EXTENSION_PORT: '0', PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2800' })
+        .awsPort,
+    ).toBe(2800);
+  });
+
+  it('reads SSM_PARAMETER_STORE_TTL in seconds as the default TTL when no TTL of its own is set', () => {
+    expect(parseExtensionSettings({ SSM_PARAMETER_STORE_TTL: '120' }).ttlMs).toBe(120_000);
+    expect(parseExtensionSettings({ SSM_PARAMETER_STORE_TTL: '0' }).ttlMs).toBe(0);
+    expect(parseExtensionSettings({ SSM_PARAMETER_STORE_TTL: '300' }).ttlMs).toBe(300_000);
+  });
+
+  it('prefers CACHE_EXTENSION_TTL and CACHE_TIMEOUT_IN_MINUTES over SSM_PARAMETER_STORE_TTL', () => {
+    expect(parseExtensionSettings({ SSM_PARAMETER_STORE_TTL: '120', CACHE_EXTENSION_TTL: '10s' }).ttlMs).toBe(
+      10_000,
+    );
+    expect(
+      parseExtensionSettings({ SSM_PARAMETER_STORE_TTL: '120', CACHE_TIMEOUT_IN_MINUTES: '10' }).ttlMs,
+    ).toBe(600_000);
+  });
+
+  it('validates SSM_PARAMETER_STORE_TTL even when CACHE_EXTENSION_TTL wins', () => {
+    expect(() =>
+      parseExtensionSettings({ SSM_PARAMETER_STORE_TTL: '3600', CACHE_EXTENSION_TTL: '10s' }),
+    ).toThrow(
+      /^SSM_PARAMETER_STORE_TTL: 3600 seconds is out of range \(expected whole seconds from 0 to 300\)/,
+    );
+  });
+
+  it('reads SECRETS_MANAGER_TTL as the secrets TTL without changing the parameters TTL', () => {
+    const s = parseExtensionSettings({ SECRETS_MANAGER_TTL: '60', SSM_PARAMETER_STORE_TTL: '30' });
+    expect(s.secretTtlMs).toBe(60_000);
+    expect(s.ttlMs).toBe(30_000);
+    expect(
+      parseExtensionSettings({ SECRETS_MANAGER_TTL: '60', CACHE_EXTENSION_TTL: '1m30s' }).secretTtlMs,
+    ).toBe(90_000);
+  });
+
+  it('turns caching off when PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED is false or the cache size is 0', () => {
+    for (const env of [
+      { PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'false' },
+      { PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'FALSE', SSM_PARAMETER_STORE_TTL: '300' },
+      { PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: '0' },
+    ]) {
+      const s = parseExtensionSettings(env);
+      expect(s.cacheEnabled).toBe(false);
+      expect(s.ttlMs).toBe(0);
+      expect(s.secretTtlMs).toBe(0);
+      expect(s.maxEntries).toBe(DEFAULTS.maxEntries);
+    }
+    expect(parseExtensionSettings({ PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'true' }).cacheEnabled).toBe(
+      true,
+    );
+  });
+
+  it("keeps lambda-cache's own TTL when caching is off by AWS's variable and both are set", () => {
+    const s = parseExtensionSettings({
+      PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'false',
+      CACHE_EXTENSION_TTL: '1m',
+    });
+    expect(s.cacheEnabled).toBe(false);
+    expect(s.ttlMs).toBe(60_000);
+  });
+
+  it('reads PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE as the entry bound unless CACHE_EXTENSION_MAX_ENTRIES is set', () => {
+    expect(parseExtensionSettings({ PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: '500' }).maxEntries).toBe(500);
+    expect(
+      parseExtensionSettings({
+        PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: '500',
+        CACHE_EXTENSION_MAX_ENTRIES: '20',
+      }).maxEntries,
+    ).toBe(20);
+  });
+
+  it('reads PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL unless CACHE_EXTENSION_LOG_LEVEL is set', () => {
+    expect(parseExtensionSettings({ PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'none' }).logLevel).toBe('none');
+    expect(parseExtensionSettings({ PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'WARN' }).logLevel).toBe('warn');
+    expect(
+      parseExtensionSettings({
+        PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'none',
+        CACHE_EXTENSION_LOG_LEVEL: 'debug',
+      }).logLevel,
+    ).toBe('debug');
+  });
+
+  it('reads the timeouts in milliseconds, 0 meaning the default deadline', () => {
+    const s = parseExtensionSettings({
+      SSM_PARAMETER_STORE_TIMEOUT_MILLIS: '2500',
+      SECRETS_MANAGER_TIMEOUT_MILLIS: '0',
+    });
+    expect(s.awsTimeoutMs).toBe(2500);
+    expect(s.secretTimeoutMs).toBeUndefined();
+    expect(parseExtensionSettings({ SSM_PARAMETER_STORE_TIMEOUT_MILLIS: '0' }).awsTimeoutMs).toBeUndefined();
+  });
+
+  it('accepts PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS from 1 up', () => {
+    expect(
+      parseExtensionSettings({ PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS: '3' }).awsMaxConnections,
+    ).toBe(3);
   });
 });
