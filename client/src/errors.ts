@@ -102,8 +102,21 @@ export class TableNotFoundError extends CacheClientError {
 /** The request was refused as malformed (HTTP 400), or the client refused to send it (bad name or key). */
 export class BadRequestError extends CacheClientError {
   static override readonly kind: string = 'BadRequestError';
-  constructor(message: string, options?: CacheClientErrorOptions) {
+  /** The table, when DynamoDB refused the key of a `getItem` (`awsCode` `ValidationException`). */
+  readonly table: string | undefined;
+  /** The key attributes and types the extension's config declares for that table, when it does. */
+  readonly expectedKey: Readonly<Record<string, 'S' | 'N' | 'B'>> | undefined;
+
+  constructor(
+    message: string,
+    options?: CacheClientErrorOptions & {
+      readonly table?: string | undefined;
+      readonly expectedKey?: Readonly<Record<string, 'S' | 'N' | 'B'>> | undefined;
+    },
+  ) {
     super('BadRequest', message, options);
+    this.table = options?.table;
+    this.expectedKey = options?.expectedKey;
   }
 }
 

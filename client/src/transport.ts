@@ -102,7 +102,11 @@ export function errorForStatus(status: number, body: unknown, port: number): Cac
   };
   switch (status) {
     case ERROR_STATUS.BadRequest:
-      return new BadRequestError(message, options);
+      return new BadRequestError(message, {
+        ...options,
+        ...(typeof envelope?.table === 'string' ? { table: envelope.table } : {}),
+        ...(envelope?.expectedKey !== undefined ? { expectedKey: envelope.expectedKey } : {}),
+      });
     case ERROR_STATUS.Forbidden:
       return new ForbiddenError(
         `${message} (the extension checks X-Aws-Parameters-Secrets-Token against its AWS_SESSION_TOKEN)`,

@@ -27,7 +27,7 @@ import { Cache, defaultPolicy, type EntryOptions, type Lookup } from './cache.js
 import type { Clock } from './clock.js';
 import { Coalescer } from './coalesce.js';
 import type { CacheConfig, ParameterEntry, ParameterPathEntry, TableEntry } from './config.js';
-import { errorCode, HttpError, isNotFound } from './errors.js';
+import { errorCode, HttpError, isNotFound, KeySchemaMismatchError } from './errors.js';
 import type { SourceHealth } from './health.js';
 import type { Logger } from './log.js';
 import { type DynamoDbSource, type ItemRequest, itemId } from './sources/dynamodb.js';
@@ -316,7 +316,22 @@ export class AwsStore implements Store {
       return async () => parameterValue(await this.ssmBatches.load(group, t.name));
     }
     const id = JSON.stringify({ table: t.table, key: t.key });
-    return async () => itemValue(t.table, t.key, await this.itemBatches.load(t.region ?? '', id));
+    return async () =>
+      itemValue(
+        t.table,
+        t.key,
+        await this.itemBatches.load(t.region ?? '', id).catch((err: unknown) => {
+          throw this.withExpectedKey(t.table, err);
+        }),
+      );
+  }
+
+  /** A refused key, told which key the config declares for its table (DynamoDB's answer does not). */
+  private withExpectedKey(table: string, err: unknown): unknown {
+    if (!(err instanceof KeySchemaMismatchError)) return err;
+    const schema = this.opts.config.keySchemas.find((k) => k.table === table);
+    if (!schema) return err;
+    return err.expecting(Object.fromEntries(schema.attributes.map((a) => [a.name, a.type])));
   }
 
   private reply(lookup: Lookup<Value>, body: Buffer, contentType: string): Reply {

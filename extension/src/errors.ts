@@ -7,6 +7,9 @@ import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope, KeyError, RouteError 
 // The lean client's error classes only: this module is in the part of the layer loaded before register.
 import { AwsConfigError, AwsCredentialsError, AwsServiceError, AwsTransportError } from './aws/errors.js';
 
+/** What an answer may say about the key of a DynamoDB read that did not match its table. */
+type KeyDetail = Pick<ErrorEnvelope, 'table' | 'expectedKey'>;
+
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
@@ -15,6 +18,7 @@ export class HttpError extends Error {
     message: string,
     readonly awsCode?: string,
     options?: { cause?: unknown },
+    readonly detail: KeyDetail = {},
   ) {
     super(message, options);
   }
@@ -25,9 +29,12 @@ export class HttpError extends Error {
 
   /** The JSON body of the answer; holds no cached value, only what went wrong. */
   envelope(): ErrorEnvelope {
-    return this.awsCode === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, awsCode: this.awsCode };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.awsCode === undefined ? {} : { awsCode: this.awsCode }),
+      ...this.detail,
+    };
   }
 }
 
@@ -44,6 +51,34 @@ export class NotFoundError extends Error {
 export class UnprocessedKeysError extends Error {
   override readonly name = 'UnprocessedKeysError';
   readonly code = 'UnprocessedKeys';
+}
+
+/**
+ * DynamoDB refused a read because the key does not match the table's key schema (a wrong attribute name
+ * or type). The answer names the table and, where the config declares it, the key the table expects.
+ */
+export class KeySchemaMismatchError extends Error {
+  override readonly name = 'KeySchemaMismatchError';
+  readonly code = 'KeySchemaMismatch';
+  constructor(
+    readonly table: string,
+    readonly awsCode: string,
+    readonly expectedKey?: Readonly<Record<string, 'S' | 'N' | 'B'>>,
+    options?: { cause?: unknown },
+  ) {
+    const expected =
+      expectedKey === undefined
+        ? ''
+        : ` (expected ${Object.entries(expectedKey)
+            .map(([name, type]) => `${name} of type ${type}`)
+            .join(' and ')})`;
+    super(`the key does not match the key schema of table ${table}${expected}`, options);
+  }
+
+  /** The same error, saying which key the config declares for the table. */
+  expecting(expectedKey: Readonly<Record<string, 'S' | 'N' | 'B'>>): KeySchemaMismatchError {
+    return new KeySchemaMismatchError(this.table, this.awsCode, expectedKey, { cause: this.cause });
+  }
 }
 
 /** A backend's answer parsed as JSON but did not have the shape its API documents. */
@@ -131,6 +166,17 @@ export function toHttpError(err: unknown): HttpError {
   }
   if (err instanceof NotFoundError)
     return HttpError.of('NotFound', err.message || 'not found', undefined, err);
+  if (err instanceof KeySchemaMismatchError) {
+    const detail = { table: err.table, ...(err.expectedKey ? { expectedKey: err.expectedKey } : {}) };
+    return new HttpError(
+      ERROR_STATUS.BadRequest,
+      'BadRequest',
+      err.message,
+      err.awsCode,
+      { cause: err },
+      detail,
+    );
+  }
   if (err instanceof AwsServiceError) return fromAws(err);
   if (err instanceof UnprocessedKeysError)
     return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);

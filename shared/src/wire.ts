@@ -66,6 +66,10 @@ export interface ErrorEnvelope {
   readonly message: string;
   /** The AWS error name behind an upstream failure, e.g. `AccessDeniedException`. */
   readonly awsCode?: string;
+  /** The table, when a DynamoDB key does not match the table's key schema. */
+  readonly table?: string;
+  /** The key attributes and types the config declares for that table, when it does. */
+  readonly expectedKey?: Readonly<Record<string, 'S' | 'N' | 'B'>>;
 }
 
 export function isErrorEnvelope(body: unknown): body is ErrorEnvelope {

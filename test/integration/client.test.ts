@@ -3,6 +3,7 @@
  */
 import {
   AbortError,
+  BadRequestError,
   type CacheClient,
   type CacheClientOptions,
   createCacheClient,
@@ -131,6 +132,22 @@ describe('client against the packaged extension', () => {
   it('returns undefined when the item does not exist', async () => {
     const cache = clientFor(stack.port, stack.token);
     await expect(cache.getItem(SEED_TABLE, { pKey: 'nope', sKey: 'nope' })).resolves.toBeUndefined();
+  });
+
+  it('throws BadRequestError naming the table and the key it expects when the key does not match', async () => {
+    const cache = clientFor(stack.port, stack.token);
+    // The seed table's keys are strings; a number for pKey does not match its key schema.
+    const err = await cache.getItem(SEED_TABLE, { pKey: 1, sKey: 'sKey1' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err).toMatchObject({
+      status: 400,
+      awsCode: 'ValidationException',
+      table: SEED_TABLE,
+      // The seed config declares the table's key: the answer says so.
+      expectedKey: { pKey: 'S', sKey: 'S' },
+    });
+    expect((err as Error).message).toContain(SEED_TABLE);
+    expect((err as Error).message).toContain('pKey of type S');
   });
 
   it('throws ForbiddenError when the token is wrong', async () => {

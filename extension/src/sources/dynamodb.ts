@@ -12,7 +12,14 @@ import {
   type KeyAttributeValue,
 } from '@lambda-cache/shared';
 import type { AwsClient } from '../aws/index.js';
-import { isResourceMissing, NotFoundError, UnprocessedKeysError, UnreadableAnswerError } from '../errors.js';
+import {
+  isCallerError,
+  isResourceMissing,
+  KeySchemaMismatchError,
+  NotFoundError,
+  UnprocessedKeysError,
+  UnreadableAnswerError,
+} from '../errors.js';
 import { chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './batching.js';
 
 /** An attribute value as DynamoDB's JSON protocol sends it: already DynamoDB JSON (binary as base64). */
@@ -123,6 +130,11 @@ function matchText(names: readonly string[], attrs: Wire): string | undefined {
   return JSON.stringify(parts);
 }
 
+/** A refused key as the table's error (a ValidationException names neither); anything else as it is. */
+function keyError(table: string, err: unknown): unknown {
+  return isCallerError(err) ? new KeySchemaMismatchError(table, err.awsCode, undefined, { cause: err }) : err;
+}
+
 export class DynamoDbSource {
   private readonly wait: (ms: number) => Promise<void>;
   /** Shared by every caller (prefetch, refresh-ahead, read-through), so the bound holds for the source. */
@@ -133,14 +145,21 @@ export class DynamoDbSource {
     this.limiter = new Limiter(opts.maxInFlight ?? MAX_CALLS_IN_FLIGHT);
   }
 
-  /** One item; a missing item throws {@link NotFoundError}. */
+  /**
+   * One item; a missing item throws {@link NotFoundError}, a key DynamoDB refuses for the table
+   * {@link KeySchemaMismatchError}.
+   */
   async getItem(region: string | undefined, table: string, key: KeyAttributes): Promise<ItemJson> {
-    const res = await this.limiter.run(() =>
-      this.opts.aws.json<GetItemOutput>('dynamodb', region, 'GetItem', {
-        TableName: table,
-        Key: wireKey(key),
-      }),
-    );
+    const res = await this.limiter
+      .run(() =>
+        this.opts.aws.json<GetItemOutput>('dynamodb', region, 'GetItem', {
+          TableName: table,
+          Key: wireKey(key),
+        }),
+      )
+      .catch((err: unknown) => {
+        throw keyError(table, err);
+      });
     if (!res.Item) throw new NotFoundError(`item ${encodeKey(key)} was not found in table ${table}`);
     return toItemJson(res.Item);
   }
@@ -206,13 +225,15 @@ export class DynamoDbSource {
         );
       } catch (err) {
         const left = [...pending.values()].filter((t) => t.byMatch.size > 0);
-        if (isResourceMissing(err) && left.length > 1) {
-          // One missing table fails the whole call: ask per table, so the others are not reported missing.
+        if ((isResourceMissing(err) || isCallerError(err)) && left.length > 1) {
+          // One missing table, or one table's refused keys, fail the whole call: ask per table, so the
+          // other tables' items are not reported with it.
           await Promise.all(left.map((t) => this.batch(region, [...t.byMatch.values()], out)));
           return;
         }
         for (const t of left)
-          for (const r of t.byMatch.values()) out.set(itemId(r.table, r.key), err as Error);
+          for (const r of t.byMatch.values())
+            out.set(itemId(r.table, r.key), keyError(r.table, err) as Error);
         return;
       }
       for (const [table, items] of Object.entries(res.Responses ?? {})) {

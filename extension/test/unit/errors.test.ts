@@ -5,6 +5,7 @@ import {
   errorCode,
   HttpError,
   isNotFound,
+  KeySchemaMismatchError,
   NotFoundError,
   toHttpError,
   UnprocessedKeysError,
@@ -111,6 +112,23 @@ describe('toHttpError', () => {
     const mapped = toHttpError(awsError('ValidationException'));
     expect(mapped.status).toBe(400);
     expect(mapped.awsCode).toBe('ValidationException');
+  });
+
+  it('returns 400 BadRequest naming the table and the expected key when a key does not match', () => {
+    const refused = new KeySchemaMismatchError('Orders', 'ValidationException').expecting({ id: 'N' });
+    expect(toHttpError(refused).envelope()).toEqual({
+      code: 'BadRequest',
+      message: 'the key does not match the key schema of table Orders (expected id of type N)',
+      awsCode: 'ValidationException',
+      table: 'Orders',
+      expectedKey: { id: 'N' },
+    });
+    expect(toHttpError(new KeySchemaMismatchError('T', 'ValidationException')).envelope()).toEqual({
+      code: 'BadRequest',
+      message: 'the key does not match the key schema of table T',
+      awsCode: 'ValidationException',
+      table: 'T',
+    });
   });
 
   it('returns 500 InternalFailure without the detail when the error is unknown', () => {

@@ -1,6 +1,11 @@
 import { type KeyAttributes, normalizeKey } from '@lambda-cache/shared';
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, UnprocessedKeysError, UnreadableAnswerError } from '../../../src/errors.js';
+import {
+  KeySchemaMismatchError,
+  NotFoundError,
+  UnprocessedKeysError,
+  UnreadableAnswerError,
+} from '../../../src/errors.js';
 import { DynamoDbSource, itemId, toItemJson } from '../../../src/sources/dynamodb.js';
 import { FakeAws, serviceError } from '../support/fake-aws.js';
 
@@ -105,6 +110,33 @@ describe('DynamoDbSource', () => {
     ]);
     expect(got.get(itemId('T', key(1)))).toMatchObject({ Data: { S: 'd' } });
     expect(got.get(itemId('Gone', key(2)))).toBe(missing);
+    expect(aws.calls).toHaveLength(3);
+  });
+
+  it('throws KeySchemaMismatchError naming the table when DynamoDB refuses the key of a GetItem', async () => {
+    const refused = serviceError('ValidationException', { service: 'dynamodb', operation: 'GetItem' });
+    const aws = new FakeAws().on('dynamodb', 'GetItem', () => {
+      throw refused;
+    });
+    const err = await source(aws)
+      .getItem(undefined, 'T', normalizeKey({ pk: { N: '1' } }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KeySchemaMismatchError);
+    expect(err).toMatchObject({ table: 'T', awsCode: 'ValidationException', cause: refused });
+  });
+
+  it('asks per table when one table refuses its keys, so the other tables are served', async () => {
+    const aws = new FakeAws().on('dynamodb', 'BatchGetItem', (input) => {
+      if (requested(input).Strict) throw serviceError('ValidationException', { service: 'dynamodb' });
+      return echo(input);
+    });
+    const got = await source(aws).batchGet(undefined, [
+      { table: 'T', key: key(1) },
+      { table: 'Strict', key: key(2) },
+    ]);
+    expect(got.get(itemId('T', key(1)))).toMatchObject({ Data: { S: 'd' } });
+    expect(got.get(itemId('Strict', key(2)))).toBeInstanceOf(KeySchemaMismatchError);
+    expect(got.get(itemId('Strict', key(2)))).toMatchObject({ table: 'Strict' });
     expect(aws.calls).toHaveLength(3);
   });
 
