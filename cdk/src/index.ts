@@ -1,0 +1,2 @@
+// The CDK helpers; see README.md.
+export {};
