@@ -12,6 +12,7 @@ import { ACCOUNT, messageOf, nodeFunction, plain, stackIn } from './helpers.js';
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const EVERY_SOURCE = fixture('every-source.yaml');
 /** The function's partition, as CloudFormation resolves it at deploy. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's placeholder, written as !Sub writes it
 const P = '${AWS::Partition}';
 const LAYER_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:lambda-cache:3`;
 
