@@ -7,7 +7,7 @@ import { benchProjects } from './bench/vitest.config.ts';
 export default defineConfig({
   test: {
     projects: [
-      ...['shared', 'extension', 'client', 'local', 'test'].map((dir) => `${dir}/vitest.config.ts`),
+      ...['shared', 'extension', 'client', 'local', 'cdk', 'test'].map((dir) => `${dir}/vitest.config.ts`),
       ...benchProjects,
     ],
   },
