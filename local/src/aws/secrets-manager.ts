@@ -424,7 +424,9 @@ export class SecretStore {
     const lambdaArn = optionalString(input, 'RotationLambdaARN');
     const rules = optionalObject(input, 'RotationRules');
     const immediately = optionalBoolean(input, 'RotateImmediately') ?? true;
-    const token = versionToken(input);
+    // The SDK fills ClientRequestToken in; it names the version a rotation function would put as
+    // AWSPENDING, and here the caller has put that version already.
+    versionToken(input);
     if (lambdaArn === undefined && secret.rotation.lambdaArn === undefined) {
       throw new AwsError(
         'InvalidRequestException',
@@ -438,12 +440,6 @@ export class SecretStore {
       throw new AwsError(
         'InvalidRequestException',
         `The local backend runs no rotation function: put the new value as ${PENDING} first (PutSecretValue with VersionStages [${PENDING}]), then RotateSecret makes it ${CURRENT}.`,
-      );
-    }
-    if (immediately && token !== undefined && pending !== undefined && pending.id !== token) {
-      throw new AwsError(
-        'InvalidRequestException',
-        `A version with the ${PENDING} label already exists with a different ClientRequestToken.`,
       );
     }
     secret.rotationEnabled = true;
