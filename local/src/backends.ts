@@ -1,27 +1,38 @@
 /**
  * Local AWS backends: SSM Parameter Store and Secrets Manager (wire emulators of their JSON 1.1
- * protocol) and DynamoDB (dynalite), each on its own `127.0.0.1` port, each counting calls by
- * operation and able to inject latency, throttling, failures, resets and corrupt answers.
- * The real AWS SDK talks to them over HTTP through the standard `AWS_ENDPOINT_URL_*` settings.
+ * protocol), AppConfigData (restJson1) and DynamoDB (dynalite), each on its own `127.0.0.1` port,
+ * each counting calls by operation and able to inject latency, throttling, failures, resets and
+ * corrupt answers. The real AWS SDK talks to them over HTTP through the standard
+ * `AWS_ENDPOINT_URL_*` settings.
  */
+import {
+  APPCONFIG_OPERATIONS,
+  AppConfigStore,
+  appConfigErrorBody,
+  appConfigRoute,
+  type DeployInput,
+} from './aws/appconfig.js';
 import { DynamoDbStore, withUnprocessedKeys } from './aws/dynamodb.js';
 import { AwsError } from './aws/errors.js';
 import { type Faults, faultsApply } from './aws/faults.js';
 import { type BackendControl, JsonProtocolServer, operationTable, type RawAnswer } from './aws/http.js';
-import { SecretStore, secretsManagerOperations } from './aws/secrets-manager.js';
+import { SecretStore, type SecretValue, secretsManagerOperations } from './aws/secrets-manager.js';
 import { ParameterStore, type ParameterType, ssmOperations } from './aws/ssm.js';
 import { checkSeed, loadSeed, type Seed, SeedError } from './seed.js';
 
+export type { DeployInput, FeatureFlags } from './aws/appconfig.js';
 export { AwsError } from './aws/errors.js';
 export { type Faults, HUGE_PADDING_BYTES, MAX_HANG_MS, type MalformedMode } from './aws/faults.js';
 export { type BackendControl, CALL_LOG_LIMIT, type CallRecord } from './aws/http.js';
 export { LOCAL_ACCOUNT_ID } from './aws/secrets-manager.js';
 export { SECRETS_REFERENCE_PREFIX } from './aws/ssm.js';
 export {
+  type AppConfigSeed,
   checkSeed,
   loadSeed,
   type ParameterSeed,
   type SecretSeed,
+  type SecretVersionSeed,
   type Seed,
   SeedError,
   type TableSeed,
@@ -37,10 +48,42 @@ export interface SsmBackend extends BackendControl {
   putParameter(parameter: { name: string; value: string; type?: ParameterType; overwrite?: boolean }): void;
 }
 
-/** The local Secrets Manager endpoint. */
+/** A secret's value for the control methods: text, or bytes for a binary secret. */
+export type SecretValueInput = string | Uint8Array;
+
+/** The local Secrets Manager endpoint. None of its methods is counted as a call. */
 export interface SecretsManagerBackend extends BackendControl {
-  /** Creates a secret, or adds a new `AWSCURRENT` version. Not counted as a call. */
-  putSecret(secret: { name: string; value: string }): void;
+  /**
+   * Creates a secret, or adds a version to it: `AWSCURRENT` (the old current one becoming
+   * `AWSPREVIOUS`) unless `stages` says otherwise, as PutSecretValue does. Throws {@link AwsError}
+   * as PutSecretValue would answer.
+   */
+  putSecret(secret: { name: string; value: SecretValueInput; stages?: string[]; versionId?: string }): {
+    versionId: string;
+  };
+  /**
+   * A finished rotation: `value` becomes the `AWSCURRENT` version, `LastRotatedDate` is now and
+   * `NextRotationDate` moves on by the rotation interval when one is set.
+   */
+  rotateSecret(name: string, value: SecretValueInput): { versionId: string };
+  /** Sets `NextRotationDate` (epoch ms or a Date; `undefined` clears it). */
+  setNextRotationDate(name: string, date: Date | number | undefined): void;
+}
+
+/** The local AppConfigData endpoint. None of its methods is counted as a call. */
+export interface AppConfigBackend extends BackendControl {
+  /**
+   * Deploys a new version of a profile's content (or feature flags) to one environment, making the
+   * application, environment and profile when new; sessions get it at their next poll. Throws
+   * `RangeError` on bad input.
+   */
+  deploy(input: DeployInput): { versionNumber: number };
+  /** The ids of an application, one of its environments and one of its profiles (names work too). */
+  ids(
+    application: string,
+    environment?: string,
+    profile?: string,
+  ): { applicationId: string; environmentId?: string; profileId?: string };
 }
 
 /** The local DynamoDB endpoint (dynalite behind a counting proxy). */
@@ -52,13 +95,15 @@ export interface DynamoDbBackend extends BackendControl {
 export interface Backends {
   readonly ssm: SsmBackend;
   readonly secretsManager: SecretsManagerBackend;
+  readonly appConfig: AppConfigBackend;
   readonly dynamodb: DynamoDbBackend;
   /** @default 'us-east-1' */
   readonly region: string;
   /**
    * Environment for a process that should reach these backends through the AWS SDK:
-   * `AWS_ENDPOINT_URL_SSM`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_DYNAMODB`,
-   * `AWS_REGION`, `AWS_DEFAULT_REGION` and dummy `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
+   * `AWS_ENDPOINT_URL_SSM`, `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_APPCONFIGDATA`,
+   * `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION`, `AWS_DEFAULT_REGION` and dummy `AWS_ACCESS_KEY_ID` /
+   * `AWS_SECRET_ACCESS_KEY`.
    */
   readonly env: Readonly<Record<string, string>>;
   /** Closes the servers and every socket, releasing held requests. Idempotent. */
@@ -74,11 +119,14 @@ export interface StartBackendsOptions {
   host?: '127.0.0.1';
   /** Source of randomness for `throttleRate` and `failRate` (tests make it deterministic). @default Math.random */
   random?: () => number;
-  /** Clock for `LastModifiedDate`, `CreatedDate` and call-log times, in epoch ms. @default Date.now */
+  /**
+   * Clock for `LastModifiedDate`, `CreatedDate`, rotation dates, AppConfig token expiry and poll
+   * intervals, and call-log times, in epoch ms. @default Date.now
+   */
   now?: () => number;
 }
 
-/** SSM and Secrets Manager requests are small: a value is at most 8 KiB, a secret 64 KiB. */
+/** SSM, Secrets Manager and AppConfigData requests are small: a value is at most 8 KiB, a secret 64 KiB. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 /** DynamoDB's own request limit (BatchWriteItem). */
 const MAX_DYNAMODB_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -105,7 +153,7 @@ const DYNAMODB_OPERATIONS = [
 ];
 
 /**
- * Starts the three backends on free ports and seeds them.
+ * Starts the four backends on free ports and seeds them.
  *
  * @example
  * const backends = await startBackends({ seed: 'seed.yaml' });
@@ -136,7 +184,39 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
     }
   };
   for (const [index, secret] of (seed.secrets ?? []).entries()) {
-    seeding(`secrets[${index}]`, () => secrets.put(secret.name, secret.value));
+    seeding(`secrets[${index}]`, () => {
+      const versions = secret.versions ?? [{ value: secret.value, binary: secret.binary }];
+      for (const version of versions) {
+        const value: SecretValue =
+          version.binary === undefined
+            ? { string: version.value ?? '' }
+            : { binary: Buffer.from(version.binary, 'base64') };
+        secrets.put(secret.name, {
+          value,
+          stages: version.stages,
+          id: version.id,
+          description: secret.description,
+        });
+      }
+      if (secret.rotation !== undefined) {
+        const { afterDays, lambdaArn, lastRotated, nextRotation } = secret.rotation;
+        secrets.configureRotation(secret.name, {
+          afterDays,
+          lambdaArn,
+          lastRotated: lastRotated === undefined ? undefined : Date.parse(lastRotated),
+          nextRotation: nextRotation === undefined ? undefined : Date.parse(nextRotation),
+        });
+      }
+    });
+  }
+  const appConfig = new AppConfigStore(now);
+  for (const [index, entry] of (seed.appconfig ?? []).entries()) {
+    try {
+      appConfig.deploy(entry);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      throw new SeedError(`${source}: appconfig[${index}]: ${error.message}`, { cause: error });
+    }
   }
   for (const [index, parameter] of (seed.parameters ?? []).entries()) {
     seeding(`parameters[${index}]`, () => {
@@ -187,6 +267,24 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
     started.push(secretsServer);
     await secretsServer.listen(host);
 
+    const appConfigServer = new JsonProtocolServer({
+      route: appConfigRoute,
+      contentType: 'application/json',
+      errorBody: appConfigErrorBody,
+      throttle: { code: 'ThrottlingException', message: 'Rate exceeded', status: 429 },
+      internalError: {
+        code: 'InternalServerException',
+        message: 'There was an internal failure in the service.',
+      },
+      maxBodyBytes: MAX_REQUEST_BYTES,
+      handle: (call) => appConfig.handle(call),
+      operations: APPCONFIG_OPERATIONS,
+      random,
+      now,
+    });
+    started.push(appConfigServer);
+    await appConfigServer.listen(host);
+
     const dynamo = await DynamoDbStore.start(host, region);
     started.push(dynamo);
     for (const [index, table] of (seed.tables ?? []).entries()) {
@@ -234,9 +332,18 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
         },
       }),
       secretsManager: withMethods<Omit<SecretsManagerBackend, keyof BackendControl>>(secretsServer, {
-        putSecret(secret) {
-          secrets.put(secret.name, secret.value);
-        },
+        putSecret: (secret) =>
+          secrets.put(secret.name, {
+            value: secretValue(secret.value),
+            stages: secret.stages,
+            id: secret.versionId,
+          }),
+        rotateSecret: (name, value) => secrets.rotate(name, secretValue(value)),
+        setNextRotationDate: (name, date) => secrets.setNextRotationDate(name, date),
+      }),
+      appConfig: withMethods<Omit<AppConfigBackend, keyof BackendControl>>(appConfigServer, {
+        deploy: (input) => appConfig.deploy(input),
+        ids: (application, environment, profile) => appConfig.ids(application, environment, profile),
       }),
       dynamodb: withMethods<Omit<DynamoDbBackend, keyof BackendControl>>(dynamoServer, {
         putItem: (table, item) => dynamo.putItem(table, item),
@@ -245,6 +352,7 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
       env: Object.freeze({
         AWS_ENDPOINT_URL_SSM: ssmServer.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsServer.endpoint,
+        AWS_ENDPOINT_URL_APPCONFIGDATA: appConfigServer.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: dynamoServer.endpoint,
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
@@ -282,6 +390,10 @@ function withMethods<T extends object>(server: JsonProtocolServer, methods: T): 
 
 async function closeAll(started: Array<{ close(): Promise<void> }>): Promise<void> {
   await Promise.all(started.map((item) => item.close()));
+}
+
+function secretValue(value: SecretValueInput): SecretValue {
+  return typeof value === 'string' ? { string: value } : { binary: Buffer.from(value) };
 }
 
 /** Keeps values out of the call log; the rest of the request stays for assertions. */

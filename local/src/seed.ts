@@ -1,10 +1,12 @@
 /**
- * Seed data for the local backends: parameters, secrets and DynamoDB tables, as a YAML or JSON file
- * or an object. Loading checks the shape and names the file and the member that is wrong.
+ * Seed data for the local backends: parameters, secrets, DynamoDB tables and AppConfig
+ * configurations, as a YAML or JSON file or an object. Loading checks the shape and names the file
+ * and the member that is wrong.
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { type FeatureFlags, flagsContent } from './aws/appconfig.js';
 import type { TableSeed } from './aws/dynamodb.js';
 
 /** A parameter to create at start. */
@@ -20,10 +22,48 @@ export interface ParameterSeed {
   history?: string[];
 }
 
-/** A secret to create at start (its one version is `AWSCURRENT`). */
+/** One version of a seeded secret: text or base64 bytes, and its staging labels. */
+export interface SecretVersionSeed {
+  value?: string;
+  /** The bytes of a binary secret, base64. */
+  binary?: string;
+  /** @default ['AWSCURRENT'] */
+  stages?: string[];
+  /** The version id, 32 to 64 characters (a UUID is made when absent). */
+  id?: string;
+}
+
+/**
+ * A secret to create at start: one `value` (or `binary`), which becomes `AWSCURRENT`, or
+ * `versions`, oldest first, each put as `PutSecretValue` puts it (so a later `AWSCURRENT` makes the
+ * one before `AWSPREVIOUS`).
+ */
 export interface SecretSeed {
   name: string;
-  value: string;
+  value?: string;
+  /** The bytes of a binary secret, base64. */
+  binary?: string;
+  versions?: SecretVersionSeed[];
+  description?: string;
+  /** Turns rotation on, as DescribeSecret reports it. Dates are ISO 8601. */
+  rotation?: { afterDays?: number; lambdaArn?: string; lastRotated?: string; nextRotation?: string };
+}
+
+/**
+ * A configuration deployed to one environment of an AppConfig application at start; the
+ * application, environment and profile are made as needed. Give `content` (text, or a mapping or
+ * list stored as JSON) or `flags` (a feature-flag profile, in the format GetLatestConfiguration
+ * returns: `{ flagName: { enabled, …attributes } }`).
+ */
+export interface AppConfigSeed {
+  application: string;
+  environment: string;
+  profile: string;
+  content?: unknown;
+  flags?: FeatureFlags;
+  /** @default `application/json` for flags, mappings and lists; `text/plain` for text */
+  contentType?: string;
+  versionLabel?: string;
 }
 
 export type { TableSeed };
@@ -42,6 +82,7 @@ export interface Seed {
   parameters?: ParameterSeed[];
   secrets?: SecretSeed[];
   tables?: TableSeed[];
+  appconfig?: AppConfigSeed[];
 }
 
 /** A seed that does not have the expected shape; the message names the file (when any) and the member. */
@@ -108,9 +149,9 @@ export function checkSeed(data: unknown, source = 'seed'): Seed {
   const strings = (value: unknown, path: string): string[] =>
     list(value, path).map((item, index) => string(item, `${path}[${index}]`));
 
-  if (!isObject(data)) fail('the top level', 'a mapping with parameters, secrets and tables');
+  if (!isObject(data)) fail('the top level', 'a mapping with parameters, secrets, tables and appconfig');
   const root = data as Record<string, unknown>;
-  only(root, 'seed', ['parameters', 'secrets', 'tables']);
+  only(root, 'seed', ['parameters', 'secrets', 'tables', 'appconfig']);
 
   const parameters = list(root.parameters, 'parameters').map((entry, index): ParameterSeed => {
     const path = `parameters[${index}]`;
@@ -127,13 +168,82 @@ export function checkSeed(data: unknown, source = 'seed'): Seed {
     };
   });
 
+  // A secret is often a JSON document: a mapping is stored as its JSON text.
+  const secretText = (value: unknown, path: string): string =>
+    isObject(value) ? JSON.stringify(value) : scalar(value, path);
+  const base64 = (value: unknown, path: string): string => {
+    const text = string(value, path);
+    return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text) ? text : fail(path, 'base64');
+  };
+  const date = (value: unknown, path: string): string => {
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+    return typeof value === 'string' && !Number.isNaN(Date.parse(value))
+      ? value
+      : fail(path, 'an ISO 8601 date, e.g. 2026-01-31T00:00:00Z');
+  };
+  const secretVersion = (entry: Record<string, unknown>, path: string): SecretVersionSeed => {
+    if ((entry.value === undefined) === (entry.binary === undefined))
+      fail(path, 'given value or binary, one of them');
+    return entry.value === undefined
+      ? { binary: base64(entry.binary, `${path}.binary`) }
+      : { value: secretText(entry.value, `${path}.value`) };
+  };
+
   const secrets = list(root.secrets, 'secrets').map((entry, index): SecretSeed => {
     const path = `secrets[${index}]`;
     if (!isObject(entry)) return fail(path, 'a mapping with name and value');
-    only(entry, path, ['name', 'value']);
-    // A secret is often a JSON document: a mapping is stored as its JSON text.
-    const value = isObject(entry.value) ? JSON.stringify(entry.value) : scalar(entry.value, `${path}.value`);
-    return { name: string(entry.name, `${path}.name`), value };
+    only(entry, path, ['name', 'value', 'binary', 'versions', 'description', 'rotation']);
+    const secret: SecretSeed = { name: string(entry.name, `${path}.name`) };
+    if (entry.versions === undefined) {
+      Object.assign(secret, secretVersion(entry, path));
+    } else {
+      if (entry.value !== undefined || entry.binary !== undefined) {
+        fail(`${path}.versions`, 'absent when value or binary is given');
+      }
+      const versions = list(entry.versions, `${path}.versions`);
+      if (versions.length === 0) fail(`${path}.versions`, 'a list of at least one version');
+      secret.versions = versions.map((version, versionIndex): SecretVersionSeed => {
+        const versionPath = `${path}.versions[${versionIndex}]`;
+        if (!isObject(version)) return fail(versionPath, 'a mapping with value (or binary) and stages');
+        only(version, versionPath, ['value', 'binary', 'stages', 'id']);
+        return {
+          ...secretVersion(version, versionPath),
+          ...(version.stages === undefined
+            ? {}
+            : { stages: strings(version.stages, `${versionPath}.stages`) }),
+          ...(version.id === undefined ? {} : { id: string(version.id, `${versionPath}.id`) }),
+        };
+      });
+    }
+    if (entry.description !== undefined)
+      secret.description = string(entry.description, `${path}.description`);
+    if (entry.rotation !== undefined) {
+      const rotationPath = `${path}.rotation`;
+      const rotation = entry.rotation;
+      if (!isObject(rotation))
+        return fail(rotationPath, 'a mapping with afterDays, lambdaArn, lastRotated, nextRotation');
+      only(rotation, rotationPath, ['afterDays', 'lambdaArn', 'lastRotated', 'nextRotation']);
+      const afterDays = rotation.afterDays;
+      if (
+        afterDays !== undefined &&
+        (typeof afterDays !== 'number' || !Number.isInteger(afterDays) || afterDays < 1 || afterDays > 1000)
+      ) {
+        fail(`${rotationPath}.afterDays`, 'a whole number of days from 1 to 1000');
+      }
+      secret.rotation = {
+        ...(afterDays === undefined ? {} : { afterDays: afterDays as number }),
+        ...(rotation.lambdaArn === undefined
+          ? {}
+          : { lambdaArn: string(rotation.lambdaArn, `${rotationPath}.lambdaArn`) }),
+        ...(rotation.lastRotated === undefined
+          ? {}
+          : { lastRotated: date(rotation.lastRotated, `${rotationPath}.lastRotated`) }),
+        ...(rotation.nextRotation === undefined
+          ? {}
+          : { nextRotation: date(rotation.nextRotation, `${rotationPath}.nextRotation`) }),
+      };
+    }
+    return secret;
   });
 
   const key = (value: unknown, path: string): TableSeed['hashKey'] => {
@@ -174,5 +284,45 @@ export function checkSeed(data: unknown, source = 'seed'): Seed {
     return { name, hashKey, ...(sortKey ? { sortKey } : {}), items };
   });
 
-  return { parameters, secrets, tables };
+  const appconfig = list(root.appconfig, 'appconfig').map((entry, index): AppConfigSeed => {
+    const path = `appconfig[${index}]`;
+    if (!isObject(entry))
+      return fail(path, 'a mapping with application, environment, profile and content or flags');
+    only(entry, path, [
+      'application',
+      'environment',
+      'profile',
+      'content',
+      'flags',
+      'contentType',
+      'versionLabel',
+    ]);
+    const seed: AppConfigSeed = {
+      application: string(entry.application, `${path}.application`),
+      environment: string(entry.environment, `${path}.environment`),
+      profile: string(entry.profile, `${path}.profile`),
+    };
+    for (const member of ['application', 'environment', 'profile'] as const) {
+      if (seed[member].length > 128) fail(`${path}.${member}`, 'at most 128 characters');
+    }
+    if ((entry.content === undefined) === (entry.flags === undefined)) {
+      fail(path, 'given content or flags, one of them');
+    }
+    if (entry.flags !== undefined) {
+      try {
+        flagsContent(entry.flags);
+      } catch (error) {
+        throw new SeedError(`${source}: ${path}.flags: ${(error as Error).message}`, { cause: error });
+      }
+      seed.flags = entry.flags as FeatureFlags;
+    } else {
+      seed.content = entry.content;
+    }
+    if (entry.contentType !== undefined) seed.contentType = string(entry.contentType, `${path}.contentType`);
+    if (entry.versionLabel !== undefined)
+      seed.versionLabel = string(entry.versionLabel, `${path}.versionLabel`);
+    return seed;
+  });
+
+  return { parameters, secrets, tables, appconfig };
 }

@@ -17,7 +17,8 @@ export interface Faults {
   latencyMs?: number;
   /**
    * Share of requests (0..1) answered with the service's throttling error: `ThrottlingException`
-   * for SSM and Secrets Manager, `ProvisionedThroughputExceededException` for DynamoDB, status 400.
+   * for SSM and Secrets Manager (status 400) and AppConfigData (status 429),
+   * `ProvisionedThroughputExceededException` for DynamoDB (status 400).
    * @default 0
    */
   throttleRate?: number;

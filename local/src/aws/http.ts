@@ -1,7 +1,8 @@
 /**
  * The HTTP side shared by every local backend: an AWS JSON-protocol endpoint (`POST /` with
- * `X-Amz-Target: <Service>.<Operation>`) that counts calls by operation, keeps a bounded call log,
- * injects faults, and closes every socket it ever accepted.
+ * `X-Amz-Target: <Service>.<Operation>`), or a restJson1 one (the operation named by method and
+ * path), that counts calls by operation, keeps a bounded call log, injects faults, and closes every
+ * socket it ever accepted.
  *
  * Signatures are accepted unverified: these backends exist to be talked to by the real SDK with
  * dummy credentials.
@@ -50,16 +51,25 @@ export interface Call {
 }
 
 export interface JsonProtocolOptions {
-  /** `'1.0'` (DynamoDB) or `'1.1'` (SSM, Secrets Manager). */
-  readonly version: '1.0' | '1.1';
-  /** The `X-Amz-Target` prefix, e.g. `AmazonSSM`. */
-  readonly targetPrefix: string;
+  /** `'1.0'` (DynamoDB) or `'1.1'` (SSM, Secrets Manager); unused with {@link route}. */
+  readonly version?: '1.0' | '1.1';
+  /** The `X-Amz-Target` prefix, e.g. `AmazonSSM`; unused with {@link route}. */
+  readonly targetPrefix?: string;
+  /**
+   * restJson1: names the operation of a method and path (`undefined`: no such route, a 404).
+   * Without it the operation is the `X-Amz-Target` one.
+   */
+  readonly route?: (method: string, path: string) => string | undefined;
+  /** `Content-Type` of answers that set none. @default `application/x-amz-json-<version>` */
+  readonly contentType?: string;
+  /** The body of an error answer. @default `{ __type, <messageMember> }` */
+  readonly errorBody?: (error: AwsError) => Record<string, unknown>;
   /** Prefix of `__type` in error bodies (DynamoDB uses `com.amazonaws.dynamodb.v20120810#`). */
   readonly errorTypePrefix?: string;
   /** Member name of the message in error bodies (`message` for most, `Message` for Secrets Manager). */
   readonly messageMember?: 'message' | 'Message';
-  /** The error answered for `throttleRate`. */
-  readonly throttle: { code: string; message: string };
+  /** The error answered for `throttleRate`; `status` defaults to 400 (restJson1 services use 429). */
+  readonly throttle: { code: string; message: string; status?: number };
   /** The error answered for `failRate`. */
   readonly internalError: { code: string; message: string };
   /** Requests larger than this are refused with 413. */
@@ -184,10 +194,7 @@ export class JsonProtocolServer implements BackendControl {
       );
       return;
     }
-    const target = header(req, 'x-amz-target') ?? '';
-    const dot = target.indexOf('.');
-    const prefixOk = dot > 0 && target.slice(0, dot) === this.#options.targetPrefix;
-    const operation = prefixOk ? target.slice(dot + 1) : target || 'Unknown';
+    const { operation, refusal } = this.#operation(req);
     this.#record(operation, rawBody);
 
     const held = this.#faults;
@@ -201,19 +208,11 @@ export class JsonProtocolServer implements BackendControl {
     const active = faultsApply(faults, operation);
 
     let answer: RawAnswer;
-    if (req.method !== 'POST') {
-      answer = errorAnswer(
-        this.#options,
-        new AwsError('MethodNotAllowed', `${req.method} is not supported`, 405),
-      );
-    } else if (!prefixOk) {
-      answer = errorAnswer(
-        this.#options,
-        new AwsError('UnknownOperationException', `Unknown operation ${JSON.stringify(target)}`),
-      );
+    if (refusal !== undefined) {
+      answer = errorAnswer(this.#options, refusal);
     } else if (active && faults.throttleRate && this.#options.random() < faults.throttleRate) {
-      const { code, message } = this.#options.throttle;
-      answer = errorAnswer(this.#options, new AwsError(code, message, 400));
+      const { code, message, status = 400 } = this.#options.throttle;
+      answer = errorAnswer(this.#options, new AwsError(code, message, status));
     } else if (active && faults.failRate && this.#options.random() < faults.failRate) {
       const { code, message } = this.#options.internalError;
       answer = errorAnswer(this.#options, new AwsError(code, message, 500));
@@ -224,11 +223,11 @@ export class JsonProtocolServer implements BackendControl {
         if (!(error instanceof AwsError)) throw error;
         answer = errorAnswer(this.#options, error);
       }
-      if (active && faults.malformed && answer.status === 200) {
+      if (active && faults.malformed && answer.status >= 200 && answer.status < 300) {
         const headers = { ...answer.headers };
         // A checksum of the original body would be a different failure than the one asked for.
         delete headers['x-amz-crc32'];
-        answer = { status: 200, headers, body: corruptBody(answer.body, faults.malformed) };
+        answer = { status: answer.status, headers, body: corruptBody(answer.body, faults.malformed) };
       }
     }
     if (this.#faults.down) {
@@ -236,6 +235,34 @@ export class JsonProtocolServer implements BackendControl {
       return;
     }
     this.#send(res, answer);
+  }
+
+  /** The operation a request names, and the error that refuses it when it names none this backend answers. */
+  #operation(req: IncomingMessage): { operation: string; refusal?: AwsError } {
+    const { route } = this.#options;
+    if (route !== undefined) {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const operation = route(req.method ?? 'GET', path);
+      if (operation !== undefined) return { operation };
+      return {
+        operation: 'Unknown',
+        refusal: new AwsError('UnknownOperationException', `No operation at ${req.method} ${path}`, 404),
+      };
+    }
+    const target = header(req, 'x-amz-target') ?? '';
+    const dot = target.indexOf('.');
+    const prefixOk = dot > 0 && target.slice(0, dot) === this.#options.targetPrefix;
+    const operation = prefixOk ? target.slice(dot + 1) : target || 'Unknown';
+    if (req.method !== 'POST') {
+      return { operation, refusal: new AwsError('MethodNotAllowed', `${req.method} is not supported`, 405) };
+    }
+    if (!prefixOk) {
+      return {
+        operation,
+        refusal: new AwsError('UnknownOperationException', `Unknown operation ${JSON.stringify(target)}`),
+      };
+    }
+    return { operation };
   }
 
   #record(operation: string, rawBody: Buffer): void {
@@ -276,7 +303,10 @@ export class JsonProtocolServer implements BackendControl {
   #send(res: ServerResponse, answer: RawAnswer): void {
     if (res.destroyed) return;
     res.statusCode = answer.status;
-    res.setHeader('content-type', `application/x-amz-json-${this.#options.version}`);
+    res.setHeader(
+      'content-type',
+      this.#options.contentType ?? `application/x-amz-json-${this.#options.version ?? '1.1'}`,
+    );
     res.setHeader('x-amzn-requestid', randomUUID());
     for (const [name, value] of Object.entries(answer.headers ?? {})) res.setHeader(name, value);
     res.setHeader('content-length', answer.body.length);
@@ -287,7 +317,10 @@ export class JsonProtocolServer implements BackendControl {
 /** An AWS JSON-protocol error answer: `{"__type": ..., "message": ...}` plus `x-amzn-ErrorType`. */
 export function errorAnswer(options: JsonProtocolOptions, error: AwsError): RawAnswer {
   const type = `${options.errorTypePrefix ?? ''}${error.code}`;
-  const body = { __type: type, [options.messageMember ?? 'message']: error.message };
+  const body = options.errorBody?.(error) ?? {
+    __type: type,
+    [options.messageMember ?? 'message']: error.message,
+  };
   return {
     status: error.status,
     headers: { 'x-amzn-errortype': error.code },

@@ -54,6 +54,13 @@ export function requiredStringList(input: Input, member: string): string[] {
   return value;
 }
 
+export function optionalObject(input: Input, member: string): Input | undefined {
+  const value = input[member];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw wrongType(member, 'an object');
+  return value as Input;
+}
+
 export function optionalObjectList(input: Input, member: string): Input[] | undefined {
   const value = input[member];
   if (value === undefined || value === null) return undefined;

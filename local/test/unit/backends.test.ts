@@ -3,13 +3,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { checkSeed, loadSeed, SeedError, startBackends } from '../../src/backends.js';
-import { ssmClient } from '../fixtures/aws-clients.js';
+import { secretsClient, ssmClient } from '../fixtures/aws-clients.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+const exampleSeed = fileURLToPath(new URL('../../../example-function/seed.yaml', import.meta.url));
+
+/** One GetLatestConfiguration of a fresh session, over the restJson1 wire. */
+async function latestConfiguration(
+  endpoint: string,
+  ids: { application: string; environment: string; profile: string },
+): Promise<{ contentType: string | null; text: string }> {
+  const started = await fetch(`${endpoint}/configurationsessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ApplicationIdentifier: ids.application,
+      EnvironmentIdentifier: ids.environment,
+      ConfigurationProfileIdentifier: ids.profile,
+    }),
+  });
+  const { InitialConfigurationToken } = (await started.json()) as { InitialConfigurationToken: string };
+  const latest = await fetch(
+    `${endpoint}/configuration?configuration_token=${encodeURIComponent(InitialConfigurationToken)}`,
+  );
+  return { contentType: latest.headers.get('content-type'), text: await latest.text() };
+}
 
 /**
  * Counts of the handle kinds a leaked server or socket would show up as, once the handles that
@@ -86,6 +112,113 @@ describe('loadSeed', () => {
     ).toThrow(/seed: tables\[0\]\.name must be 3 to 255 characters/);
   });
 
+  it('reads secret versions, binary secrets, rotation and appconfig entries when the file is YAML', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seed-'));
+    try {
+      await writeFile(
+        join(dir, 'seed.yaml'),
+        [
+          'secrets:',
+          '  - name: db',
+          '    description: Database login',
+          '    versions:',
+          '      - value: { user: app, password: old }',
+          '      - value: new',
+          '        stages: [AWSCURRENT, blue]',
+          '      - binary: AAEC',
+          '        stages: [AWSPENDING]',
+          '        id: 0123456789abcdef0123456789abcdef',
+          '    rotation: { afterDays: 30, lastRotated: 2026-01-01T00:00:00Z }',
+          'appconfig:',
+          '  - { application: shop, environment: prod, profile: settings, content: { maxItems: 10 }, versionLabel: v1 }',
+          '  - application: shop',
+          '    environment: prod',
+          '    profile: flags',
+          '    flags: { ui_refresh: { enabled: true, colour: blue } }',
+          '',
+        ].join('\n'),
+      );
+      const seed = await loadSeed(join(dir, 'seed.yaml'));
+      expect(seed.secrets?.[0]).toEqual({
+        name: 'db',
+        description: 'Database login',
+        versions: [
+          { value: '{"user":"app","password":"old"}' },
+          { value: 'new', stages: ['AWSCURRENT', 'blue'] },
+          { binary: 'AAEC', stages: ['AWSPENDING'], id: '0123456789abcdef0123456789abcdef' },
+        ],
+        rotation: { afterDays: 30, lastRotated: '2026-01-01T00:00:00Z' },
+      });
+      expect(seed.appconfig).toEqual([
+        {
+          application: 'shop',
+          environment: 'prod',
+          profile: 'settings',
+          content: { maxItems: 10 },
+          versionLabel: 'v1',
+        },
+        {
+          application: 'shop',
+          environment: 'prod',
+          profile: 'flags',
+          flags: { ui_refresh: { enabled: true, colour: 'blue' } },
+        },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the member when a secret or appconfig entry has the wrong shape', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { secrets: [{ name: 's', value: 'x', versions: [{ value: 'y' }] }] },
+        /secrets\[0\]\.versions must be absent/,
+      ],
+      [
+        { secrets: [{ name: 's', value: 'x', binary: 'AA==' }] },
+        /secrets\[0\] must be given value or binary/,
+      ],
+      [{ secrets: [{ name: 's', binary: 'not base64!' }] }, /secrets\[0\]\.binary must be base64/],
+      [{ secrets: [{ name: 's', versions: [] }] }, /secrets\[0\]\.versions must be a list of at least one/],
+      [
+        { secrets: [{ name: 's', versions: [{ value: 'x', stages: 'AWSCURRENT' }] }] },
+        /versions\[0\]\.stages must be a list/,
+      ],
+      [
+        { secrets: [{ name: 's', value: 'x', rotation: { afterDays: 0 } }] },
+        /rotation\.afterDays must be a whole number/,
+      ],
+      [
+        { secrets: [{ name: 's', value: 'x', rotation: { nextRotation: 'soon' } }] },
+        /rotation\.nextRotation must be an ISO 8601 date/,
+      ],
+      [
+        { appconfig: [{ application: 'a', environment: 'e', profile: 'p' }] },
+        /appconfig\[0\] must be given content or flags/,
+      ],
+      [
+        { appconfig: [{ application: 'a', environment: 'e', content: 'x' }] },
+        /appconfig\[0\]\.profile must be a non-empty string/,
+      ],
+      [
+        {
+          appconfig: [
+            { application: 'a', environment: 'e', profile: 'p', flags: { on: { enabled: 'yes' } } },
+          ],
+        },
+        /appconfig\[0\]\.flags: flag on: enabled must be true or false/,
+      ],
+      [
+        { appconfig: [{ application: 'a', environment: 'e', profile: 'p', content: 'x', colour: 1 }] },
+        /appconfig\[0\]\.colour must be absent/,
+      ],
+    ];
+    for (const [seed, message] of cases) {
+      expect(() => checkSeed(seed)).toThrow(message);
+    }
+  });
+
   it('names the file when it is not valid YAML', async () => {
     // Written at run time: a broken YAML file in the tree would fail the formatter.
     const dir = await mkdtemp(join(tmpdir(), 'seed-'));
@@ -120,6 +253,8 @@ describe('startBackends', () => {
     try {
       expect(backends.env).toMatchObject({ AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'us-west-2' });
       expect(backends.env.AWS_ENDPOINT_URL_SSM).toBe(backends.ssm.endpoint);
+      expect(backends.env.AWS_ENDPOINT_URL_SECRETS_MANAGER).toBe(backends.secretsManager.endpoint);
+      expect(backends.env.AWS_ENDPOINT_URL_APPCONFIGDATA).toBe(backends.appConfig.endpoint);
       expect(backends.ssm.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const parameter = await ssm.send(new GetParameterCommand({ Name: 'CacheExtensions_Parameter1' }));
       expect(parameter.Parameter?.Value).toBe('Parameter 1 value');
@@ -228,6 +363,82 @@ describe('startBackends', () => {
       }),
     ).rejects.toThrow(/^seed: tables\[0\]: Could not write items into Big/);
     expect(await settledHandles()).toEqual(before);
+  });
+
+  it('serves seeded secret versions with their stages, a binary version and the rotation dates', async () => {
+    const backends = await startBackends({
+      seed: {
+        secrets: [
+          {
+            name: 'db',
+            description: 'Database login',
+            versions: [
+              { value: 'one' },
+              { value: 'two', stages: ['AWSCURRENT', 'blue'] },
+              { binary: 'AAEC', stages: ['AWSPENDING'], id: '0123456789abcdef0123456789abcdef' },
+            ],
+            rotation: { afterDays: 30, lastRotated: '2026-01-01T00:00:00Z' },
+          },
+        ],
+      },
+    });
+    const secrets = secretsClient(backends.secretsManager);
+    try {
+      const get = (VersionStage: string) =>
+        secrets.send(new GetSecretValueCommand({ SecretId: 'db', VersionStage }));
+      expect((await get('AWSCURRENT')).SecretString).toBe('two');
+      expect((await get('blue')).SecretString).toBe('two');
+      expect((await get('AWSPREVIOUS')).SecretString).toBe('one');
+      const pending = await get('AWSPENDING');
+      expect(pending.VersionId).toBe('0123456789abcdef0123456789abcdef');
+      expect(Array.from(pending.SecretBinary ?? [])).toEqual([0, 1, 2]);
+      const described = await secrets.send(new DescribeSecretCommand({ SecretId: 'db' }));
+      expect(described).toMatchObject({
+        Description: 'Database login',
+        RotationEnabled: true,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        LastRotatedDate: new Date('2026-01-01T00:00:00Z'),
+        NextRotationDate: new Date('2026-01-31T00:00:00Z'),
+      });
+      expect(backends.secretsManager.calls).toEqual({ GetSecretValue: 4, DescribeSecret: 1 });
+    } finally {
+      secrets.destroy();
+      await backends.close();
+    }
+  });
+
+  it('names the entry when a seeded secret version breaks an AWS rule', async () => {
+    await expect(
+      startBackends({ seed: { secrets: [{ name: 's', versions: [{ value: 'x', id: 'short' }] }] } }),
+    ).rejects.toThrow(/^seed: secrets\[0\]: .*clientRequestToken.*length greater than or equal to 32/);
+  });
+
+  it('serves the secrets and the feature flags of example-function/seed.yaml', async () => {
+    const backends = await startBackends({ seed: exampleSeed });
+    const secrets = secretsClient(backends.secretsManager);
+    try {
+      const current = await secrets.send(new GetSecretValueCommand({ SecretId: 'example/api-key' }));
+      expect(current.SecretString).toBe('placeholder-key-2');
+      const described = await secrets.send(new DescribeSecretCommand({ SecretId: 'example/api-key' }));
+      expect(described).toMatchObject({
+        RotationEnabled: true,
+        NextRotationDate: new Date('2026-01-31T00:00:00Z'),
+      });
+      const flags = await latestConfiguration(backends.appConfig.endpoint, {
+        application: 'example-app',
+        environment: 'local',
+        profile: 'feature-flags',
+      });
+      expect(flags.contentType).toBe('application/json');
+      expect(JSON.parse(flags.text)).toEqual({
+        new_greeting: { enabled: true, text: 'Hello from AppConfig' },
+        beta_banner: { enabled: false },
+      });
+      expect(backends.appConfig.calls).toEqual({ StartConfigurationSession: 1, GetLatestConfiguration: 1 });
+    } finally {
+      secrets.destroy();
+      await backends.close();
+    }
   });
 
   it('refuses any host but loopback', async () => {
