@@ -15,7 +15,7 @@ Run a Lambda function with its layer's extensions locally, against local AWS bac
 Commands:
   invoke     Start the layer's extensions and the function under the local Lambda
              emulator, invoke it, print what Lambda would log, shut down.
-  backends   Start local SSM, Secrets Manager and DynamoDB endpoints and print
+  backends   Start local SSM, Secrets Manager, AppConfigData and DynamoDB endpoints and print
              the environment variables that point the AWS SDK at them.
 
 invoke options:
