@@ -31,6 +31,7 @@ beforeAll(async () => {
     return join(dist, file);
   };
   expect(packed.map((f) => f.replace(/-\d.*$/, '')).sort()).toEqual([
+    'lambda-cache-cdk',
     'lambda-cache-client',
     'lambda-cache-local',
     'lambda-cache-shared',
