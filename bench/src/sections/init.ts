@@ -63,20 +63,34 @@ export async function init(ctx: Context): Promise<void> {
     CACHE_EXTENSION_CONFIG: EXAMPLE_CONFIG,
     ...ctx.extensionEnv,
   });
-  const start = async (layerDir: string, port: number, sandbox: SandboxOptions): Promise<ColdStart> =>
-    coldStart({
-      layerDir,
-      functionDir: EXAMPLE_DIR,
-      handler: EXAMPLE_HANDLER,
-      env: envFor(port),
-      sandbox,
-      observe: false,
-    });
+  /**
+   * One cold start. `free`: a port found free just before; another process on the machine can take it
+   * before the extension binds it, so that case (`EADDRINUSE`) is tried again on another port.
+   */
+  const start = async (
+    layerDir: string,
+    port: number | 'free',
+    sandbox: SandboxOptions,
+  ): Promise<ColdStart> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await coldStart({
+          layerDir,
+          functionDir: EXAMPLE_DIR,
+          handler: EXAMPLE_HANDLER,
+          env: envFor(port === 'free' ? await freePort() : port),
+          sandbox,
+          observe: false,
+        });
+      } catch (err) {
+        if (port !== 'free' || attempt === 3 || !String(err).includes('EADDRINUSE')) throw err;
+      }
+    }
+  };
   const methods = new Set<string>();
   /** One environment: its Init Duration and, after one invoke, its Max Memory Used. */
   const initAndInvoke = async (withLayer: boolean): Promise<{ initMs: number; memoryMb: number }> => {
-    const port = withLayer ? await freePort() : outside.port;
-    const run = await start(withLayer ? ctx.layerDir : noLayer, port, FULL_CPU);
+    const run = await start(withLayer ? ctx.layerDir : noLayer, withLayer ? 'free' : outside.port, FULL_CPU);
     try {
       const invoke = await run.lambda.invoke({});
       if (!invoke.ok) {
@@ -92,7 +106,7 @@ export async function init(ctx: Context): Promise<void> {
     }
   };
   const initOnly = async (layerDir: string): Promise<number> => {
-    const run = await start(layerDir, layerDir === ctx.layerDir ? await freePort() : outside.port, CPU_SHARE);
+    const run = await start(layerDir, layerDir === ctx.layerDir ? 'free' : outside.port, CPU_SHARE);
     try {
       recorder.notes[INIT_NOTES.cpuShare] = describeSandbox(run.init.memoryMethod, true);
       return run.init.initDurationMs;
