@@ -9,11 +9,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Backends,
@@ -27,8 +27,52 @@ import { SEED_REGION, seedConfig, seedData } from './fixtures.js';
 
 export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where `npm run package` writes the layer. */
-export const layerZip: string = join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+/**
+ * Which packaged layer the stacks run: `LAMBDA_CACHE_TEST_LAYER=standalone` picks the standalone layer of
+ * this machine's architecture (the extension under the runtime inside it, with no `node` on its `PATH`);
+ * unset or `node`, the Node layer.
+ */
+export const layerKind: 'node' | 'standalone' = (() => {
+  const kind = process.env.LAMBDA_CACHE_TEST_LAYER ?? 'node';
+  if (kind !== 'node' && kind !== 'standalone') {
+    throw new Error(`LAMBDA_CACHE_TEST_LAYER must be node or standalone, not ${JSON.stringify(kind)}`);
+  }
+  return kind;
+})();
+
+/** The standalone layer for an architecture, as `npm run package` writes it. */
+export function standaloneZip(
+  arch: 'x86_64' | 'arm64' = process.arch === 'arm64' ? 'arm64' : 'x86_64',
+): string {
+  return join(repoRoot, 'dist', `lambda-cache-standalone-${arch}.zip`);
+}
+
+/** Where `npm run package` writes the layer the stacks run (see {@link layerKind}). */
+export const layerZip: string =
+  layerKind === 'standalone' ? standaloneZip() : join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+
+/** The few commands the launchers use, linked into a directory of their own: a `PATH` with no `node`. */
+const LAUNCHER_COMMANDS = ['sh', 'dirname', 'basename'];
+
+let nodelessPath: Promise<string> | undefined;
+
+/** A `PATH` for the extension without `node` on it, so the standalone layer cannot fall back to one. */
+export function pathWithoutNode(): Promise<string> {
+  nodelessPath ??= (async () => {
+    const dir = join(tmpdir(), 'lambda-cache-test-path-without-node');
+    await mkdir(dir, { recursive: true });
+    const searched = (process.env.PATH ?? '').split(delimiter).filter((p) => p !== '');
+    for (const command of LAUNCHER_COMMANDS) {
+      const found = searched.map((p) => join(p, command)).find((f) => existsSync(f));
+      if (found === undefined) throw new Error(`${command} is not on PATH`);
+      await symlink(found, join(dir, command)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+    }
+    return dir;
+  })();
+  return nodelessPath;
+}
 
 /** Lines no stack should ever print: stack frames, unhandled rejections, Node runtime warnings. */
 const CRASH = /^\s+at .+:\d+:\d+\)?$|Unhandled|Uncaught|\(node:\d+\) \w*Warning/;
@@ -329,6 +373,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       CACHE_EXTENSION_LOG_LEVEL: 'debug',
       CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
       AWS_SESSION_TOKEN: token,
+      ...(layerKind === 'standalone' ? { PATH: await pathWithoutNode() } : {}),
       ...opts.env,
     };
     const created = await LambdaEmulator.create({
