@@ -47,9 +47,11 @@ export function standaloneZip(
   return join(repoRoot, 'dist', `lambda-cache-standalone-${arch}.zip`);
 }
 
-/** Where `npm run package` writes the layer the stacks run (see {@link layerKind}). */
-export const layerZip: string =
-  layerKind === 'standalone' ? standaloneZip() : join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+/** Where `npm run package` writes the Node layer. */
+export const nodeLayerZip: string = join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+
+/** The layer the stacks run (see {@link layerKind}). */
+export const layerZip: string = layerKind === 'standalone' ? standaloneZip() : nodeLayerZip;
 
 /** The few commands the launchers use, linked into a directory of their own: a `PATH` with no `node`. */
 const LAUNCHER_COMMANDS = ['sh', 'dirname', 'basename'];
@@ -80,43 +82,55 @@ const CRASH = /^\s+at .+:\d+:\d+\)?$|Unhandled|Uncaught|\(node:\d+\) \w*Warning/
 /** The line the extension prints once it listens; with port 0 it names the port it got. */
 export const LISTENING = /\[lambda-cache\] listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
-let extracted: Promise<string> | undefined;
+const extracted = new Map<string, Promise<string>>();
 
 /**
- * The packaged layer, extracted once per zip content into a temp dir that every test process shares
- * (named by the zip's hash, so a rebuilt layer gets a new one and nothing piles up run after run).
+ * A packaged layer (by default the one the stacks run), extracted once per zip content into a temp dir
+ * that every test process shares (named by the zip's hash, so a rebuilt layer gets a new one and nothing
+ * piles up run after run).
  */
-export function layerDir(): Promise<string> {
-  extracted ??= (async () => {
-    if (!existsSync(layerZip)) {
-      throw new Error(
-        `The packaged layer ${layerZip} is missing: run npm run package (or npm test) before the integration tests`,
-      );
-    }
-    const hash = createHash('sha256')
-      .update(await readFile(layerZip))
-      .digest('hex')
-      .slice(0, 16);
-    const dir = join(tmpdir(), `lambda-cache-test-layer-${hash}`);
-    if (existsSync(join(dir, 'extensions'))) return dir;
-    // Extract beside it and rename into place: another test process may be doing the same right now.
-    const scratch = await mkdtemp(join(tmpdir(), 'lambda-cache-test-layer-tmp-'));
-    await extractLayer(layerZip, scratch);
-    try {
-      await rename(scratch, dir);
-    } catch {
-      await rm(scratch, { recursive: true, force: true });
-      if (!existsSync(join(dir, 'extensions'))) throw new Error(`could not extract the layer into ${dir}`);
-    }
-    return dir;
-  })();
-  return extracted;
+export function layerDir(zip: string = layerZip): Promise<string> {
+  let dir = extracted.get(zip);
+  if (dir === undefined) {
+    dir = extractOnce(zip);
+    extracted.set(zip, dir);
+  }
+  return dir;
+}
+
+async function extractOnce(zip: string): Promise<string> {
+  if (!existsSync(zip)) {
+    throw new Error(
+      `The packaged layer ${zip} is missing: run npm run package (or npm test) before the integration tests`,
+    );
+  }
+  const hash = createHash('sha256')
+    .update(await readFile(zip))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(tmpdir(), `lambda-cache-test-layer-${hash}`);
+  if (existsSync(join(dir, 'extensions'))) return dir;
+  // Extract beside it and rename into place: another test process may be doing the same right now.
+  const scratch = await mkdtemp(join(tmpdir(), 'lambda-cache-test-layer-tmp-'));
+  await extractLayer(zip, scratch);
+  try {
+    await rename(scratch, dir);
+  } catch {
+    await rm(scratch, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'extensions'))) throw new Error(`could not extract the layer into ${dir}`);
+  }
+  return dir;
 }
 
 /** A tiny handler for stacks that only exercise the extension. */
 const DEFAULT_HANDLER_SOURCE = 'export const handler = async () => ({ ok: true });\n';
 
 export interface StackOptions {
+  /**
+   * The layer zip to run; a standalone one runs with no `node` on the extension's `PATH`.
+   * @default {@link layerZip}
+   */
+  layer?: string;
   /** `config.yaml` text, written into a temp function dir. @default the seed's config.yaml */
   config?: string;
   /** Data the local backends start with. @default the seed's parameter, secret and item */
@@ -325,7 +339,9 @@ export function freePort(): Promise<number> {
 }
 
 async function startOnce(opts: StackOptions): Promise<Stack> {
-  const layer = await layerDir();
+  const zip = opts.layer ?? layerZip;
+  const layer = await layerDir(zip);
+  const standalone = zip !== nodeLayerZip;
   const seed = opts.seed ?? seedData();
   const backends =
     opts.backends ??
@@ -373,7 +389,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       CACHE_EXTENSION_LOG_LEVEL: 'debug',
       CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
       AWS_SESSION_TOKEN: token,
-      ...(layerKind === 'standalone' ? { PATH: await pathWithoutNode() } : {}),
+      ...(standalone ? { PATH: await pathWithoutNode() } : {}),
       ...opts.env,
     };
     const created = await LambdaEmulator.create({
