@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, deflateRawSync, gunzipSync } from 'node:zlib';
-import { NAME, STANDALONE_LAUNCHER, STANDALONE_RUNTIME } from './launcher.mjs';
+import { NAME, STANDALONE_RUNTIME, standaloneLauncher } from './launcher.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workspace = resolve(here, '..');
@@ -27,7 +27,7 @@ const FIXED_MTIME = new Date(2020, 0, 1, 0, 0, 0);
 /** ELF `e_machine` of each architecture's binary. */
 const ELF_MACHINE = { 'x86-64': 0x3e, aarch64: 0xb7 };
 
-/** @returns {{ runtime: string, version: string, architectures: Record<string, { package: string, integrity: string, binary: string, machine: keyof typeof ELF_MACHINE }> }} */
+/** @returns {{ runtime: string, version: string, architectures: Record<string, { package: string, integrity: string, binary: string, machine: keyof typeof ELF_MACHINE, uname: string }> }} */
 export async function readPins() {
   return JSON.parse(await readFile(join(here, 'standalone-runtimes.json'), 'utf8'));
 }
@@ -184,7 +184,7 @@ export async function packageStandalone(bundleDir) {
     }
     const entries = [
       { name: 'extensions/', mode: 0o40755 },
-      { name: `extensions/${NAME}`, mode: 0o100755, data: Buffer.from(STANDALONE_LAUNCHER) },
+      { name: `extensions/${NAME}`, mode: 0o100755, data: Buffer.from(standaloneLauncher(pin.uname)) },
       { name: `${NAME}/`, mode: 0o40755 },
       ...files.map((f) => ({ name: `${NAME}/${f}`, mode: 0o100644, data: code.get(f) })),
       // Empty: Bun reads this one instead of a bunfig.toml in the function's working directory.

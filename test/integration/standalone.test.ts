@@ -93,6 +93,24 @@ describe('the Node layer where there is no node', () => {
   });
 });
 
+describe('the standalone layer of the other architecture', () => {
+  it('exits 126 naming both architectures instead of failing to exec', async () => {
+    const other = process.arch === 'arm64' ? 'x86_64' : 'arm64';
+    const stack = await startStack({ layer: standaloneZip(other), init: false, requireListening: false });
+    try {
+      const init = await stack.initDone;
+      expect(init.ok).toBe(false);
+      expect(stack.lambda.extensions[0]?.exitCode).toBe(126);
+      const line = stack.logs().find((l) => l.includes('standalone layer and the function runs on'));
+      expect(line).toMatch(
+        /this is the (x86_64|aarch64) standalone layer and the function runs on (x86_64|aarch64)/,
+      );
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('the standalone zips', () => {
   it('hold the same files for both architectures, each with a binary of its own CPU, under 50 MiB', async () => {
     const layouts: string[][] = [];

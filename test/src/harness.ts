@@ -54,7 +54,7 @@ export const nodeLayerZip: string = join(repoRoot, 'dist', 'lambda-cache-layer.z
 export const layerZip: string = layerKind === 'standalone' ? standaloneZip() : nodeLayerZip;
 
 /** The few commands the launchers use, linked into a directory of their own: a `PATH` with no `node`. */
-const LAUNCHER_COMMANDS = ['sh', 'dirname', 'basename'];
+const LAUNCHER_COMMANDS = ['sh', 'dirname', 'basename', 'uname'];
 
 let nodelessPath: Promise<string> | undefined;
 
