@@ -3,7 +3,8 @@
  * `results/latest.json`, `results/latest.svg` and `results/latest.md`.
  *
  * Flags: `--smoke` (tiny sizes, seconds; also when `CI` is set), `--out <dir>` (where results go),
- * `--only <section,…>` (hit-path, client, client-init, no-cache, prefetch, startup, init, config-load, memory),
+ * `--only <section,…>` (hit-path, client, client-init, no-cache, prefetch, startup, init, config-load, memory,
+ * standalone),
  * `--profile <dir>` (extensions run with `--cpu-prof`, profiles written there).
  */
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,7 @@ import { init } from './sections/init.js';
 import { memory } from './sections/memory.js';
 import { noCache } from './sections/no-cache.js';
 import { prefetch } from './sections/prefetch.js';
+import { standalone } from './sections/standalone.js';
 import { startup } from './sections/startup.js';
 import { type ExtensionRun, startExtension } from './stack.js';
 import { evaluateTargets } from './targets.js';
@@ -49,6 +51,7 @@ export const SECTIONS: Readonly<Record<string, (ctx: Context) => Promise<void>>>
   init,
   'config-load': configLoad,
   memory,
+  standalone,
 };
 
 export interface RunOptions {

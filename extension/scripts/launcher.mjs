@@ -27,3 +27,35 @@ fi
 # more) hold a burst of AWS SDK garbage as resident memory long after it is dead, which Lambda bills.
 LAMBDA_CACHE_EXTENSION_NAME=$(basename -- "$0") exec "$node" --max-semi-space-size=1 "$entry" "$@"
 `;
+
+/** Where the standalone layer keeps its JavaScript runtime, relative to the bundle's directory. */
+export const STANDALONE_RUNTIME = 'runtime/bun';
+
+/**
+ * The standalone layer's `extensions/lambda-cache` for one architecture (`x86_64` or `aarch64`, as
+ * `uname -m` says it): the same bundle, run by the Bun binary shipped next to it, so the execution
+ * environment needs no Node.js (Python, Java, custom runtimes). A layer of the other architecture says so
+ * instead of failing to exec. Bun is told to read an empty config of the layer's own, not a `bunfig.toml`
+ * of the function's working directory, never to install packages, to keep no transpiler cache (nothing
+ * to write in a read-only `/opt`), and `DO_NOT_TRACK=1` asks it for no telemetry.
+ */
+export function standaloneLauncher(machine) {
+  return `#!/bin/sh
+# lambda-cache extension launcher (standalone layer, ${machine}). Lambda runs every file in extensions/;
+# this one starts the bundled extension with the JavaScript runtime inside the layer: no Node.js needed.
+here=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd) || exit 1
+dir="$here/../${NAME}"
+runtime="$dir/${STANDALONE_RUNTIME}"
+arch=$(uname -m)
+if [ "$arch" != ${machine} ]; then
+  echo "[${NAME}] ERROR cannot start: this is the ${machine} standalone layer and the function runs on $arch; attach the layer of its architecture" >&2
+  exit 126
+fi
+if [ ! -x "$runtime" ]; then
+  echo "[${NAME}] ERROR cannot start: the layer's runtime $runtime is missing or not executable" >&2
+  exit 127
+fi
+BUN_RUNTIME_TRANSPILER_CACHE_PATH=0 DO_NOT_TRACK=1 LAMBDA_CACHE_EXTENSION_NAME=$(basename -- "$0") \\
+  exec "$runtime" --config="$dir/bunfig.toml" --no-install "$dir/index.mjs" "$@"
+`;
+}

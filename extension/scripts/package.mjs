@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
 import { bundleLayer, staticInputs } from './bundle.mjs';
 import { LAUNCHER, NAME } from './launcher.mjs';
+import { packageStandalone } from './standalone.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workspace = resolve(here, '..');
@@ -82,3 +83,6 @@ console.log(
 console.log(
   `${join('dist', 'lambda-cache-layer.zip')}: ${kb((await stat(zipPath)).size)}, ${files.length} files`,
 );
+
+// The same bundle with a JavaScript runtime of its own, for functions without Node.js (see standalone.mjs).
+await packageStandalone(join(layerDir, NAME));

@@ -36,6 +36,8 @@ invoke options:
                            pss: no limits, Max Memory Used is the sum of sampled PSS
   --cpu-share-during-init  apply the CPU share during init too (Lambda's on-demand init
                            runs at full CPU)
+  --runtime <name>         nodejs (default): the function is JavaScript, run by this Node;
+                           python3: --handler is module.function, run by python3 from PATH
 
 backends options:
   --seed <file>            the data to start with (YAML or JSON)
@@ -144,6 +146,7 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
       freeze: { type: 'boolean', default: false },
       sandbox: { type: 'string', default: 'auto' },
       'cpu-share-during-init': { type: 'boolean', default: false },
+      runtime: { type: 'string', default: 'nodejs' },
     },
   });
   if (values.layer === undefined) throw new UsageError('invoke needs --layer <zip|dir>');
@@ -154,6 +157,10 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
   const sandbox = values.sandbox;
   if (sandbox !== 'auto' && sandbox !== 'cgroup' && sandbox !== 'pss') {
     throw new UsageError(`--sandbox must be auto, cgroup or pss, got "${sandbox}"`);
+  }
+  const runtime = values.runtime;
+  if (runtime !== 'nodejs' && runtime !== 'python3') {
+    throw new UsageError(`--runtime must be nodejs or python3, got "${runtime}"`);
   }
   const userEnv = parseEnv(values.env);
   const event = await parseEvent(values.event);
@@ -197,6 +204,7 @@ async function invokeCommand(args: string[], io: CliIo): Promise<number> {
       freezeBetweenInvokes: values.freeze,
       sandbox,
       cpuShareDuringInit: values['cpu-share-during-init'],
+      runtime,
       ...(values.name !== undefined ? { functionName: values.name } : {}),
       onLog: io.stdout,
     });

@@ -9,11 +9,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Backends,
@@ -28,12 +28,59 @@ import { SEED_REGION, seedConfig, seedData } from './fixtures.js';
 export const repoRoot: string = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * Where `npm run package` writes the layer; `LAMBDA_CACHE_TEST_LAYER` names another zip (an older build,
- * to see a reliability test fail against it).
+ * Which packaged layer the stacks run: `LAMBDA_CACHE_TEST_LAYER=standalone` picks the standalone layer of
+ * this machine's architecture (the extension under the runtime inside it, with no `node` on its `PATH`);
+ * unset or `node`, the Node layer; a path to a `.zip`, that Node layer (an older build, to see a
+ * reliability test fail against it).
  */
-export const layerZip: string = process.env.LAMBDA_CACHE_TEST_LAYER
-  ? resolve(process.env.LAMBDA_CACHE_TEST_LAYER)
-  : join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+const layerSetting = process.env.LAMBDA_CACHE_TEST_LAYER ?? 'node';
+export const layerKind: 'node' | 'standalone' = layerSetting === 'standalone' ? 'standalone' : 'node';
+if (layerSetting !== 'node' && layerSetting !== 'standalone' && !layerSetting.endsWith('.zip')) {
+  throw new Error(
+    `LAMBDA_CACHE_TEST_LAYER must be node, standalone or a layer .zip, not ${JSON.stringify(layerSetting)}`,
+  );
+}
+
+/** The standalone layer for an architecture, as `npm run package` writes it. */
+export function standaloneZip(
+  arch: 'x86_64' | 'arm64' = process.arch === 'arm64' ? 'arm64' : 'x86_64',
+): string {
+  return join(repoRoot, 'dist', `lambda-cache-standalone-${arch}.zip`);
+}
+
+/** Where `npm run package` writes the Node layer. */
+export const nodeLayerZip: string = join(repoRoot, 'dist', 'lambda-cache-layer.zip');
+
+/** The layer the stacks run (see {@link layerKind}). */
+export const layerZip: string =
+  layerKind === 'standalone'
+    ? standaloneZip()
+    : layerSetting.endsWith('.zip')
+      ? resolve(layerSetting)
+      : nodeLayerZip;
+
+/** The few commands the launchers use, linked into a directory of their own: a `PATH` with no `node`. */
+const LAUNCHER_COMMANDS = ['sh', 'dirname', 'basename', 'uname'];
+
+let nodelessPath: Promise<string> | undefined;
+
+/** A `PATH` for the extension without `node` on it, so the standalone layer cannot fall back to one. */
+export function pathWithoutNode(): Promise<string> {
+  nodelessPath ??= (async () => {
+    const dir = join(tmpdir(), 'lambda-cache-test-path-without-node');
+    await mkdir(dir, { recursive: true });
+    const searched = (process.env.PATH ?? '').split(delimiter).filter((p) => p !== '');
+    for (const command of LAUNCHER_COMMANDS) {
+      const found = searched.map((p) => join(p, command)).find((f) => existsSync(f));
+      if (found === undefined) throw new Error(`${command} is not on PATH`);
+      await symlink(found, join(dir, command)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
+    }
+    return dir;
+  })();
+  return nodelessPath;
+}
 
 /** Lines no stack should ever print: stack frames, unhandled rejections, Node runtime warnings. */
 const CRASH = /^\s+at .+:\d+:\d+\)?$|Unhandled|Uncaught|\(node:\d+\) \w*Warning/;
@@ -48,43 +95,55 @@ const AWS_LISTENING =
 /** The variable that names the port of AWS's Parameters and Secrets extension. */
 export const AWS_PORT_VAR = 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT';
 
-let extracted: Promise<string> | undefined;
+const extracted = new Map<string, Promise<string>>();
 
 /**
- * The packaged layer, extracted once per zip content into a temp dir that every test process shares
- * (named by the zip's hash, so a rebuilt layer gets a new one and nothing piles up run after run).
+ * A packaged layer (by default the one the stacks run), extracted once per zip content into a temp dir
+ * that every test process shares (named by the zip's hash, so a rebuilt layer gets a new one and nothing
+ * piles up run after run).
  */
-export function layerDir(): Promise<string> {
-  extracted ??= (async () => {
-    if (!existsSync(layerZip)) {
-      throw new Error(
-        `The packaged layer ${layerZip} is missing: run npm run package (or npm test) before the integration tests`,
-      );
-    }
-    const hash = createHash('sha256')
-      .update(await readFile(layerZip))
-      .digest('hex')
-      .slice(0, 16);
-    const dir = join(tmpdir(), `lambda-cache-test-layer-${hash}`);
-    if (existsSync(join(dir, 'extensions'))) return dir;
-    // Extract beside it and rename into place: another test process may be doing the same right now.
-    const scratch = await mkdtemp(join(tmpdir(), 'lambda-cache-test-layer-tmp-'));
-    await extractLayer(layerZip, scratch);
-    try {
-      await rename(scratch, dir);
-    } catch {
-      await rm(scratch, { recursive: true, force: true });
-      if (!existsSync(join(dir, 'extensions'))) throw new Error(`could not extract the layer into ${dir}`);
-    }
-    return dir;
-  })();
-  return extracted;
+export function layerDir(zip: string = layerZip): Promise<string> {
+  let dir = extracted.get(zip);
+  if (dir === undefined) {
+    dir = extractOnce(zip);
+    extracted.set(zip, dir);
+  }
+  return dir;
+}
+
+async function extractOnce(zip: string): Promise<string> {
+  if (!existsSync(zip)) {
+    throw new Error(
+      `The packaged layer ${zip} is missing: run npm run package (or npm test) before the integration tests`,
+    );
+  }
+  const hash = createHash('sha256')
+    .update(await readFile(zip))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(tmpdir(), `lambda-cache-test-layer-${hash}`);
+  if (existsSync(join(dir, 'extensions'))) return dir;
+  // Extract beside it and rename into place: another test process may be doing the same right now.
+  const scratch = await mkdtemp(join(tmpdir(), 'lambda-cache-test-layer-tmp-'));
+  await extractLayer(zip, scratch);
+  try {
+    await rename(scratch, dir);
+  } catch {
+    await rm(scratch, { recursive: true, force: true });
+    if (!existsSync(join(dir, 'extensions'))) throw new Error(`could not extract the layer into ${dir}`);
+  }
+  return dir;
 }
 
 /** A tiny handler for stacks that only exercise the extension. */
 const DEFAULT_HANDLER_SOURCE = 'export const handler = async () => ({ ok: true });\n';
 
 export interface StackOptions {
+  /**
+   * The layer zip to run; a standalone one runs with no `node` on the extension's `PATH`.
+   * @default {@link layerZip}
+   */
+  layer?: string;
   /** `config.yaml` text, written into a temp function dir. @default the seed's config.yaml */
   config?: string;
   /** Data the local backends start with. @default the seed's parameter, secret and item */
@@ -319,7 +378,9 @@ export function freePort(): Promise<number> {
 }
 
 async function startOnce(opts: StackOptions): Promise<Stack> {
-  const layer = await layerDir();
+  const zip = opts.layer ?? layerZip;
+  const layer = await layerDir(zip);
+  const standalone = zip !== nodeLayerZip;
   const seed = opts.seed ?? seedData();
   const backends =
     opts.backends ??
@@ -369,6 +430,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       CACHE_EXTENSION_LOG_LEVEL: 'debug',
       CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
       AWS_SESSION_TOKEN: token,
+      ...(standalone ? { PATH: await pathWithoutNode() } : {}),
       ...opts.env,
     };
     const created = await LambdaEmulator.create({

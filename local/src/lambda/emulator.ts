@@ -94,7 +94,15 @@ export interface LambdaEmulatorOptions {
    * CPU (provisioned concurrency and SnapStart do not). Only with cgroups. @default false
    */
   cpuShareDuringInit?: boolean;
+  /**
+   * The function's runtime: `nodejs`, this emulator's Node with its Node bootstrap (`_HANDLER` is
+   * `file.export`); `python3`, `python3` from `PATH` with a Python bootstrap of the standard library only
+   * (`_HANDLER` is `module.function`), for functions that bring no Node.js. @default 'nodejs'
+   */
+  runtime?: RuntimeKind;
 }
+
+export type RuntimeKind = 'nodejs' | 'python3';
 
 export interface InvokeResult {
   requestId: string;
@@ -240,6 +248,15 @@ function resolveBootstrap(): string {
   throw new Error(`the Node runtime bootstrap is missing (${sibling}); build @lambda-cache/local first`);
 }
 
+/** The Python bootstrap: beside the compiled emulator if copied there, else in the sources it ships with. */
+function resolvePythonBootstrap(): string {
+  for (const candidate of ['./python-bootstrap.py', '../../src/lambda/python-bootstrap.py']) {
+    const file = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(file)) return file;
+  }
+  throw new Error('the Python runtime bootstrap (python-bootstrap.py) is missing');
+}
+
 function traceId(): string {
   const epoch = Math.floor(Date.now() / 1000).toString(16);
   return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
@@ -348,6 +365,7 @@ export class LambdaEmulator {
       freezeBetweenInvokes: opts.freezeBetweenInvokes ?? false,
       sandbox: opts.sandbox ?? 'auto',
       cpuShareDuringInit: opts.cpuShareDuringInit ?? false,
+      runtime: opts.runtime ?? 'nodejs',
       onLog: opts.onLog,
       beforeRegisterResponse: opts.beforeRegisterResponse,
     };
@@ -359,7 +377,11 @@ export class LambdaEmulator {
 
   /** Starts the API server on `127.0.0.1:0`; spawns nothing until {@link init} or {@link invoke}. */
   static async create(opts: LambdaEmulatorOptions): Promise<LambdaEmulator> {
-    const bootstrap = resolveBootstrap();
+    const runtime = opts.runtime ?? 'nodejs';
+    if (runtime !== 'nodejs' && runtime !== 'python3') {
+      throw new Error(`runtime must be 'nodejs' or 'python3', got "${String(runtime)}"`);
+    }
+    const bootstrap = runtime === 'python3' ? resolvePythonBootstrap() : resolveBootstrap();
     const functionDir = await stat(opts.functionDir).catch(() => undefined);
     if (!functionDir?.isDirectory()) throw new Error(`functionDir is not a directory: ${opts.functionDir}`);
     const layerDir = await stat(opts.layerDir).catch(() => undefined);
@@ -961,10 +983,15 @@ export class LambdaEmulator {
   }
 
   #spawnRuntime(generation: Generation): void {
+    const python = this.#opts.runtime === 'python3';
+    const env = runtimeEnv(this.#environmentInput());
+    if (python) env.AWS_EXECUTION_ENV = 'AWS_Lambda_python3';
     const proc = new ManagedProcess({
-      command: process.execPath,
-      args: [this.#bootstrap],
-      env: runtimeEnv(this.#environmentInput()),
+      // Unbuffered, so print() lines reach the log as they are written, as in Lambda.
+      ...(python
+        ? { command: 'python3', args: ['-u', this.#bootstrap] }
+        : { command: process.execPath, args: [this.#bootstrap] }),
+      env,
       cwd: this.#opts.functionDir,
       onLine: (line) => this.#log(line),
       ...this.#launcher(generation),
