@@ -5,6 +5,7 @@
  * the packaged layer. (The client's tarball is tested from handlers in client-package.test.ts.)
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,19 @@ afterAll(async () => {
 });
 
 describe('the packed local tool', () => {
+  it('ships the Python runtime bootstrap the emulator starts Python functions with', () => {
+    const bootstrap = join(
+      project,
+      'node_modules',
+      '@lambda-cache',
+      'local',
+      'dist',
+      'lambda',
+      'python-bootstrap.py',
+    );
+    expect(existsSync(bootstrap)).toBe(true);
+  });
+
   it('installs a lambda-cache-local command that prints its usage', async () => {
     const { stdout } = await run(join(project, 'node_modules', '.bin', 'lambda-cache-local'), ['--help']);
     expect(stdout).toMatch(/^Usage: lambda-cache-local <command>/);

@@ -1,7 +1,7 @@
 import { parameterPath, ROUTES } from '@lambda-cache/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_PARAMETER } from '../src/fixtures.js';
-import { type Stack, startStack, waitFor } from '../src/harness.js';
+import { layerKind, type Stack, startStack, waitFor } from '../src/harness.js';
 import { RawConnection, rawRequest } from '../src/raw.js';
 
 /** The extension's documented connection cap. */
@@ -58,7 +58,10 @@ describe('connection cap', () => {
         stack.port,
         `GET ${ROUTES.ping} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
       );
-      expect(refused.status).toBe(503);
+      // Node's server counts a connection from its accept; the standalone layer's runtime (Bun) only from
+      // its first request, so there connections that never send a byte hold no slot at all. Either way
+      // they are closed by the headers timeout below.
+      expect(refused.status).toBe(layerKind === 'standalone' ? 200 : 503);
       // The server's headers timeout (5 s) closes them; then a new connection is served again.
       const served = await waitFor(
         'a slot to free up',

@@ -42,7 +42,9 @@ function nodePid(pid: number): number {
   const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   if (comm.startsWith('node')) return pid;
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-  return children[0] ?? pid;
+  // The launcher `exec`s its runtime, so the extension is this process or its one child: under the
+  // standalone layer the runtime is not named node.
+  return children.find((p) => p > 0) ?? pid;
 }
 
 let stack: Stack;

@@ -248,7 +248,7 @@ function resolveBootstrap(): string {
   throw new Error(`the Node runtime bootstrap is missing (${sibling}); build @lambda-cache/local first`);
 }
 
-/** The Python bootstrap: beside the compiled emulator if copied there, else in the sources it ships with. */
+/** The Python bootstrap: beside the compiled emulator (the build copies it there), else in the sources. */
 function resolvePythonBootstrap(): string {
   for (const candidate of ['./python-bootstrap.py', '../../src/lambda/python-bootstrap.py']) {
     const file = fileURLToPath(new URL(candidate, import.meta.url));
