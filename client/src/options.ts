@@ -1,3 +1,4 @@
+import { CLIENT_ATTEMPT_TIMEOUT_MS } from '@lambda-cache/shared';
 /**
  * The client's options and their defaults (validated in `resolved-options.ts`). The numbers are chosen
  * for a server on the same host: HTTP clients' internet-scale defaults (minutes of timeout) would turn a
@@ -127,7 +128,7 @@ export interface CacheClientOptions {
 
 /** The defaults of {@link CacheClientOptions}, as the option docs state them. */
 export const CLIENT_DEFAULTS = {
-  timeoutMs: 5000,
+  timeoutMs: CLIENT_ATTEMPT_TIMEOUT_MS,
   connectTimeoutMs: 1000,
   connections: 8,
   retry: { retries: 8, minTimeout: 20, maxTimeout: 500, maxRetryTime: 3000 },

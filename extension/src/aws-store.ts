@@ -5,6 +5,7 @@
 import {
   type DynamoDbPayload,
   type DynamoDbQuery,
+  EXTENSION_REQUEST_WAIT_MS,
   encodeKey,
   type HealthPayload,
   type ItemJson,
@@ -229,7 +230,7 @@ export class AwsStore implements Store {
       defaults: defaultPolicy(opts.ttlMs),
       sizeOf,
       isNotFound,
-      waitMs: opts.waitMs ?? 5000,
+      waitMs: opts.waitMs ?? EXTENSION_REQUEST_WAIT_MS,
       onBackgroundError: (key, err) => {
         opts.logger.warn('background refresh failed; serving the last good value', {
           ...this.describe(key),

@@ -3,7 +3,7 @@
  * sources and the cache. `run` reaches this module only through `import()` after `register`, so none of it is
  * evaluated during the part of init that delays the function's runtime.
  */
-import type { Env, ExtensionSettings } from '@lambda-cache/shared';
+import { type Env, EXTENSION_REQUEST_WAIT_MS, type ExtensionSettings } from '@lambda-cache/shared';
 import { createAwsClient } from './aws/index.js';
 import { AwsStore } from './aws-store.js';
 import type { Clock } from './clock.js';
@@ -23,17 +23,17 @@ export interface Backend {
 }
 
 /**
- * Deadlines of every AWS call: a request waits at most 5 s for a load (`AwsStore`'s `waitMs`), so a call
+ * Deadlines of every AWS call: a request waits at most `EXTENSION_REQUEST_WAIT_MS` for a load, so a call
  * and its retries end before that and the caller gets the backend's own error, not a 504 of ours.
  */
 export const AWS_TIMEOUTS = { connectMs: 1000, attemptMs: 3000, totalMs: 4000 } as const;
 /** How much longer a request waits for a load than the load's deadline, so the deadline's error reaches it. */
-const WAIT_MARGIN_MS = 1000;
+const WAIT_MARGIN_MS = EXTENSION_REQUEST_WAIT_MS - AWS_TIMEOUTS.totalMs;
 
 /**
  * The deadlines for a total of `totalMs` (`SSM_PARAMETER_STORE_TIMEOUT_MILLIS`), and how long a request
- * waits for a load: no attempt or connect outlasts the total, and the wait outlasts it by a second (never
- * shorter than the usual 5 s), so a slow AWS that the user allowed for is waited for, not cut off by a 504.
+ * waits for a load: no attempt or connect outlasts the total, and the wait outlasts it by a margin (never
+ * shorter than `EXTENSION_REQUEST_WAIT_MS`; a longer one needs a client `timeoutMs` to match), so a slow AWS that the user allowed for is waited for, not cut off by a 504.
  */
 export function awsTimeouts(totalMs: number | undefined): {
   timeouts: { connectMs: number; attemptMs: number; totalMs: number };

@@ -2,12 +2,13 @@
  * What the HTTP server needs from the layers below it: ready-to-write answers. The server never calls AWS
  * and never serializes a cached value; a store hands it the bytes it stored when the value was loaded.
  */
-import type {
-  CacheStatus,
-  DynamoDbQuery,
-  HealthPayload,
-  ParameterQuery,
-  StatsPayload,
+import {
+  type CacheStatus,
+  type DynamoDbQuery,
+  EXTENSION_REQUEST_WAIT_MS,
+  type HealthPayload,
+  type ParameterQuery,
+  type StatsPayload,
 } from '@lambda-cache/shared';
 import { HttpError } from './errors.js';
 
@@ -51,8 +52,8 @@ export class PendingStore implements Store {
 
   constructor(
     private readonly now: () => number,
-    /** How long a request waits for the store. */
-    private readonly waitMs = 8000,
+    /** How long a request waits for the store, then is answered `503`. */
+    private readonly waitMs = EXTENSION_REQUEST_WAIT_MS,
   ) {
     this.ready = new Promise<Store>((resolve, reject) => {
       this.settle = { resolve, reject };

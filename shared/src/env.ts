@@ -36,6 +36,15 @@ export const ENV = {
   region: 'AWS_REGION',
 } as const;
 
+/**
+ * The longest the extension keeps one request waiting before it answers: for its store while it starts
+ * (then `503`, which the client retries) and for a load still running (then `504`, or the stale value).
+ * Shorter than the client's attempt timeout, so a caller gets the extension's answer, not its own timeout.
+ */
+export const EXTENSION_REQUEST_WAIT_MS = 4500;
+/** The client's default attempt timeout: the extension's longest wait and half a second for the answer. */
+export const CLIENT_ATTEMPT_TIMEOUT_MS = EXTENSION_REQUEST_WAIT_MS + 500;
+
 export const DEFAULTS = {
   port: 3000,
   ttlMs: 5 * 60_000,
