@@ -1,3 +1,4 @@
+import { NumberValueImpl as NumberValue } from '@aws-sdk/util-dynamodb';
 import type { Seed } from '@lambda-cache/local';
 import { dynamodbPath } from '@lambda-cache/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,12 +45,26 @@ const seed: Seed = {
   ],
 };
 
+// Numbers DynamoDB keeps exactly and a float64 does not: the seed route must write their digits.
+const BIG = '12345678901234567890';
+const PRECISE = '0.1000000000000000055511151231257827';
+
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({
-    config,
+    config: `${config}${entry('DynamoDbTable', 'big', 'numbers')}`,
     seed,
     env: { CACHE_EXTENSION_LEGACY_ROUTES: 'true' },
+    beforeStart: async (backends) => {
+      // BigInt and exact decimal text reach DynamoDB as the number's own digits.
+      await backends.dynamodb.putItem('DynamoDbTable', {
+        pKey: 'big',
+        sKey: 'numbers',
+        count: BigInt(BIG),
+        ratio: NumberValue.from(PRECISE),
+        many: new Set([BigInt(BIG) + 1n]),
+      });
+    },
   });
 });
 afterAll(async () => {
@@ -107,5 +122,16 @@ describe('the seed routes with many items of one table', () => {
     const line = stack.logs().find((l) => l.includes('share a seed id'));
     expect(line).toBeDefined();
     expect(line).toContain('Dashes');
+  });
+});
+
+describe('numbers on the seed route', () => {
+  it('writes a DynamoDB number with its exact digits, however large or precise', async () => {
+    const res = await stack.get('/dynamodb/DynamoDbTable-big-numbers', NO_TOKEN);
+    expect(res.status).toBe(200);
+    // As text: JSON.parse in the test would round them as the function's own parser might.
+    expect(res.text).toContain(`"count":${BIG}`);
+    expect(res.text).toContain(`"ratio":${PRECISE}`);
+    expect(res.text).toContain(`"many":[${BigInt(BIG) + 1n}]`);
   });
 });
