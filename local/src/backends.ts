@@ -46,6 +46,11 @@ export interface SsmBackend extends BackendControl {
    * (`ParameterAlreadyExists`, `ValidationException`) as `PutParameter` would answer.
    */
   putParameter(parameter: { name: string; value: string; type?: ParameterType; overwrite?: boolean }): void;
+  /**
+   * `secret`: answer a `/aws/reference/secretsmanager/NAME` read with `Name: "NAME"`, as some AWS emulators
+   * do, instead of the full reference name AWS answers with. @default 'reference'
+   */
+  answerSecretReferencesAs(names: 'reference' | 'secret'): void;
 }
 
 /** A secret's value for the control methods: text, or bytes for a binary secret. */
@@ -329,6 +334,9 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
       ssm: withMethods<Omit<SsmBackend, keyof BackendControl>>(ssmServer, {
         putParameter(parameter) {
           parameters.put(parameter);
+        },
+        answerSecretReferencesAs(names) {
+          parameters.secretReferenceNames = names;
         },
       }),
       secretsManager: withMethods<Omit<SecretsManagerBackend, keyof BackendControl>>(secretsServer, {

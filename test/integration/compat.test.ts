@@ -1,6 +1,13 @@
 import { dynamodbPath, parameterPath } from '@lambda-cache/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SEED_ITEM_KEY, SEED_PARAMETER, SEED_PARAMETER_VALUE, SEED_TABLE } from '../src/fixtures.js';
+import {
+  SEED_ITEM_KEY,
+  SEED_PARAMETER,
+  SEED_PARAMETER_VALUE,
+  SEED_SECRET,
+  SEED_SECRET_VALUE,
+  SEED_TABLE,
+} from '../src/fixtures.js';
 import { type Stack, startStack, totalCalls } from '../src/harness.js';
 
 let stack: Stack | undefined;
@@ -54,5 +61,23 @@ describe("the seed's environment variables", () => {
       expect(withToken.body.code).toBe('NotFound');
       expect(withToken.text).not.toContain(SEED_PARAMETER_VALUE);
     }
+  });
+});
+
+describe('AWS emulators that name a secret reference by the secret', () => {
+  it('serves a secret reference when the answer names the secret without the reference prefix', async () => {
+    const reference = `/aws/reference/secretsmanager/${SEED_SECRET}`;
+    stack = await startStack({
+      // The seed config prefetches the reference: the answer must be matched to the name it asked for.
+      beforeStart: (backends) => backends.ssm.answerSecretReferencesAs('secret'),
+    });
+    const prefetched = await stack.get(parameterPath(reference));
+    expect(prefetched.status).toBe(200);
+    expect(prefetched.body).toMatchObject({
+      name: reference,
+      value: SEED_SECRET_VALUE,
+      type: 'SecureString',
+    });
+    expect(prefetched.headers['x-cache']).toBe('hit');
   });
 });

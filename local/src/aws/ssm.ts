@@ -78,6 +78,11 @@ export class ParameterStore {
   readonly #region: string;
   readonly #now: () => number;
   readonly #secrets: SecretStore;
+  /**
+   * How a secret reference is named in the answer: `reference`, as AWS answers
+   * (`/aws/reference/secretsmanager/NAME`), or `secret`, the secret's own name, as some AWS emulators answer.
+   */
+  secretReferenceNames: 'reference' | 'secret' = 'reference';
 
   constructor(region: string, now: () => number, secrets: SecretStore) {
     this.#region = region;
@@ -359,12 +364,13 @@ export class ParameterStore {
         'WithDecryption flag must be True for retrieving a Secret Manager secret.',
       );
     }
-    const secret = this.#secrets.lookup(requested.slice(SECRETS_REFERENCE_PREFIX.length));
+    const secretId = requested.slice(SECRETS_REFERENCE_PREFIX.length);
+    const secret = this.#secrets.lookup(secretId);
     if (secret === undefined) return { kind: 'missing' };
     return {
       kind: 'ok',
       parameter: {
-        Name: requested,
+        Name: this.secretReferenceNames === 'secret' ? secretId : requested,
         Type: 'SecureString',
         Value: secret.SecretString,
         Version: 0,
