@@ -4,7 +4,7 @@
  * selector and may be `/aws/reference/secretsmanager/…`.
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html
  */
-import type { ParameterPayload, ParameterType } from '@lambda-cache/shared';
+import { EXTENSION_REQUEST_WAIT_MS, type ParameterPayload, type ParameterType } from '@lambda-cache/shared';
 import type { AwsClient } from '../aws/index.js';
 import { isCallerError, isThrottling, NotFoundError } from '../errors.js';
 import { chunk, jitteredDelay, Limiter, MAX_CALLS_IN_FLIGHT, sleep } from './batching.js';
@@ -18,15 +18,17 @@ export const GET_PARAMETERS_BATCH = 10;
 export const THROTTLED_BATCH_ROUNDS = 3;
 /**
  * Rounds start only while this much time has not passed since the batch began: a request waits at most
- * 5 s for a load, so a batch that is still throttled by then must end with its 429, not a 504.
+ * `EXTENSION_REQUEST_WAIT_MS` for a load, so a batch still throttled by then must end with its 429, not
+ * a 504.
  */
 export const THROTTLED_ROUNDS_BUDGET_MS = 3000;
 /**
  * A round's call is cut off this long after the batch began, and the batch ends with the throttling error
  * it had: the client's own attempts and backoff may take up to its 4 s total, so a round that started
- * inside the budget could otherwise end after the request's 5 s wait, turning the 429 into a 504.
+ * inside the budget could otherwise end after the request's wait (`EXTENSION_REQUEST_WAIT_MS`), turning the
+ * 429 into a 504. Half a second before that wait ends, so the error reaches the request in time.
  */
-export const THROTTLED_ROUNDS_END_MS = 4500;
+export const THROTTLED_ROUNDS_END_MS = EXTENSION_REQUEST_WAIT_MS - 500;
 /** SSM's names for Secrets Manager secrets: `GetParameters` with decryption reads the secret. */
 const SECRET_REFERENCE = '/aws/reference/secretsmanager/';
 /** `GetParametersByPath` returns at most 10 a page. */
