@@ -4,8 +4,8 @@
  */
 import type { LambdaEmulatorOptions } from '@lambda-cache/local';
 
-/** The sandbox options a cold-start run passes to the emulator. */
-export type SandboxOptions = Pick<LambdaEmulatorOptions, 'sandbox' | 'cpuShareDuringInit'>;
+/** The sandbox options a cold-start run passes to the emulator (Memory Size is its limit). */
+export type SandboxOptions = Pick<LambdaEmulatorOptions, 'sandbox' | 'cpuShareDuringInit' | 'memoryMb'>;
 
 /** In words, for a target's detail: what the sandbox was, and whether a CPU share could apply. */
 export function describeSandbox(method: 'cgroup' | 'pss', cpuShareAsked: boolean): string {
