@@ -7,6 +7,7 @@ import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeThirdPartyLicenses } from '../../scripts/third-party-licenses.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -36,25 +37,7 @@ const builds = await Promise.all([
   build({ ...common, format: 'cjs', outfile: join(dist, 'cjs/index.js') }),
 ]);
 
-// The bundles redistribute third-party code: ship each package's licence with it.
-const bundled = new Set();
-for (const input of builds.flatMap((b) => Object.keys(b.metafile.inputs))) {
-  const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-  if (m) bundled.add(join(process.cwd(), m[1]));
-}
-const notices = [];
-for (const dir of [...bundled].sort()) {
-  const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
-  const files = (await readdir(dir)).filter((f) => /^(licen[cs]e|notice)/i.test(f)).sort();
-  const texts = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')));
-  notices.push(
-    `${pkg.name}@${pkg.version} (${pkg.license})\n\n${texts.join('\n').trim() || '(no licence file)'}\n`,
-  );
-}
-await writeFile(
-  join(dist, 'THIRD-PARTY-LICENSES.txt'),
-  `Third-party code bundled into this package:\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`,
-);
+await writeThirdPartyLicenses(dist, builds);
 
 // Only the declarations the public entry reaches are published; the internal ones name the bundled parser.
 const PUBLIC_TYPES = new Set(['index.d.ts', 'attach.d.ts', 'layer.d.ts', 'settings.d.ts']);

@@ -5,10 +5,11 @@
 // The bundles inline the wire contract, p-retry (ESM-only, so a CommonJS handler could not require it
 // before Node 22.12) and the DynamoDB (un)marshaller; the transport is `node:http`, so the published package
 // has no runtime dependency.
-import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeThirdPartyLicenses } from '../../scripts/third-party-licenses.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -22,13 +23,10 @@ const common = {
   metafile: true,
 };
 
-/** Every npm package whose code went into a bundle, by its package.json directory. */
-const bundled = new Set();
+/** Every bundle built, for the licence notices of what went into them. */
+const results = [];
 function collect(result) {
-  for (const input of Object.keys(result.metafile.inputs)) {
-    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (m) bundled.add(join(process.cwd(), m[1]));
-  }
+  results.push(result);
   return result;
 }
 
@@ -65,19 +63,7 @@ collect(
 );
 
 // The bundles redistribute third-party code: ship each package's licence with it.
-const notices = [];
-for (const dir of [...bundled].sort()) {
-  const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
-  const files = (await readdir(dir)).filter((f) => /^(licen[cs]e|notice)/i.test(f)).sort();
-  const texts = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')));
-  notices.push(
-    `${pkg.name}@${pkg.version} (${pkg.license})\n\n${texts.join('\n').trim() || '(no licence file)'}\n`,
-  );
-}
-await writeFile(
-  join(dist, 'THIRD-PARTY-LICENSES.txt'),
-  `Third-party code bundled into this package:\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`,
-);
+await writeThirdPartyLicenses(dist, results);
 
 // Only the declarations the public entry reaches are published; internal ones would name bundled packages.
 const PUBLIC_TYPES = new Set(['index.d.ts', 'client.d.ts', 'errors.d.ts', 'options.d.ts', 'schema.d.ts']);

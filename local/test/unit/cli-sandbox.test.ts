@@ -1,32 +1,12 @@
-import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli.js';
-
-const fixtures = fileURLToPath(new URL('../fixtures/lambda/', import.meta.url));
-const functionDir = join(fixtures, 'function');
+import { runCli } from '../../src/cli.js';
+import { capture, functionDir, layerDir } from '../fixtures/lambda/cli-io.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-function capture(): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out, err, stdout: (line) => out.push(line), stderr: (line) => err.push(line) };
-}
-
-async function layerDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cli-sandbox-test-'));
-  dirs.push(dir);
-  await mkdir(join(dir, 'extensions'));
-  await copyFile(join(fixtures, 'extension.cjs'), join(dir, 'extensions', 'ext-normal'));
-  await chmod(join(dir, 'extensions', 'ext-normal'), 0o755);
-  return dir;
-}
 
 describe('runCli invoke --sandbox', { timeout: 20_000 }, () => {
   it('documents --sandbox and --cpu-share-during-init in the usage', async () => {
@@ -39,7 +19,15 @@ describe('runCli invoke --sandbox', { timeout: 20_000 }, () => {
   it('exits 2 naming the valid methods when --sandbox is unknown', async () => {
     const io = capture();
     const status = await runCli(
-      ['invoke', '--layer', await layerDir(), '--function', functionDir, '--sandbox', 'docker'],
+      [
+        'invoke',
+        '--layer',
+        await layerDir(dirs, 'cli-sandbox-test-'),
+        '--function',
+        functionDir,
+        '--sandbox',
+        'docker',
+      ],
       io,
     );
     expect(status).toBe(2);
@@ -49,7 +37,15 @@ describe('runCli invoke --sandbox', { timeout: 20_000 }, () => {
   it('prints the measuring method, PSS when given --sandbox pss', async () => {
     const io = capture();
     const status = await runCli(
-      ['invoke', '--layer', await layerDir(), '--function', functionDir, '--handler', 'esm.handler'],
+      [
+        'invoke',
+        '--layer',
+        await layerDir(dirs, 'cli-sandbox-test-'),
+        '--function',
+        functionDir,
+        '--handler',
+        'esm.handler',
+      ],
       io,
     );
     expect(status).toBe(0);
@@ -59,7 +55,7 @@ describe('runCli invoke --sandbox', { timeout: 20_000 }, () => {
         [
           'invoke',
           '--layer',
-          await layerDir(),
+          await layerDir(dirs, 'cli-sandbox-test-'),
           '--function',
           functionDir,
           '--handler',

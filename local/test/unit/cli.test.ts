@@ -1,39 +1,14 @@
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli.js';
+import { runCli } from '../../src/cli.js';
+import { capture, fixtures, functionDir, layerDir } from '../fixtures/lambda/cli-io.js';
 import { writeZip } from '../fixtures/lambda/zip-writer.js';
-
-const fixtures = fileURLToPath(new URL('../fixtures/lambda/', import.meta.url));
-const functionDir = join(fixtures, 'function');
 
 const dirs: string[] = [];
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-function capture(signal?: AbortSignal): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    ...(signal ? { signal } : {}),
-  };
-}
-
-async function layerDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'cli-test-'));
-  dirs.push(dir);
-  await mkdir(join(dir, 'extensions'));
-  await copyFile(join(fixtures, 'extension.cjs'), join(dir, 'extensions', 'ext-normal'));
-  await chmod(join(dir, 'extensions', 'ext-normal'), 0o755);
-  return dir;
-}
 
 describe('runCli', { timeout: 20_000 }, () => {
   it('prints the usage and exits 0 when asked for --help', async () => {
@@ -82,13 +57,13 @@ describe('runCli', { timeout: 20_000 }, () => {
 
   it('invokes the function N times and prints Lambda lines and responses when given a layer directory', async () => {
     const io = capture();
-    const eventFile = join(await layerDir(), 'event.json');
+    const eventFile = join(await layerDir(dirs, 'cli-test-'), 'event.json');
     await writeFile(eventFile, '{"from":"file"}');
     const status = await runCli(
       [
         'invoke',
         '--layer',
-        await layerDir(),
+        await layerDir(dirs, 'cli-test-'),
         '--function',
         functionDir,
         '--handler',
@@ -112,7 +87,7 @@ describe('runCli', { timeout: 20_000 }, () => {
   });
 
   it('extracts a zip layer, starts seeded backends and passes their endpoints and --env to the function', async () => {
-    const dir = await layerDir();
+    const dir = await layerDir(dirs, 'cli-test-');
     const zip = join(dir, 'layer.zip');
     const extension = await readFile(join(fixtures, 'extension.cjs'), 'utf8');
     await writeFile(zip, writeZip([{ name: 'extensions/ext-normal', data: extension, mode: 0o100755 }]));
@@ -149,7 +124,15 @@ describe('runCli', { timeout: 20_000 }, () => {
   it('exits 1 when an invoke fails', async () => {
     const io = capture();
     const status = await runCli(
-      ['invoke', '--layer', await layerDir(), '--function', functionDir, '--handler', 'fail.handler'],
+      [
+        'invoke',
+        '--layer',
+        await layerDir(dirs, 'cli-test-'),
+        '--function',
+        functionDir,
+        '--handler',
+        'fail.handler',
+      ],
       io,
     );
     expect(status).toBe(1);
