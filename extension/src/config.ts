@@ -108,6 +108,27 @@ export interface CacheConfig {
   readonly tables: readonly TableEntry[];
   /** One per table and region, including tables whose `keys:` list is empty. */
   readonly keySchemas: readonly TableKeySchema[];
+  /** What each source's own section held, by section key (see {@link ConfigSection}, {@link sectionOf}). */
+  readonly sections: ReadonlyMap<string, unknown>;
+}
+
+/**
+ * A top-level section of `config.yaml` that a source reads itself (`secrets:`, `appconfig:`), with the
+ * same {@link Reader} and so the same messages as the rest of the file.
+ */
+export interface ConfigSection<C> {
+  /** The top-level key. */
+  readonly key: string;
+  /** The section's value; `field` is `undefined` when the file has none. Fails with `r.fail`. */
+  read(r: Reader, field: Field | undefined): C;
+  /** For the start log: counts, never names or values, e.g. `2 secrets`. */
+  describe(value: C): string;
+}
+
+/** What `section` read from `config` (what it reads from nothing if the config was parsed without it). */
+export function sectionOf<C>(config: CacheConfig, section: ConfigSection<C>): C {
+  if (config.sections.has(section.key)) return config.sections.get(section.key) as C;
+  return section.read(new Reader(config.file, parseDocument(''), new LineCounter()), undefined);
 }
 
 /** A config that cannot be used. `message` names the file, position, key path and what is valid. */
@@ -149,6 +170,7 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 export const MAX_CONFIG_ENTRIES = 100_000;
 
 const TOP_KEYS = ['parameters', 'dynamodb'] as const;
+
 const GROUP_KEYS = ['region', 'names', 'path', 'recursive', 'ttl', 'decrypt'] as const;
 const NAME_KEYS = ['name', 'ttl', 'decrypt'] as const;
 const TABLE_KEYS = [
@@ -172,7 +194,7 @@ const BAD_NAME_CHARS = /[\s\p{Cc}]/u;
 /** DynamoDB's limit on an attribute name used in a key. */
 const MAX_KEY_ATTRIBUTE_LENGTH = 255;
 
-const EXPECTED = {
+export const EXPECTED = {
   region: 'an AWS region such as us-west-2, or no region for the function’s own',
   duration: 'a duration from 0s to 24h with a unit: ms, s, m or h, e.g. 30s, 5m, 1h30m',
   boolean: 'true or false',
@@ -191,7 +213,7 @@ const EXPECTED = {
  * A key path such as `dynamodb[0].keys[2].id`, turned into text only when a message needs it: a valid
  * config never builds one, and a config of the maximum size has hundreds of thousands of them.
  */
-class KeyPath {
+export class KeyPath {
   constructor(
     readonly parent: KeyPath | undefined,
     readonly segment: string | number,
@@ -205,9 +227,9 @@ class KeyPath {
 }
 
 /** `undefined` is the top level. */
-type Path = KeyPath | undefined;
+export type Path = KeyPath | undefined;
 
-const at = (path: Path, segment: string | number): KeyPath => new KeyPath(path, segment);
+export const at = (path: Path, segment: string | number): KeyPath => new KeyPath(path, segment);
 
 const PLAIN_SEGMENT = /^[A-Za-z0-9_$-]+$/;
 
@@ -217,7 +239,7 @@ function join(path: string, name: string): string {
   return path ? `${path}.${name}` : name;
 }
 
-interface Field {
+export interface Field {
   readonly key: Node;
   /** The value, aliases resolved. */
   readonly value: Node | null;
@@ -225,10 +247,10 @@ interface Field {
   readonly written: Node | null;
   readonly path: KeyPath;
 }
-type Fields = Map<string, Field>;
+export type Fields = Map<string, Field>;
 
 /** A list item: its node (aliases resolved), and itself as its path, so a list costs one object an item. */
-class Item extends KeyPath {
+export class Item extends KeyPath {
   constructor(
     parent: KeyPath | undefined,
     segment: string | number,
@@ -243,7 +265,7 @@ class Item extends KeyPath {
 }
 
 /** Walks the YAML tree with the file and positions at hand, so every failure can say where it is. */
-class Reader {
+export class Reader {
   constructor(
     readonly file: string,
     readonly doc: Document,
@@ -412,22 +434,22 @@ function indexAliases(doc: Document): Map<Alias, Node> {
 }
 
 /** A user's text in a message: JSON-quoted (so newlines and quotes stay visible) and shortened. */
-function quote(text: string): string {
+export function quote(text: string): string {
   return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
 }
 
-function isNull(node: Node | null): boolean {
+export function isNull(node: Node | null): boolean {
   return node === null || (isScalar(node) && node.value === null);
 }
 
-function scalarText(node: Node): string {
+export function scalarText(node: Node): string {
   const value = (node as { value?: unknown }).value;
   if (typeof value === 'string') return value;
   const source = (node as { source?: string }).source;
   return source ?? String(value);
 }
 
-function describe(node: Node | null): string {
+export function describe(node: Node | null): string {
   if (node === null) return 'empty';
   if (isMap(node)) return 'a mapping';
   if (isSeq(node)) return 'a list';
@@ -442,11 +464,20 @@ function describe(node: Node | null): string {
 }
 
 /** Parses the text of a config file. Throws {@link ConfigError}; never returns a partial config. */
-export function parseConfig(text: string, file: string): CacheConfig {
-  return parseText(text, file, true);
+export function parseConfig(
+  text: string,
+  file: string,
+  sections: ReadonlyArray<ConfigSection<unknown>> = [],
+): CacheConfig {
+  return parseText(text, file, true, sections);
 }
 
-function parseText(text: string, file: string, found: boolean): CacheConfig {
+function parseText(
+  text: string,
+  file: string,
+  found: boolean,
+  sections: ReadonlyArray<ConfigSection<unknown>>,
+): CacheConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
@@ -475,12 +506,16 @@ function parseText(text: string, file: string, found: boolean): CacheConfig {
   const paths: ParameterPathEntry[] = [];
   const tables: TableEntry[] = [];
   const keySchemas: TableKeySchema[] = [];
-  if (!isNull(root)) {
-    const top = r.fields(root as Node, undefined, TOP_KEYS);
-    readParameters(r, top.get('parameters'), parameters, paths);
-    readTables(r, top.get('dynamodb'), tables, keySchemas);
-  }
-  return deepFreeze({ file, found, parameters, paths, tables, keySchemas });
+  const read = new Map<string, unknown>();
+  const top = isNull(root)
+    ? new Map<string, Field>()
+    : r.fields(root as Node, undefined, [...TOP_KEYS, ...sections.map((s) => s.key)]);
+  readParameters(r, top.get('parameters'), parameters, paths);
+  readTables(r, top.get('dynamodb'), tables, keySchemas);
+  for (const s of sections) read.set(s.key, s.read(r, top.get(s.key)));
+  deepFreeze({ file, found, parameters, paths, tables, keySchemas });
+  for (const value of read.values()) deepFreeze(value);
+  return Object.freeze({ file, found, parameters, paths, tables, keySchemas, sections: read });
 }
 
 /** The innermost flow collection (`[…]`, `{…}`) that ends where a syntax error was found, if any. */
@@ -1135,10 +1170,14 @@ async function readConfigText(file: string, required: boolean): Promise<string |
  * @example
  * const config = await loadConfig('/var/task/config.yaml', { required: false });
  */
-export async function loadConfig(file: string, opts: { required: boolean }): Promise<CacheConfig> {
+export async function loadConfig(
+  file: string,
+  opts: { required: boolean; sections?: ReadonlyArray<ConfigSection<unknown>> },
+): Promise<CacheConfig> {
   const text = await readConfigText(file, opts.required);
-  if (text === undefined) return parseText('', file, false);
-  return parseConfig(text, file);
+  const sections = opts.sections ?? [];
+  if (text === undefined) return parseText('', file, false, sections);
+  return parseText(text, file, true, sections);
 }
 
 /**

@@ -6,6 +6,8 @@ export const HEADERS = {
   cache: 'x-cache',
   cacheControl: 'cache-control',
   age: 'age',
+  /** An AppConfig configuration's version, passed through as AWS's AppConfig extension does. */
+  configurationVersion: 'configuration-version',
   /** Refused: the extension is for the function on this host only, never behind a proxy. */
   forwardedFor: 'x-forwarded-for',
   /** Lambda Extensions API. */

@@ -12,6 +12,15 @@ export const ROUTES = {
   stats: '/v1/stats',
   /** AWS Parameters and Secrets Lambda extension compatible. */
   awsParameter: '/systemsmanager/parameters/get',
+  secrets: '/v1/secrets',
+  /** AWS Parameters and Secrets Lambda extension and Secrets Manager Agent compatible. */
+  awsSecret: '/secretsmanager/get',
+  appconfig: '/v1/appconfig',
+  /**
+   * AWS AppConfig Lambda extension compatible: `/applications/{app}/environments/{env}/configurations/{profile}`,
+   * served without a token, as AWS's extension serves it.
+   */
+  appconfigAgent: '/applications/',
 } as const;
 
 /**
@@ -187,4 +196,223 @@ export function parseLegacyPathName(segment: string): string {
   } catch {
     throw new RouteError('the path is not valid percent-encoding');
   }
+}
+
+/** Secrets Manager's limit on a secret id (a name or an ARN). */
+export const MAX_SECRET_ID_LENGTH = 2048;
+/** Version ids are 32 to 64 characters; staging labels 1 to 256. */
+const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
+const MAX_STAGE_LENGTH = 256;
+/** AppConfig identifiers (a name or an id) are 1 to 128 characters; flag keys start with a letter. */
+export const MAX_APPCONFIG_IDENTIFIER_LENGTH = 128;
+const FLAG_KEY = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+/** Flags one request may filter by. */
+export const MAX_FLAGS_PER_REQUEST = 100;
+
+export interface SecretQuery {
+  /** The secret's name or ARN. */
+  readonly id: string;
+  /** At most one of `versionId` and `versionStage`; neither means `AWSCURRENT`. */
+  readonly versionId?: string;
+  readonly versionStage?: string;
+  readonly refresh: boolean;
+}
+
+export interface AppConfigQuery {
+  /** Names or ids, as AppConfigData accepts them. */
+  readonly application: string;
+  readonly environment: string;
+  readonly profile: string;
+  /** Only these flags of a feature-flag profile, in this order; `undefined`: the whole configuration. */
+  readonly flags?: readonly string[];
+  readonly refresh: boolean;
+}
+
+function checkSecretId(id: string, param: string): void {
+  if (id.length === 0) throw new RouteError(`${param} is required: the secret's name or ARN`);
+  if (id.length > MAX_SECRET_ID_LENGTH) {
+    throw new RouteError(
+      `${param} is ${id.length} characters; Secrets Manager allows at most ${MAX_SECRET_ID_LENGTH}`,
+    );
+  }
+}
+
+function checkVersion(versionId: string | undefined, versionStage: string | undefined): void {
+  if (versionId !== undefined && versionStage !== undefined) {
+    throw new RouteError('give versionId or versionStage, not both');
+  }
+  if (versionId !== undefined && !VERSION_ID.test(versionId)) {
+    throw new RouteError(
+      'versionId must be 32 to 64 letters, digits or hyphens (a version id such as a UUID)',
+    );
+  }
+  if (versionStage !== undefined && (versionStage.length === 0 || versionStage.length > MAX_STAGE_LENGTH)) {
+    throw new RouteError(`versionStage must be 1 to ${MAX_STAGE_LENGTH} characters, e.g. AWSCURRENT`);
+  }
+}
+
+function secretQuery(
+  id: string,
+  versionId: string | undefined,
+  versionStage: string | undefined,
+  refresh: boolean,
+): SecretQuery {
+  return {
+    id,
+    ...(versionId !== undefined ? { versionId } : {}),
+    ...(versionStage !== undefined ? { versionStage } : {}),
+    refresh,
+  };
+}
+
+/** Path and query of a secret read: `/v1/secrets?id=…[&versionId=…|&versionStage=…]`. */
+export function secretPath(
+  id: string,
+  opts: { versionId?: string; versionStage?: string; refresh?: boolean } = {},
+): string {
+  checkSecretId(id, 'id');
+  checkVersion(opts.versionId, opts.versionStage);
+  return `${ROUTES.secrets}?${query({
+    id,
+    versionId: opts.versionId,
+    versionStage: opts.versionStage,
+    refresh: opts.refresh ? 'true' : undefined,
+  })}`;
+}
+
+/** Parses the query of `GET /v1/secrets`. Throws {@link RouteError} with a message for the caller. */
+export function parseSecretQuery(search: URLSearchParams): SecretQuery {
+  only(search, ['id', 'versionId', 'versionStage', 'refresh']);
+  const id = single(search, 'id') ?? '';
+  checkSecretId(id, 'id');
+  const versionId = single(search, 'versionId') || undefined;
+  const versionStage = single(search, 'versionStage') || undefined;
+  checkVersion(versionId, versionStage);
+  return secretQuery(id, versionId, versionStage, flag(search, 'refresh', false));
+}
+
+const AWS_SECRET_KEYS = ['secretId', 'versionId', 'versionStage', 'refreshNow'] as const;
+
+/**
+ * Parses the query of `GET /secretsmanager/get`, the route of AWS's Parameters and Secrets extension and
+ * of the Secrets Manager Agent: `secretId` (required), `versionId` or `versionStage`, and the agent's
+ * `refreshNow` (`true` or `false` in any case). A repeated parameter counts by its first value, as AWS's
+ * extension reads it. Throws {@link RouteError}.
+ */
+export function parseAwsSecretQuery(search: URLSearchParams): SecretQuery {
+  only(search, AWS_SECRET_KEYS);
+  const id = search.get('secretId') ?? '';
+  checkSecretId(id, 'secretId');
+  const versionId = search.get('versionId') || undefined;
+  const versionStage = search.get('versionStage') || undefined;
+  checkVersion(versionId, versionStage);
+  const refreshText = (search.get('refreshNow') ?? 'false').toLowerCase();
+  if (refreshText !== 'true' && refreshText !== 'false')
+    throw new RouteError('refreshNow must be true or false');
+  return secretQuery(id, versionId, versionStage, refreshText === 'true');
+}
+
+function checkIdentifier(value: string, param: string): void {
+  if (value.length === 0) throw new RouteError(`${param} is required: its name or id`);
+  if (value.length > MAX_APPCONFIG_IDENTIFIER_LENGTH) {
+    throw new RouteError(
+      `${param} is ${value.length} characters; AppConfig allows at most ${MAX_APPCONFIG_IDENTIFIER_LENGTH}`,
+    );
+  }
+}
+
+function checkFlags(flags: readonly string[]): readonly string[] | undefined {
+  if (flags.length === 0) return undefined;
+  if (flags.length > MAX_FLAGS_PER_REQUEST) {
+    throw new RouteError(
+      `flag is given ${flags.length} times; at most ${MAX_FLAGS_PER_REQUEST} flags a request`,
+    );
+  }
+  for (const f of flags) {
+    if (!FLAG_KEY.test(f)) {
+      throw new RouteError(
+        `flag "${f.slice(0, 64)}" is not a flag key (a letter, then up to 63 letters, digits, _ or -)`,
+      );
+    }
+  }
+  return flags;
+}
+
+function appConfigQuery(
+  application: string,
+  environment: string,
+  profile: string,
+  flags: readonly string[] | undefined,
+  refresh: boolean,
+): AppConfigQuery {
+  return { application, environment, profile, ...(flags !== undefined ? { flags } : {}), refresh };
+}
+
+/** Path and query of a configuration read: `/v1/appconfig?application=…&environment=…&profile=…[&flag=…]`. */
+export function appConfigPath(
+  application: string,
+  environment: string,
+  profile: string,
+  opts: { flags?: readonly string[]; refresh?: boolean } = {},
+): string {
+  checkIdentifier(application, 'application');
+  checkIdentifier(environment, 'environment');
+  checkIdentifier(profile, 'profile');
+  const flags = checkFlags(opts.flags ?? []);
+  const base = query({ application, environment, profile, refresh: opts.refresh ? 'true' : undefined });
+  const extra = (flags ?? []).map((f) => `&flag=${encodeURIComponent(f)}`).join('');
+  return `${ROUTES.appconfig}?${base}${extra}`;
+}
+
+/** Parses the query of `GET /v1/appconfig`. Throws {@link RouteError} with a message for the caller. */
+export function parseAppConfigQuery(search: URLSearchParams): AppConfigQuery {
+  only(search, ['application', 'environment', 'profile', 'flag', 'refresh']);
+  const application = single(search, 'application') ?? '';
+  const environment = single(search, 'environment') ?? '';
+  const profile = single(search, 'profile') ?? '';
+  checkIdentifier(application, 'application');
+  checkIdentifier(environment, 'environment');
+  checkIdentifier(profile, 'profile');
+  return appConfigQuery(
+    application,
+    environment,
+    profile,
+    checkFlags(search.getAll('flag')),
+    flag(search, 'refresh', false),
+  );
+}
+
+const AGENT_PATH = /^\/applications\/([^/]+)\/environments\/([^/]+)\/configurations\/([^/]+)$/;
+
+function segment(text: string, param: string): string {
+  let value: string;
+  try {
+    value = decodeURIComponent(text);
+  } catch {
+    throw new RouteError(`the ${param} in the path is not valid percent-encoding`);
+  }
+  checkIdentifier(value, param);
+  return value;
+}
+
+/**
+ * Parses `GET /applications/{app}/environments/{env}/configurations/{profile}[?flag=a&flag=b]`, the route of
+ * AWS's AppConfig Lambda extension (each segment percent-decoded; other query parameters are refused).
+ * Throws {@link RouteError}.
+ */
+export function parseAppConfigAgentPath(path: string, search: URLSearchParams): AppConfigQuery {
+  const m = AGENT_PATH.exec(path);
+  if (m === null) {
+    throw new RouteError(
+      'expected /applications/{application}/environments/{environment}/configurations/{profile}',
+    );
+  }
+  only(search, ['flag']);
+  return appConfigQuery(
+    segment(m[1] as string, 'application'),
+    segment(m[2] as string, 'environment'),
+    segment(m[3] as string, 'profile'),
+    checkFlags(search.getAll('flag')),
+    false,
+  );
 }

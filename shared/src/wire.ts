@@ -140,3 +140,38 @@ export interface AwsGetParameterPayload {
   };
   readonly ResultMetadata: Record<string, never>;
 }
+
+/** `GET /v1/secrets` answer. Exactly one of `secretString` and `secretBinary` is present. */
+export interface SecretPayload {
+  readonly arn: string;
+  readonly name: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  /** When this version was created, ISO 8601; `null` when Secrets Manager did not say. */
+  readonly createdDate: string | null;
+  readonly secretString?: string;
+  /** The bytes of a binary secret, base64. */
+  readonly secretBinary?: string;
+}
+
+/**
+ * `GET /secretsmanager/get`: the body of Secrets Manager's `GetSecretValue`, as AWS's Parameters and Secrets
+ * extension and the Secrets Manager Agent send it.
+ */
+export interface AwsGetSecretValuePayload {
+  readonly ARN: string;
+  readonly Name: string;
+  readonly VersionId: string;
+  readonly SecretString?: string;
+  /** Base64. */
+  readonly SecretBinary?: string;
+  readonly VersionStages: readonly string[];
+  /** As AWS's agents write it (see the source for the exact form). */
+  readonly CreatedDate: string | number | null;
+}
+
+/** The error body of the AWS-compatible secret route, as AWS's agents write it. */
+export interface AwsErrorBody {
+  readonly __type: string;
+  readonly message: string;
+}

@@ -72,6 +72,7 @@ describe('loadConfig', () => {
           ],
         },
       ],
+      sections: new Map(),
     });
   });
 
@@ -127,6 +128,7 @@ describe('loadConfig', () => {
         paths: [],
         tables: [],
         keySchemas: [],
+        sections: new Map(),
       });
     },
   );
@@ -158,6 +160,7 @@ describe('loadConfig', () => {
       paths: [],
       tables: [],
       keySchemas: [],
+      sections: new Map(),
     });
   });
 

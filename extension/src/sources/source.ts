@@ -1,0 +1,120 @@
+/**
+ * The seam between the store and what it caches. A source is one kind of thing (SSM parameters, DynamoDB
+ * items, Secrets Manager secrets, AppConfig configurations) and owns everything that depends on the kind:
+ * its `config.yaml` section, its cache-key codec, how targets group into batches, how a batch loads (and
+ * revalidates), the bodies its routes serve and the routes themselves. The store is generic over sources:
+ * one loader path for read-through, prefetch and refresh-ahead, one cache, one health and stats view.
+ *
+ * Adding a source is its own file(s) plus one line in `sources/index.ts`.
+ */
+import type { CacheConfig } from '../config.js';
+
+/** A load's answer for a target that had a value: still the same, keep it and extend its freshness. */
+export const UNCHANGED: unique symbol = Symbol('unchanged');
+export type Unchanged = typeof UNCHANGED;
+
+/** What a load gives one target: a payload, {@link UNCHANGED} (only when it was given a previous value) or the error of its read. */
+export type LoadResult<P> = P | Unchanged | Error;
+
+/**
+ * What the cache keeps of a loaded payload: the body of the source's main form (sent as it is on a hit)
+ * and the few facts a hit or a later revalidation needs (a parameter's type, a secret's version id and
+ * rotation date, a configuration's content type and version). Nothing else of a load is retained.
+ */
+export interface Stored<M> {
+  readonly body: Buffer;
+  readonly contentType: string;
+  readonly meta: M;
+}
+
+/** A body in another form than the main one, built on first use from what was stored. */
+export interface Body {
+  readonly body: Buffer;
+  readonly contentType: string;
+  /** Extra answer headers as a flat `[name, value, …]` list (AppConfig's `Configuration-Version`). */
+  readonly headers?: readonly string[];
+}
+
+/** A prefetched target, with its own TTL when the config gives one. */
+export interface ConfiguredTarget<T> {
+  readonly target: T;
+  /** `undefined`: the source's default TTL. */
+  readonly ttlMs: number | undefined;
+}
+
+/** What a route asks the store for. */
+export interface Read<T> {
+  readonly target: T;
+  /** `main`, or one of the source's other forms (`aws`, `legacy`, `flags:a,b`, …). */
+  readonly form: string;
+  /** Bypass the cache: load now; a failed refresh leaves the cached value untouched and returns the error. */
+  readonly refresh: boolean;
+}
+
+/** The listeners a route is served on besides the main port. */
+export type Listener = 'main' | 'aws' | 'appconfig';
+
+/** How a route's errors are written: the v1 envelope, or the `{"__type","message"}` of AWS's agents. */
+export type ErrorShape = 'envelope' | 'aws';
+
+export interface SourceRoute<T> {
+  /** The exact path, or, with `prefix`, what the path starts with. */
+  readonly path: string;
+  readonly prefix?: boolean;
+  /** Needs `X-Aws-Parameters-Secrets-Token` (when the environment has a session token). */
+  readonly token: boolean;
+  /** Where it is served. @default ['main'] */
+  readonly listeners?: readonly Listener[];
+  /** Served only with `CACHE_EXTENSION_LEGACY_ROUTES=true` (the seed's routes). */
+  readonly legacy?: boolean;
+  /** @default 'envelope' */
+  readonly errors?: ErrorShape;
+  /**
+   * The read a request asks for, from its query string (after `?`, not decoded) and path. Pure: the
+   * server remembers its answers per text. Throws `RouteError` (a 400) with a message for the caller.
+   */
+  parse(query: string, path: string): Read<T>;
+}
+
+export interface Source<T, P, M = unknown> {
+  /** Short, unique among sources: the first part of every cache key of this source's entries. */
+  readonly tag: string;
+  /** The AWS service it calls, as `/v1/health` names it (`ssm`, `dynamodb`, `secretsmanager`, `appconfig`). */
+  readonly service: string;
+  /** Targets one `load` call takes at most (read-through misses are coalesced up to this). */
+  readonly maxBatch: number;
+
+  /** The cache-key text of a target (without the tag); `decode(encode(t))` gives `t` back. */
+  encode(target: T): string;
+  decode(text: string): T;
+  /** Targets of one group can be loaded in one call (same region, same decryption, …). */
+  group(target: T): string;
+  /**
+   * Loads targets of one group, in as few calls as the API allows. `previous[i]` is what the cache holds
+   * for `targets[i]` (a refresh or revalidation), so a source that can tell "unchanged" cheaply answers
+   * {@link UNCHANGED}. One result per target, in order; one target's failure is its own result, not the
+   * batch's. A rejection fails every target of the call.
+   */
+  load(
+    group: string,
+    targets: readonly T[],
+    previous: ReadonlyArray<Stored<M> | undefined>,
+  ): Promise<Array<LoadResult<P>>>;
+  /** What the cache keeps of a payload. */
+  store(payload: P): Stored<M>;
+  /** Another form of a stored value, for routes that ask for one; `undefined` when the form is unknown. */
+  form(stored: Stored<M>, form: string): Body | undefined;
+  /**
+   * The epoch ms after which a stored value must not be served even if fresh (a secret's
+   * `NextRotationDate`); `undefined`: only its TTL bounds it.
+   */
+  notAfter?(stored: Stored<M>): number | undefined;
+
+  /** What the config asks to prefetch (the source's own section). */
+  configured(config: CacheConfig): Iterable<ConfiguredTarget<T>>;
+  /** The TTL the config gives a read-through target (a configured name, a path it is under); `undefined`: the default. */
+  ttlOf(target: T): number | undefined;
+  /** Names for logs (a parameter name, a table and key), never a value. */
+  describe(target: T): Readonly<Record<string, string>>;
+  readonly routes: ReadonlyArray<SourceRoute<T>>;
+}
