@@ -7,7 +7,11 @@
  *
  * Adding a source is its own file(s) plus one line in `sources/index.ts`.
  */
+import type { Env, ExtensionSettings } from '@lambda-cache/shared';
+import type { AwsClient } from '../aws/index.js';
+import type { Clock } from '../clock.js';
 import type { CacheConfig } from '../config.js';
+import type { Logger } from '../log.js';
 
 /** A load's answer for a target that had a value: still the same, keep it and extend its freshness. */
 export const UNCHANGED: unique symbol = Symbol('unchanged');
@@ -117,4 +121,24 @@ export interface Source<T, P, M = unknown> {
   /** Names for logs (a parameter name, a table and key), never a value. */
   describe(target: T): Readonly<Record<string, string>>;
   readonly routes: ReadonlyArray<SourceRoute<T>>;
+}
+
+/** What a source is built with. */
+export interface SourceDeps {
+  readonly aws: AwsClient;
+  readonly config: CacheConfig;
+  readonly settings: ExtensionSettings;
+  /** The process environment (a source's own aliases, e.g. AWS's AppConfig extension's variables). */
+  readonly env: Env;
+  /** Region of anything not configured with one; `undefined` lets the client decide. */
+  readonly region: string | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** How `sources/index.ts` lists a source: its config section (if it has one) and how to build it. */
+export interface SourceEntry {
+  readonly section?: import('../config.js').ConfigSection<unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: the registry holds sources of every target and payload type
+  create(deps: SourceDeps): Source<any, any, any>;
 }
