@@ -10,7 +10,7 @@
 import type { Env, ExtensionSettings } from '@lambda-cache/shared';
 import type { AwsClient } from '../aws/index.js';
 import type { Clock } from '../clock.js';
-import type { CacheConfig } from '../config.js';
+import type { CacheConfig, ConfigSection } from '../config.js';
 import type { Logger } from '../log.js';
 
 /** A load's answer for a target that had a value: still the same, keep it and extend its freshness. */
@@ -138,7 +138,7 @@ export interface SourceDeps {
 
 /** How `sources/index.ts` lists a source: its config section (if it has one) and how to build it. */
 export interface SourceEntry {
-  readonly section?: import('../config.js').ConfigSection<unknown>;
+  readonly section?: ConfigSection<unknown>;
   // biome-ignore lint/suspicious/noExplicitAny: the registry holds sources of every target and payload type
   create(deps: SourceDeps): Source<any, any, any>;
 }
