@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import {
   ConfigError,
+  type ConfigSection,
   describeConfig,
   loadConfig,
   MAX_CONFIG_BYTES,
   MAX_CONFIG_ENTRIES,
   parseConfig,
+  sectionOf,
 } from '../../src/config.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
@@ -708,5 +710,58 @@ describe('loadConfig on files that are not plain files', () => {
     expect(describeConfig(config)).toBe(
       `${file}: does not exist, so nothing is prefetched (fine when nothing needs to be: every item is read through on demand)`,
     );
+  });
+});
+
+describe('config sections a source reads itself', () => {
+  /** A section of plain names, read with the config's own reader. */
+  const names: ConfigSection<readonly string[]> = {
+    key: 'names',
+    read(r, field) {
+      return r.list(field, 'names').map((item) => {
+        if (item.node === null || !('value' in item.node) || typeof item.node.value !== 'string') {
+          return r.fail(item.node, item.path, 'is not a name', 'a name');
+        }
+        return item.node.value;
+      });
+    },
+    describe: (value) => `${value.length} names`,
+  };
+
+  it('reads the section with the rest of the file and keeps it by its key', () => {
+    const config = parseConfig('parameters:\n  - names: [a]\nnames: [x, y]\n', 'config.yaml', [names]);
+    expect(sectionOf(config, names)).toStrictEqual(['x', 'y']);
+    expect(config.parameters.map((p) => p.name)).toStrictEqual(['a']);
+    expect(Object.isFrozen(sectionOf(config, names))).toBe(true);
+  });
+
+  it('reads an absent section as its empty value, in a file and without one', async () => {
+    expect(sectionOf(parseConfig('parameters: []\n', 'config.yaml', [names]), names)).toStrictEqual([]);
+    const missing = await loadConfig(fixture('does-not-exist.yaml'), { required: false, sections: [names] });
+    expect(sectionOf(missing, names)).toStrictEqual([]);
+    // Parsed without the section: reading it gives what it reads from nothing.
+    expect(sectionOf(parseConfig('', 'config.yaml'), names)).toStrictEqual([]);
+  });
+
+  it("fails with the section's problem at its position and key path", () => {
+    let err: unknown;
+    try {
+      parseConfig('names:\n  - x\n  - [1]\n', 'config.yaml', [names]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe('config.yaml:3:5: names[1]: is not a name (expected a name)');
+  });
+
+  it('refuses a section key no registered source reads, listing the ones that are', () => {
+    expect(parseFailure('names: [x]\n').message).toContain('unknown key');
+    let err: unknown;
+    try {
+      parseConfig('nams: [x]\n', 'config.yaml', [names]);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).message).toContain('one of parameters, dynamodb, names');
   });
 });
