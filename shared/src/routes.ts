@@ -282,13 +282,15 @@ export function secretPath(
 
 /** Parses the query of `GET /v1/secrets`. Throws {@link RouteError} with a message for the caller. */
 export function parseSecretQuery(search: URLSearchParams): SecretQuery {
-  only(search, ['id', 'versionId', 'versionStage', 'refresh']);
+  // `refreshNow` too: the name AWS's Secrets Manager Agent gives it, as DESIGN.md writes the route.
+  only(search, ['id', 'versionId', 'versionStage', 'refresh', 'refreshNow']);
   const id = single(search, 'id') ?? '';
   checkSecretId(id, 'id');
   const versionId = single(search, 'versionId') || undefined;
   const versionStage = single(search, 'versionStage') || undefined;
   checkVersion(versionId, versionStage);
-  return secretQuery(id, versionId, versionStage, flag(search, 'refresh', false));
+  const refresh = flag(search, 'refresh', false) || flag(search, 'refreshNow', false);
+  return secretQuery(id, versionId, versionStage, refresh);
 }
 
 const AWS_SECRET_KEYS = ['secretId', 'versionId', 'versionStage', 'refreshNow'] as const;

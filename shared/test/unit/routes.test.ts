@@ -2,17 +2,26 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeKey, type KeyAttributes } from '../../src/keys.js';
 import {
+  appConfigPath,
   dynamodbPath,
+  MAX_APPCONFIG_IDENTIFIER_LENGTH,
+  MAX_FLAGS_PER_REQUEST,
   MAX_PARAMETER_NAME_LENGTH,
+  MAX_SECRET_ID_LENGTH,
   MAX_TABLE_NAME_LENGTH,
   parameterPath,
+  parseAppConfigAgentPath,
+  parseAppConfigQuery,
   parseAwsParameterQuery,
+  parseAwsSecretQuery,
   parseDynamoDbQuery,
   parseLegacyPathName,
   parseLegacyQuery,
   parseParameterQuery,
+  parseSecretQuery,
   ROUTES,
   RouteError,
+  secretPath,
 } from '../../src/routes.js';
 
 /** What the server sees: the path and query of a request, as node:http hands it over. */
@@ -185,5 +194,138 @@ describe('parseLegacyQuery and parseLegacyPathName', () => {
         expect(parseLegacyPathName(encodeURIComponent(name))).toBe(name);
       }),
     );
+  });
+});
+
+/** A version id as Secrets Manager makes them: a UUID. */
+const versionId = fc.uuid();
+// At most 10 graphemes: even the longest stay within AppConfig's 128 characters.
+const identifier = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 10 });
+const flagKey = fc.stringMatching(/^[a-z][a-zA-Z0-9_-]{0,20}$/);
+
+describe('secretPath and parseSecretQuery', () => {
+  it('reads back every id, version and refresh the builder writes', () => {
+    fc.assert(
+      fc.property(
+        awkwardName,
+        fc.option(fc.oneof(fc.record({ versionId }), fc.record({ versionStage: identifier })), {
+          nil: undefined,
+        }),
+        fc.boolean(),
+        (id, version, refresh) => {
+          const { pathname, search } = request(secretPath(id, { ...version, refresh }));
+          expect(pathname).toBe(ROUTES.secrets);
+          expect(parseSecretQuery(search)).toStrictEqual({ id, ...version, refresh });
+        },
+      ),
+    );
+  });
+
+  it("takes refreshNow, the name AWS's agent gives it, as refresh", () => {
+    expect(parseSecretQuery(request('/v1/secrets?id=a&refreshNow=true').search).refresh).toBe(true);
+  });
+
+  it.each([
+    ['/v1/secrets', 'id is required'],
+    [`/v1/secrets?id=${'x'.repeat(MAX_SECRET_ID_LENGTH + 1)}`, `at most ${MAX_SECRET_ID_LENGTH}`],
+    ['/v1/secrets?id=a&id=b', 'id is given 2 times'],
+    ['/v1/secrets?id=a&versionId=short', 'versionId must be 32 to 64'],
+    [
+      '/v1/secrets?id=a&versionStage=AWSCURRENT&versionId=01234567-89ab-cdef-0123-456789abcdef',
+      'versionId or versionStage, not both',
+    ],
+    ['/v1/secrets?id=a&secretId=b', 'unknown query parameter "secretId"'],
+    ['/v1/secrets?id=a&refresh=yes', 'refresh must be true or false'],
+  ])('refuses %s: %s', (url, message) => {
+    expect(() => parseSecretQuery(request(url).search)).toThrow(RouteError);
+    expect(() => parseSecretQuery(request(url).search)).toThrow(message);
+  });
+});
+
+describe('parseAwsSecretQuery', () => {
+  it("reads the query AWS's extension and agent take", () => {
+    const v = '01234567-89ab-cdef-0123-456789abcdef';
+    expect(
+      parseAwsSecretQuery(request(`/secretsmanager/get?secretId=db%2Fpass&versionId=${v}`).search),
+    ).toStrictEqual({ id: 'db/pass', versionId: v, refresh: false });
+    expect(
+      parseAwsSecretQuery(
+        request('/secretsmanager/get?secretId=a&versionStage=AWSPREVIOUS&refreshNow=TRUE').search,
+      ),
+    ).toStrictEqual({ id: 'a', versionStage: 'AWSPREVIOUS', refresh: true });
+    // A repeated parameter counts by its first value, as AWS's extension reads it.
+    expect(parseAwsSecretQuery(request('/secretsmanager/get?secretId=a&secretId=b').search).id).toBe('a');
+  });
+
+  it.each([
+    ['/secretsmanager/get', 'secretId is required'],
+    ['/secretsmanager/get?id=a', 'unknown query parameter "id"'],
+    ['/secretsmanager/get?secretId=a&refreshNow=1', 'refreshNow must be true or false'],
+  ])('refuses %s: %s', (url, message) => {
+    expect(() => parseAwsSecretQuery(request(url).search)).toThrow(message);
+  });
+});
+
+describe('appConfigPath, parseAppConfigQuery and parseAppConfigAgentPath', () => {
+  it('reads back every identifier and flag list the builder writes', () => {
+    fc.assert(
+      fc.property(
+        identifier,
+        identifier,
+        identifier,
+        fc.array(flagKey, { maxLength: 5 }),
+        fc.boolean(),
+        (application, environment, profile, flags, refresh) => {
+          const { pathname, search } = request(
+            appConfigPath(application, environment, profile, { flags, refresh }),
+          );
+          expect(pathname).toBe(ROUTES.appconfig);
+          expect(parseAppConfigQuery(search)).toStrictEqual({
+            application,
+            environment,
+            profile,
+            ...(flags.length > 0 ? { flags } : {}),
+            refresh,
+          });
+        },
+      ),
+    );
+  });
+
+  it("reads the path of AWS's AppConfig extension, each segment percent-decoded", () => {
+    const url = request('/applications/my%20app/environments/prod/configurations/flags%2Fv2?flag=a&flag=b_2');
+    expect(parseAppConfigAgentPath(url.pathname, url.search)).toStrictEqual({
+      application: 'my app',
+      environment: 'prod',
+      profile: 'flags/v2',
+      flags: ['a', 'b_2'],
+      refresh: false,
+    });
+  });
+
+  it.each([
+    ['/v1/appconfig?environment=e&profile=p', 'application is required'],
+    [
+      `/v1/appconfig?application=${'a'.repeat(MAX_APPCONFIG_IDENTIFIER_LENGTH + 1)}&environment=e&profile=p`,
+      'at most 128',
+    ],
+    ['/v1/appconfig?application=a&environment=e&profile=p&flag=9lives', 'is not a flag key'],
+    [
+      `/v1/appconfig?application=a&environment=e&profile=p${'&flag=f'.repeat(MAX_FLAGS_PER_REQUEST + 1)}`,
+      `at most ${MAX_FLAGS_PER_REQUEST} flags`,
+    ],
+    ['/v1/appconfig?application=a&environment=e&profile=p&version=1', 'unknown query parameter "version"'],
+  ])('refuses %s: %s', (url, message) => {
+    expect(() => parseAppConfigQuery(request(url).search)).toThrow(message);
+  });
+
+  it.each([
+    ['/applications/a/environments/e', 'expected /applications/{application}'],
+    ['/applications/a/environments/e/configurations/p/extra', 'expected /applications/{application}'],
+    ['/applications/%E0%A4%A/environments/e/configurations/p', 'not valid percent-encoding'],
+    ['/applications/a/environments/e/configurations/p?other=1', 'unknown query parameter "other"'],
+  ])('refuses the agent path %s: %s', (url, message) => {
+    const { pathname, search } = request(url);
+    expect(() => parseAppConfigAgentPath(pathname, search)).toThrow(message);
   });
 });
