@@ -59,7 +59,7 @@ const VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 const MAX_STAGE_LENGTH = 256;
 const STAGE_CHARS = /^[^\p{Cc}]+$/u;
 
-export const SECRET_EXPECTED = {
+const SECRET_EXPECTED = {
   id: `a secret name (1 to 512 of A-Z a-z 0-9 / _ + = . @ -) or a secret ARN such as arn:aws:secretsmanager:us-west-2:123456789012:secret:prod/db-AbCdEf, at most ${MAX_SECRET_ID_LENGTH} characters`,
   versionId: 'a version id of 32 to 64 letters, digits or hyphens, e.g. a UUID',
   versionStage: `a staging label of 1 to ${MAX_STAGE_LENGTH} characters, e.g. AWSCURRENT or AWSPREVIOUS`,

@@ -24,6 +24,7 @@ import type { AwsGetSecretValuePayload, SecretPayload } from '@lambda-cache/shar
 import { type AwsClient, AwsServiceError, AwsTransportError } from '../aws/index.js';
 import { type CacheConfig, sectionOf } from '../config.js';
 import { isCallerError, isResourceMissing, NotFoundError, UnreadableAnswerError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { chunk, Limiter, MAX_CALLS_IN_FLIGHT } from './batching.js';
 import { arnRegion, type SecretEntry, secretsSection } from './secrets-config.js';
 import {
@@ -48,7 +49,7 @@ import {
 export type { SecretTarget } from './secrets-routes.js';
 
 /** `BatchGetSecretValue` takes at most 20 ids a call. */
-export const BATCH_GET_SECRETS = 20;
+const BATCH_GET_SECRETS = 20;
 /** How often a rotation date that has passed is checked again while the rotation may still be running. */
 export const ROTATION_RECHECK_MS = 30_000;
 /** How long after a rotation date it is still checked every {@link ROTATION_RECHECK_MS}. */
@@ -184,7 +185,7 @@ export function epochSecondsText(iso: string | null): string | null {
 }
 
 /** The `GetSecretValue` output as AWS's Parameters and Secrets extension and the Secrets Manager Agent send it. */
-export function awsSecretBody(secret: SecretPayload): AwsGetSecretValuePayload {
+function awsSecretBody(secret: SecretPayload): AwsGetSecretValuePayload {
   return {
     ARN: secret.arn,
     Name: secret.name,
@@ -197,7 +198,7 @@ export function awsSecretBody(secret: SecretPayload): AwsGetSecretValuePayload {
 }
 
 /** The bound a `DescribeSecret` answer gives a value of the current (or a staged) version. */
-export function rotationBound(d: DescribeOutput, now: number): number | undefined {
+function rotationBound(d: DescribeOutput, now: number): number | undefined {
   if (d.RotationEnabled === false || typeof d.NextRotationDate !== 'number') return undefined;
   const next = Math.round(d.NextRotationDate * 1000);
   if (!Number.isFinite(next)) return undefined;
@@ -220,6 +221,8 @@ export interface SecretsManagerSourceOptions {
   readonly now: () => number;
   /** Calls sent at once; the others wait their turn. @default MAX_CALLS_IN_FLIGHT */
   readonly maxInFlight?: number;
+  /** Where the one notice goes that batching is not allowed; names and codes only. */
+  readonly logger?: Pick<Logger, 'warn'>;
 }
 
 /** The Secrets Manager source. Build it with {@link secretsManagerEntry} (or directly in tests). */
@@ -227,6 +230,8 @@ export function createSecretsManagerSource(
   opts: SecretsManagerSourceOptions,
 ): Source<SecretTarget, SecretLoad, SecretMeta> {
   const limiter = new Limiter(opts.maxInFlight ?? MAX_CALLS_IN_FLIGHT);
+  /** Set once the role turns out not to allow `BatchGetSecretValue`. */
+  let batchDenied = false;
   const regionOf = (entry: { id: string; region: string | undefined }) =>
     entry.region ?? arnRegion(entry.id) ?? opts.region;
   const targetOfEntry = (e: SecretEntry) => secretTarget(e.id, regionOf(e), e.versionId, e.versionStage);
@@ -290,6 +295,7 @@ export function createSecretsManagerSource(
     region: string | undefined,
     targets: readonly SecretTarget[],
   ): Promise<Array<LoadResult<SecretLoad>>> {
+    if (batchDenied) return Promise.all(targets.map((t) => getOne(region, t)));
     const ids = [...new Set(targets.map((t) => t.id))];
     let out: BatchGetOutput;
     try {
@@ -297,6 +303,18 @@ export function createSecretsManagerSource(
     } catch (err) {
       // One malformed id fails the whole call: ask for each alone, so the others are not punished with it.
       if (isCallerError(err) && targets.length > 1) return Promise.all(targets.map((t) => getOne(region, t)));
+      // A role written for AWS's own extension allows GetSecretValue only; the call itself is denied (a
+      // secret the role may not read is denied in `Errors` instead). Read one at a time from then on.
+      if (err instanceof AwsServiceError && err.awsCode === 'AccessDeniedException') {
+        if (!batchDenied) {
+          opts.logger?.warn('BatchGetSecretValue is not allowed; reading secrets one at a time', {
+            awsCode: err.awsCode,
+            fix: 'allow secretsmanager:BatchGetSecretValue to batch them',
+          });
+        }
+        batchDenied = true;
+        return Promise.all(targets.map((t) => getOne(region, t)));
+      }
       return targets.map((t) => asLoadError(t.id, err));
     }
     const values = Array.isArray(out.SecretValues) ? out.SecretValues : [];
@@ -442,5 +460,6 @@ export const secretsManagerEntry: SourceEntry = {
       defaultTtlMs: deps.settings.secretTtlMs,
       timeoutMs: deps.settings.secretTimeoutMs,
       now: () => deps.clock.now(),
+      logger: deps.logger,
     }),
 };

@@ -281,17 +281,55 @@ describe('Secrets Manager source: loads', () => {
     expect(results[1]).toBeInstanceOf(NotFoundError);
   });
 
+  it('reads one at a time, and stops batching, when the role does not allow BatchGetSecretValue', async () => {
+    const fake = new FakeAws()
+      .on('secretsmanager', 'BatchGetSecretValue', () => {
+        throw serviceError('AccessDeniedException', {
+          service: 'secretsmanager',
+          operation: 'BatchGetSecretValue',
+        });
+      })
+      .on('secretsmanager', 'GetSecretValue', (input) => ({
+        ARN: `arn:${input.SecretId}`,
+        Name: input.SecretId,
+        VersionId: VERSION,
+        SecretString: 'x',
+      }));
+    const lines: string[] = [];
+    const s = createSecretsManagerSource({
+      aws: fake,
+      entries: [],
+      region: undefined,
+      defaultTtlMs: 1000,
+      timeoutMs: undefined,
+      now: () => clock,
+      logger: createLogger({ level: 'warn', format: 'text', write: (l) => lines.push(l) }),
+    });
+    const first = await loadAll(s, [current('a'), current('b')]);
+    const second = await loadAll(s, [current('c'), current('d')]);
+    expect([...first, ...second].map((r) => loaded(r).secret.name)).toEqual(['a', 'b', 'c', 'd']);
+    expect(fake.calls.map((c) => c.operation)).toEqual([
+      'BatchGetSecretValue',
+      'GetSecretValue',
+      'GetSecretValue',
+      'GetSecretValue',
+      'GetSecretValue',
+    ]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('BatchGetSecretValue is not allowed');
+  });
+
   it('gives every secret of a failed batch call its error', async () => {
     const fake = new FakeAws().on('secretsmanager', 'BatchGetSecretValue', () => {
-      throw serviceError('AccessDeniedException', {
+      throw serviceError('KMSInvalidStateException', {
         service: 'secretsmanager',
         operation: 'BatchGetSecretValue',
       });
     });
     const results = await loadAll(source([], { client: fake }), [current('a'), current('b')]);
     expect(results.map((r) => (r as AwsServiceError).awsCode)).toEqual([
-      'AccessDeniedException',
-      'AccessDeniedException',
+      'KMSInvalidStateException',
+      'KMSInvalidStateException',
     ]);
   });
 
