@@ -156,7 +156,8 @@ export interface SecretPayload {
 
 /**
  * `GET /secretsmanager/get`: the body of Secrets Manager's `GetSecretValue`, as AWS's Parameters and Secrets
- * extension and the Secrets Manager Agent send it.
+ * extension and the Secrets Manager Agent send it: these members, in this order, exactly one of
+ * `SecretString` and `SecretBinary`.
  */
 export interface AwsGetSecretValuePayload {
   readonly ARN: string;
@@ -166,8 +167,12 @@ export interface AwsGetSecretValuePayload {
   /** Base64. */
   readonly SecretBinary?: string;
   readonly VersionStages: readonly string[];
-  /** As AWS's agents write it (see the source for the exact form). */
-  readonly CreatedDate: string | number | null;
+  /**
+   * Epoch seconds with their fraction, as a string (`"1700000000.123"`; `"1700000000"` for a whole second),
+   * the form the Secrets Manager Agent writes; `null` when Secrets Manager did not say. Not the number of
+   * Secrets Manager's own wire, nor ISO 8601.
+   */
+  readonly CreatedDate: string | null;
 }
 
 /** The error body of the AWS-compatible secret route, as AWS's agents write it. */

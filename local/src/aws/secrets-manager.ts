@@ -140,10 +140,14 @@ export class SecretStore {
     return { versionId: version.id };
   }
 
-  /** Sets (or with `undefined`, clears) `NextRotationDate`. */
+  /**
+   * Sets (or with `undefined`, clears) `NextRotationDate`. A date turns rotation on, as AWS shows the date
+   * only for a secret that rotates: a test can schedule a rotation without a rotation function.
+   */
   setNextRotationDate(name: string, date: Date | number | undefined): void {
     const secret = this.#find(name);
     secret.nextRotationMs = date === undefined ? undefined : new Date(date).getTime();
+    if (date !== undefined) secret.rotationEnabled = true;
   }
 
   /** Sets what DescribeSecret answers about rotation, as a secret with rotation turned on has it. */

@@ -621,6 +621,24 @@ describe('secrets manager emulator', () => {
       expect(described.NextRotationDate).toEqual(soon);
     });
 
+    it('turns rotation on when setNextRotationDate schedules one for a secret that never rotated', async () => {
+      backends.secretsManager.putSecret({ name: 'rotation-scheduled-by-control', value: 'v1' });
+      const before = await client.send(
+        new DescribeSecretCommand({ SecretId: 'rotation-scheduled-by-control' }),
+      );
+      expect(before.RotationEnabled).toBe(false);
+      expect(before.NextRotationDate).toBeUndefined();
+      backends.secretsManager.setNextRotationDate('rotation-scheduled-by-control', START + 3_600_000);
+      const after = await wire(backends, 'DescribeSecret', { SecretId: 'rotation-scheduled-by-control' });
+      expect(after.json.RotationEnabled).toBe(true);
+      expect(after.json.NextRotationDate).toBe((START + 3_600_000) / 1000);
+      backends.secretsManager.setNextRotationDate('rotation-scheduled-by-control', undefined);
+      const cleared = await client.send(
+        new DescribeSecretCommand({ SecretId: 'rotation-scheduled-by-control' }),
+      );
+      expect(cleared.NextRotationDate).toBeUndefined();
+    });
+
     it('puts a version with the stages asked for and a binary value', async () => {
       backends.secretsManager.putSecret({ name: 'control-binary', value: Uint8Array.from([7, 8]) });
       const { versionId } = backends.secretsManager.putSecret({
