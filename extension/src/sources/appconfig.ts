@@ -67,9 +67,9 @@ export interface AppConfigMeta {
 /** The type of a configuration without a `Content-Type` (AppConfig always sends one). */
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Sessions held at most, the oldest forgotten first: a forgotten session costs one new `StartConfigurationSession`. */
-export const MAX_SESSIONS = 1000;
+const MAX_SESSIONS = 1000;
 /** Forms kept per stored value (each set of flags asked is one), so odd requests cannot grow a value's memory. */
-export const MAX_FORMS_PER_VALUE = 32;
+const MAX_FORMS_PER_VALUE = 32;
 const MIN_POLL_SECONDS = 15;
 
 interface Session {

@@ -299,6 +299,27 @@ describe('AppConfigSource loading', () => {
     expect((result as Error).message).toBe('appconfigdata did not answer within 100 ms');
   });
 
+  it('filters the flags of a feature-flag profile loaded from AppConfig', async () => {
+    app++;
+    const target = { region: REGION, application: `app${app}`, environment: 'prod', profile: 'flags' };
+    backends.appConfig.deploy({
+      ...target,
+      flags: { ui_refresh: { enabled: true, colors: 'new' }, shutoff: { enabled: false } },
+      versionLabel: 'f1',
+    });
+    const s = source();
+    const stored = s.store(payloadOf(await loadOne(s, target)));
+    const [, agent] = s.routes;
+    const read = agent?.parse(
+      'flag=shutoff',
+      `/applications/${target.application}/environments/prod/configurations/flags`,
+    );
+    expect(read?.target).toEqual(target);
+    const body = s.form(stored, read?.form ?? '');
+    expect(JSON.parse(body?.body.toString() ?? '')).toEqual({ enabled: false });
+    expect(body?.headers).toEqual(['configuration-version', 'f1']);
+  });
+
   it('keeps a text configuration as it came, with its own content type and no version', async () => {
     app++;
     const target = { region: REGION, application: `app${app}`, environment: 'prod', profile: 'motd' };
