@@ -149,7 +149,7 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
   readonly #opts: AppConfigSourceOptions;
   readonly #limiter: Limiter;
   readonly #sessions = new Map<string, Session>();
-  /** A poll of a target still running: a second load of it waits for that one rather than spend its token. */
+  /** A poll of a target still running: a second one like it waits for that one rather than spend its token. */
   readonly #polling = new Map<string, Promise<LoadResult<AppConfigPayload>>>();
   /** Configured poll interval by target key. */
   readonly #intervals = new Map<string, number | undefined>();
@@ -332,18 +332,22 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
     return value as Record<string, unknown>;
   }
 
-  /** One poll of a target at a time. */
+  /**
+   * One poll of a target at a time. A load without a value must get content, so it never shares the
+   * answer of a revalidation, which may be UNCHANGED.
+   */
   #once(
     target: AppConfigTarget,
     previous: Stored<AppConfigMeta> | undefined,
   ): Promise<LoadResult<AppConfigPayload>> {
     const key = encodeTarget(target);
-    const running = this.#polling.get(key);
+    const slot = `${previous ? 'revalidate' : 'load'}:${key}`;
+    const running = this.#polling.get(slot);
     if (running) return running;
     const poll = this.#limiter
       .run(() => this.#poll(key, target, previous))
-      .finally(() => this.#polling.delete(key));
-    this.#polling.set(key, poll);
+      .finally(() => this.#polling.delete(slot));
+    this.#polling.set(slot, poll);
     return poll;
   }
 

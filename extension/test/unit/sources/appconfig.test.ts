@@ -280,6 +280,16 @@ describe('AppConfigSource loading', () => {
     expect(calls()).toEqual({ StartConfigurationSession: 1, GetLatestConfiguration: 1 });
   });
 
+  it('gives content to a load without a value even while a revalidation of the target runs', async () => {
+    const target = deployed({ both: true });
+    const s = source();
+    const stored = s.store(payloadOf(await loadOne(s, target)));
+    clock.advance(15_000);
+    const [revalidated, loaded] = await Promise.all([loadOne(s, target, stored), loadOne(s, target)]);
+    expect(revalidated).toBe(UNCHANGED);
+    expect(JSON.parse(payloadOf(loaded).content.toString())).toEqual({ both: true });
+  });
+
   it('loads several targets of one call each on its own, one failure its own result', async () => {
     const good = deployed({ good: 1 });
     const missing = { ...good, application: 'no-such-app' };
