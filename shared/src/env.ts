@@ -2,6 +2,7 @@
  * Environment variable names, defaults and strict parsers, read by both the extension and the client.
  * Empty means unset; every parser throws {@link EnvError} naming the variable and the valid values.
  */
+import { parseAppConfigAgentPath, RouteError } from './routes.js';
 
 export const ENV = {
   port: 'CACHE_EXTENSION_PORT',
@@ -27,6 +28,15 @@ export const ENV = {
   awsParameterTimeout: 'SSM_PARAMETER_STORE_TIMEOUT_MILLIS',
   awsSecretTimeout: 'SECRETS_MANAGER_TIMEOUT_MILLIS',
   awsMaxConnections: 'PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS',
+  /**
+   * The names of AWS's AppConfig Agent Lambda extension, read as aliases so a function written for it runs
+   * unchanged (defaults as that extension documents them):
+   * https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-lambda-extensions-config.html
+   */
+  appconfigPrefetchList: 'AWS_APPCONFIG_EXTENSION_PREFETCH_LIST',
+  appconfigPollInterval: 'AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS',
+  appconfigPollTimeout: 'AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS',
+  appconfigPort: 'AWS_APPCONFIG_EXTENSION_HTTP_PORT',
   /** Set by Lambda; its value is the token every v1 request must carry. */
   sessionToken: 'AWS_SESSION_TOKEN',
   /** Set by Lambda inside the execution environment; unset means "run as a standalone local server". */
@@ -56,6 +66,12 @@ export const DEFAULTS = {
   legacyRoutes: false,
   /** The port of AWS's Parameters and Secrets extension, where code written for it sends its requests. */
   awsPort: 2773,
+  /** The port of AWS's AppConfig extension, where code written for it sends its requests. */
+  appconfigPort: 2772,
+  /** How often AWS's AppConfig extension polls AppConfig by default. */
+  appconfigPollIntervalSeconds: 45,
+  /** How long AWS's AppConfig extension waits for AppConfig by default. */
+  appconfigPollTimeoutMs: 3000,
 } as const;
 
 /** AWS's extension caches for at most 5 minutes; its TTL variables are whole seconds from 0 to 300. */
@@ -68,6 +84,12 @@ const AWS_MAX_CACHE_SIZE = 1000;
  * served by an error.
  */
 export const MAX_AWS_TIMEOUT_MS = 30_000;
+
+/**
+ * `RequiredMinimumPollIntervalInSeconds` of AppConfigData's `StartConfigurationSession`: 15 to 86 400.
+ * https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_appconfigdata_StartConfigurationSession.html
+ */
+export const APPCONFIG_POLL_INTERVAL_SECONDS = Object.freeze({ min: 15, max: 86_400 });
 
 /** Lambda's Runtime API listens on 9001 inside the execution environment. */
 export const RESERVED_PORTS: readonly number[] = [9001];
@@ -232,6 +254,61 @@ export function parseAwsTimeoutMillis(text: string): number | undefined {
   return ms === 0 ? undefined : ms;
 }
 
+/**
+ * Whole seconds between AppConfig polls, as `AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS` gives them, in
+ * milliseconds. Below AppConfig's minimum of 15 is refused rather than raised in silence: AppConfigData
+ * refuses a session asking for less, so a smaller value could never take effect.
+ */
+export function parseAppConfigPollIntervalSeconds(text: string): number {
+  const { min, max } = APPCONFIG_POLL_INTERVAL_SECONDS;
+  if (DECIMAL.test(text) && Number(text) < min) {
+    throw new RangeError(
+      `${text} seconds is below AppConfig's minimum poll interval (expected whole seconds from ${min} to ${max})`,
+    );
+  }
+  return parseCount(text, min, max, 'seconds') * 1000;
+}
+
+/** A configuration named by application, environment and profile (names or ids), as AWS's AppConfig extension lists them. */
+export interface AppConfigRef {
+  readonly application: string;
+  readonly environment: string;
+  readonly profile: string;
+}
+
+/**
+ * `AWS_APPCONFIG_EXTENSION_PREFETCH_LIST`: comma-separated
+ * `/applications/{application}/environments/{environment}/configurations/{profile}` paths (as AWS's
+ * extension reads them: a name holding a comma is given by its id), each listed once. Spaces around an
+ * item are ignored; an empty item (`a,,b`, a trailing comma) or any other form is refused, naming the item.
+ */
+export function parseAppConfigPrefetchList(text: string): readonly AppConfigRef[] {
+  const out: AppConfigRef[] = [];
+  const seen = new Set<string>();
+  const items = text.split(',');
+  for (const [index, raw] of items.entries()) {
+    const item = raw.trim();
+    const which = `item ${index + 1} of ${items.length}`;
+    const expected =
+      'a comma-separated list of /applications/{application}/environments/{environment}/configurations/{profile}';
+    if (item === '') throw new RangeError(`${which} is empty (expected ${expected})`);
+    let ref: AppConfigRef;
+    try {
+      const q = parseAppConfigAgentPath(item, new URLSearchParams());
+      ref = { application: q.application, environment: q.environment, profile: q.profile };
+    } catch (err) {
+      if (!(err instanceof RouteError)) throw err;
+      const shown = JSON.stringify(item.length > 64 ? `${item.slice(0, 64)}…` : item);
+      throw new RangeError(`${which}, ${shown}: ${err.message} (expected ${expected})`);
+    }
+    const id = JSON.stringify([ref.application, ref.environment, ref.profile]);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(Object.freeze(ref));
+  }
+  return Object.freeze(out);
+}
+
 /** Reads one variable with a parser, wrapping parser errors in an {@link EnvError} that names it. */
 export function readParsed<T>(env: Env, name: string, parse: (text: string) => T): T | undefined {
   const text = readVar(env, name);
@@ -291,6 +368,23 @@ export interface ExtensionSettings {
    * starts; lambda-cache's AWS client sizes its own pool (calls are batched), so nothing reads it.
    */
   readonly awsMaxConnections: number | undefined;
+  /**
+   * Where the route of AWS's AppConfig extension is served too, from `AWS_APPCONFIG_EXTENSION_HTTP_PORT`;
+   * default 2772, or 0 (a free port) when `port` is 0.
+   */
+  readonly appconfigPort: number;
+  /** `AWS_APPCONFIG_EXTENSION_PREFETCH_LIST`: configurations prefetched besides `config.yaml`'s `appconfig:`. */
+  readonly appconfigPrefetch: readonly AppConfigRef[];
+  /**
+   * `AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS` (15 to 86 400 s, default 45 s): how often a
+   * configuration is polled, and its freshness, unless its `appconfig:` entry says otherwise.
+   */
+  readonly appconfigPollIntervalMs: number;
+  /**
+   * `AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS` (1 to 30 000 ms, default 3000; `0`, which AWS's extension
+   * does not define, is the default): the bound on each AppConfigData call.
+   */
+  readonly appconfigPollTimeoutMs: number;
   /** Expected `X-Aws-Parameters-Secrets-Token`; `undefined` turns the check off (local runs). */
   readonly sessionToken: string | undefined;
   /** `host:port` of the Lambda Runtime API; `undefined` outside Lambda. */
@@ -340,6 +434,13 @@ export function parseExtensionSettings(env: Env): ExtensionSettings {
     awsTimeoutMs: readParsed(env, ENV.awsParameterTimeout, parseAwsTimeoutMillis),
     secretTimeoutMs: readParsed(env, ENV.awsSecretTimeout, parseAwsTimeoutMillis),
     awsMaxConnections: readParsed(env, ENV.awsMaxConnections, (t) => parseInteger(t, 1, 1_000_000)),
+    appconfigPort: readParsed(env, ENV.appconfigPort, parsePort) ?? (port === 0 ? 0 : DEFAULTS.appconfigPort),
+    appconfigPrefetch: readParsed(env, ENV.appconfigPrefetchList, parseAppConfigPrefetchList) ?? [],
+    appconfigPollIntervalMs:
+      readParsed(env, ENV.appconfigPollInterval, parseAppConfigPollIntervalSeconds) ??
+      DEFAULTS.appconfigPollIntervalSeconds * 1000,
+    appconfigPollTimeoutMs:
+      readParsed(env, ENV.appconfigPollTimeout, parseAwsTimeoutMillis) ?? DEFAULTS.appconfigPollTimeoutMs,
     sessionToken: env[ENV.sessionToken] || undefined,
     runtimeApi: readVar(env, ENV.runtimeApi),
     region: readVar(env, ENV.region),

@@ -110,6 +110,8 @@ interface TokenState {
   readonly session: Session;
   readonly issuedMs: number;
   used: boolean;
+  /** Set by {@link AppConfigStore.expireTokens}: answered as a token past its 24 hours. */
+  expired: boolean;
 }
 
 export class AppConfigStore {
@@ -209,6 +211,20 @@ export class AppConfigStore {
     };
   }
 
+  /**
+   * Makes every token given so far read as expired, as if 24 hours had passed for them (and for nothing
+   * else: sessions started afterwards are unaffected). For tests that run on the real clock.
+   * @returns how many unused tokens it expired
+   */
+  expireTokens(): number {
+    let expired = 0;
+    for (const state of this.#tokens.values()) {
+      if (!state.used && !state.expired) expired++;
+      state.expired = true;
+    }
+    return expired;
+  }
+
   /** The HTTP handler: one call in, one answer out; throws {@link AwsError} for error answers. */
   async handle(call: Call): Promise<RawAnswer> {
     if (call.operation === 'StartConfigurationSession') return this.#start(call.rawBody);
@@ -289,7 +305,7 @@ export class AppConfigStore {
     const state = this.#tokens.get(token);
     if (state === undefined) throw tokenProblem('Corrupted', 'The configuration token is not valid.');
     const now = this.#now();
-    if (now - state.issuedMs >= TOKEN_LIFETIME_MS) {
+    if (state.expired || now - state.issuedMs >= TOKEN_LIFETIME_MS) {
       throw tokenProblem('Expired', 'The configuration token has expired: tokens are valid for 24 hours.');
     }
     if (state.used) {
@@ -326,7 +342,7 @@ export class AppConfigStore {
 
   #issue(session: Session): string {
     const token = randomBytes(48).toString('base64url');
-    this.#tokens.set(token, { session, issuedMs: this.#now(), used: false });
+    this.#tokens.set(token, { session, issuedMs: this.#now(), used: false, expired: false });
     if (this.#tokens.size > MAX_TOKENS) {
       const oldest = this.#tokens.keys().next().value;
       if (oldest !== undefined) this.#tokens.delete(oldest);
