@@ -56,24 +56,17 @@ function fromBase64(text: string): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Thrown inside {@link fromWireItem}; never carries the number's text (an item value). */
-class InexactNumber extends Error {}
-
 /**
  * A DynamoDB number as `@aws-sdk/util-dynamodb`'s `unmarshall` gives it: the converter's result, a
- * `NumberValue`, or a `number`, or a `bigint` for an integer beyond 2^53; other numbers JavaScript cannot
- * hold are refused.
+ * `NumberValue`, or a `number`, or a `bigint` for an integer beyond 2^53; for any other number beyond 2^53
+ * `BigInt` throws, which {@link fromWireItem} reports.
  */
 function toNumber(text: string, wrapNumbers: BigNumbers): unknown {
   if (typeof wrapNumbers === 'function') return wrapNumbers(text);
   if (wrapNumbers) return NumberValueImpl.from(text);
   const n = Number(text);
   if (Number.isFinite(n) && Math.abs(n) > Number.MAX_SAFE_INTEGER) {
-    try {
-      return BigInt(text);
-    } catch {
-      throw new InexactNumber();
-    }
+    return BigInt(text);
   }
   return n;
 }
@@ -125,8 +118,9 @@ export function fromWireItem(
   try {
     return toObject(item, wrapNumbers);
   } catch (err) {
-    if (!(err instanceof InexactNumber)) throw err;
-    // The item's number stays out of the message: an item value must not reach a log through an error.
+    if (err instanceof ExtensionError) throw err;
+    // A number JavaScript cannot hold, or a `bigNumbers` converter that threw (V8's messages quote the
+    // text): the item's number stays out of the message, as an item value must not reach a log.
     throw new TransformError(
       'unmarshall',
       `an item of table "${table}" has a number JavaScript cannot hold exactly: ` +
