@@ -1,17 +1,16 @@
 /**
  * Generates a schema type (see `schema.ts`) from the extension's `config.yaml`: every configured
- * parameter name (a `path:` hierarchy as a template literal key) and every table with its key typed as the
- * extension types it. Values default to `string` and items to `Record<string, unknown>`; the generated file
- * says where to refine them.
+ * parameter name (a `path:` hierarchy as a template literal key), every table with its key typed as the
+ * extension types it, every secret and every AppConfig configuration. Values default to `string` (a secret
+ * with `json: true` to `Record<string, unknown>`, a configuration to `unknown`) and items to
+ * `Record<string, unknown>`; the generated file says where to refine them.
  *
  * This module does not read YAML: it takes the config as the extension's own loader returns it
  * (`extension/src/config.ts`, bundled into the bin by `scripts/build.mjs`), so the generator accepts and
  * refuses exactly what the extension does, with the same messages.
  */
 
-export class CodegenError extends Error {
-  override readonly name = 'CodegenError';
-}
+import { InvalidOptionError } from './errors.js';
 
 /** The part of the extension's `CacheConfig` the generator reads. */
 export interface ConfigForTypes {
@@ -20,6 +19,14 @@ export interface ConfigForTypes {
   readonly keySchemas: ReadonlyArray<{
     readonly table: string;
     readonly attributes: ReadonlyArray<{ readonly name: string; readonly type: 'S' | 'N' | 'B' }>;
+  }>;
+  /** The `secrets:` section's entries (the extension's `SecretEntry`), when the loader reads it. */
+  readonly secrets?: ReadonlyArray<{ readonly id: string; readonly json: boolean }>;
+  /** The `appconfig:` section's entries (the extension's `AppConfigEntry`), when the loader reads it. */
+  readonly appconfig?: ReadonlyArray<{
+    readonly application: string;
+    readonly environment: string;
+    readonly profile: string;
   }>;
 }
 
@@ -59,8 +66,9 @@ export function generateSchema(
   options: { typeName?: string; source?: string } = {},
 ): string {
   const typeName = options.typeName ?? 'Schema';
-  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(typeName))
-    throw new CodegenError(`"${typeName}" is not a type name`);
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(typeName)) {
+    throw new InvalidOptionError(`"${typeName}" is not a type name`);
+  }
   const parameters = new Set<string>();
   for (const { name } of config.parameters) parameters.add(`readonly ${JSON.stringify(name)}`);
   for (const { path } of config.paths) parameters.add(`readonly [name: ${pathPattern(path)}]`);
@@ -84,6 +92,43 @@ export function generateSchema(
       '    };',
     );
   }
-  lines.push('  };', '}', '');
+  lines.push('  };', ...secretLines(config), ...configurationLines(config), '}', '');
   return lines.join('\n');
+}
+
+/**
+ * The `secrets` member: each id once, `Record<string, unknown>` when any entry of it has `json: true`.
+ * Left out when the config lists no secret, so `getSecret` then takes any id.
+ */
+function secretLines(config: ConfigForTypes): string[] {
+  const json = new Map<string, boolean>();
+  for (const { id, json: parsed } of config.secrets ?? []) json.set(id, (json.get(id) ?? false) || parsed);
+  if (json.size === 0) return [];
+  return [
+    '  readonly secrets: {',
+    ...[...json].map(([id, parsed]) =>
+      parsed
+        ? `    readonly ${JSON.stringify(id)}: Record<string, unknown>; // json: true: replace with the secret's JSON type`
+        : `    readonly ${JSON.stringify(id)}: string;`,
+    ),
+    '  };',
+  ];
+}
+
+/**
+ * The `appconfig` member, keyed `application/environment/profile`; left out when the config lists no
+ * configuration, so `getAppConfig` then takes any names.
+ */
+function configurationLines(config: ConfigForTypes): string[] {
+  const keys = new Set<string>();
+  for (const { application, environment, profile } of config.appconfig ?? []) {
+    keys.add(`${application}/${environment}/${profile}`);
+  }
+  if (keys.size === 0) return [];
+  return [
+    "  // Each configuration's type after transform: 'json' (a feature-flag profile: its map of flags).",
+    '  readonly appconfig: {',
+    ...[...keys].map((key) => `    readonly ${JSON.stringify(key)}: unknown;`),
+    '  };',
+  ];
 }

@@ -3,7 +3,7 @@
  * the DynamoDB JSON item the extension sends (binary as base64) becomes a plain object.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { convertToAttr, unmarshall } from '@aws-sdk/util-dynamodb';
+import { convertToAttr, NumberValueImpl } from '@aws-sdk/util-dynamodb';
 import {
   type AttributeValueJson,
   type ItemJson,
@@ -11,7 +11,7 @@ import {
   KeyError,
   normalizeKey,
 } from '@lambda-cache/shared';
-import { BadRequestError, TransformError } from './errors.js';
+import { BadRequestError, ExtensionError, TransformError } from './errors.js';
 import type { BigNumbers } from './options.js';
 import type { ItemKey } from './schema.js';
 
@@ -56,30 +56,71 @@ function fromBase64(text: string): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-function toAttributeValue(value: AttributeValueJson): AttributeValue {
-  if ('B' in value) return { B: fromBase64(value.B) };
-  if ('BS' in value) return { BS: value.BS.map(fromBase64) };
-  if ('L' in value) return { L: value.L.map(toAttributeValue) };
-  if ('M' in value) return { M: toAttributeMap(value.M) };
-  return value as AttributeValue;
+/**
+ * A DynamoDB number as `@aws-sdk/util-dynamodb`'s `unmarshall` gives it: the converter's result, a
+ * `NumberValue`, or a `number`, or a `bigint` for an integer beyond 2^53; for any other number beyond 2^53
+ * `BigInt` throws, which {@link fromWireItem} reports.
+ */
+function toNumber(text: string, wrapNumbers: BigNumbers): unknown {
+  if (typeof wrapNumbers === 'function') return wrapNumbers(text);
+  if (wrapNumbers) return NumberValueImpl.from(text);
+  const n = Number(text);
+  if (Number.isFinite(n) && Math.abs(n) > Number.MAX_SAFE_INTEGER) {
+    return BigInt(text);
+  }
+  return n;
 }
 
-function toAttributeMap(item: Readonly<Record<string, AttributeValueJson>>): Record<string, AttributeValue> {
-  const out: Record<string, AttributeValue> = {};
-  for (const [name, value] of Object.entries(item)) out[name] = toAttributeValue(value);
+function toNative(value: AttributeValueJson, wrapNumbers: BigNumbers): unknown {
+  if ('S' in value) return value.S;
+  if ('N' in value) return toNumber(value.N, wrapNumbers);
+  if ('B' in value) return fromBase64(value.B);
+  if ('BOOL' in value) return value.BOOL;
+  if ('NULL' in value) return null;
+  if ('SS' in value) return new Set(value.SS);
+  if ('NS' in value) return new Set(value.NS.map((n) => toNumber(n, wrapNumbers)));
+  if ('BS' in value) return new Set(value.BS.map(fromBase64));
+  if ('L' in value) return value.L.map((v) => toNative(v, wrapNumbers));
+  if ('M' in value && typeof value.M === 'object' && value.M !== null) return toObject(value.M, wrapNumbers);
+  throw new ExtensionError('the extension answered an item attribute that is not DynamoDB JSON', {
+    status: 200,
+  });
+}
+
+function toObject(
+  item: Readonly<Record<string, AttributeValueJson>>,
+  wrapNumbers: BigNumbers,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  // Own properties, so an attribute named `__proto__` is an attribute like any other, as the extension
+  // writes it, rather than the object's prototype.
+  for (const [name, value] of Object.entries(item)) {
+    Object.defineProperty(out, name, {
+      value: toNative(value, wrapNumbers),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 
-/** The item as a plain object: numbers, sets (`Set`), binary (`Uint8Array`), nested maps and lists. */
+/**
+ * The item as a plain object: numbers, sets (`Set`), binary (`Uint8Array`), nested maps and lists, as
+ * `@aws-sdk/util-dynamodb`'s `unmarshall` gives them (whose map conversion assigns `__proto__` as a
+ * prototype, so it is not used here).
+ */
 export function fromWireItem(
   table: string,
   item: ItemJson,
   wrapNumbers: BigNumbers,
 ): Record<string, unknown> {
   try {
-    return unmarshall(toAttributeMap(item), { wrapNumbers: wrapNumbers as boolean });
-  } catch {
-    // The SDK's message quotes the number; an item value must not reach a log through an error.
+    return toObject(item, wrapNumbers);
+  } catch (err) {
+    if (err instanceof ExtensionError) throw err;
+    // A number JavaScript cannot hold, or a `bigNumbers` converter that threw (V8's messages quote the
+    // text): the item's number stays out of the message, as an item value must not reach a log.
     throw new TransformError(
       'unmarshall',
       `an item of table "${table}" has a number JavaScript cannot hold exactly: ` +

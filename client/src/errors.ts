@@ -202,7 +202,10 @@ export class TransformError extends CacheClientError {
   }
 }
 
-/** An option passed to the client (or an environment variable it reads) is invalid. */
+/**
+ * An option passed to the client (or an environment variable it reads) is invalid; also an option of
+ * `lambda-cache-types` (a `--name` that is not a type name).
+ */
 export class InvalidOptionError extends CacheClientError {
   static override readonly kind: string = 'InvalidOptionError';
   constructor(message: string, options?: CacheClientErrorOptions) {

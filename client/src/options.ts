@@ -63,7 +63,8 @@ export interface RequestDispatcher {
   }): Promise<{
     readonly statusCode: number;
     readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-    readonly body: { text(): Promise<string> };
+    /** `arrayBuffer` is used when present, so a binary answer (an AppConfig configuration) keeps its bytes. */
+    readonly body: { text(): Promise<string>; arrayBuffer?(): Promise<ArrayBuffer> };
   }>;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Schema types: one optional type parameter of `createCacheClient<Schema>()` maps parameter names to value
- * types and table names to key and item types, so a wrong name, table or key shape fails to compile.
- * `lambda-cache-types config.yaml` writes a schema for the configured parameters and tables.
+ * types, table names to key and item types, and (optionally) secret ids and AppConfig configurations to
+ * their value types, so a wrong name, table, key shape, secret or configuration fails to compile.
+ * `lambda-cache-types config.yaml` writes a schema for what the config lists.
  */
 
 /** A key attribute as function code writes it: string (S), number or bigint (N), bytes (B). */
@@ -22,6 +23,16 @@ export interface CacheSchema {
   readonly parameters: Readonly<Record<string, unknown>>;
   /** Table name → its key and item types. */
   readonly tables: Readonly<Record<string, TableSchema>>;
+  /**
+   * Secret id (name or ARN) → the value's type after `transform: 'json'` (use `string` when there is
+   * none). Leave it out and `getSecret` takes any id.
+   */
+  readonly secrets?: Readonly<Record<string, unknown>>;
+  /**
+   * `` `${application}/${environment}/${profile}` `` → the configuration's type after `transform: 'json'`
+   * (for a feature-flag profile, the map of its flags). Leave it out and `getAppConfig` takes any names.
+   */
+  readonly appconfig?: Readonly<Record<string, unknown>>;
 }
 
 /** The permissive schema used when none is given: any name, any table, any key, items as plain records. */
@@ -60,3 +71,56 @@ export type ItemOf<S extends CacheSchema, T extends string> =
 
 /** `Explicit` when the caller named a type argument, otherwise `FromSchema`. */
 export type Resolved<Explicit, FromSchema> = unknown extends Explicit ? FromSchema : Explicit;
+
+/** A schema's secrets, or any id when it lists none. */
+type SecretMap<S extends CacheSchema> = NonNullable<S['secrets']>;
+
+/** Every secret id a schema accepts. */
+export type SecretId<S extends CacheSchema> = Names<SecretMap<S>>;
+
+/** The value type a schema gives a secret after `transform: 'json'` (`unknown` if it does not say). */
+export type SecretValue<S extends CacheSchema, Id extends string> =
+  Id extends SecretId<S> ? SecretMap<S>[Id] : unknown;
+
+type ConfigurationMap<S extends CacheSchema> = NonNullable<S['appconfig']>;
+type ConfigurationKey<S extends CacheSchema> = Names<ConfigurationMap<S>>;
+
+// Each distributes over the union of keys (a naked type parameter), taking one part of each.
+type ApplicationOf<K> = K extends `${infer A}/${string}/${string}` ? A : never;
+type EnvironmentOf<K, A extends string> = K extends `${A}/${infer E}/${string}` ? E : never;
+type ProfileOf<K, A extends string, E extends string> = K extends `${A}/${E}/${infer P}` ? P : never;
+
+/** Every application a schema names; any string when the schema lists no configurations. */
+export type ApplicationName<S extends CacheSchema> =
+  string extends ConfigurationKey<S> ? string : ApplicationOf<ConfigurationKey<S>>;
+/** Every environment a schema names for application `A`. */
+export type EnvironmentName<S extends CacheSchema, A extends string> =
+  string extends ConfigurationKey<S> ? string : EnvironmentOf<ConfigurationKey<S>, A>;
+/** Every profile a schema names for application `A` in environment `E`. */
+export type ProfileName<S extends CacheSchema, A extends string, E extends string> =
+  string extends ConfigurationKey<S> ? string : ProfileOf<ConfigurationKey<S>, A, E>;
+
+/** The type a schema gives a configuration after `transform: 'json'` (`unknown` if it does not say). */
+export type ConfigurationValue<S extends CacheSchema, A extends string, E extends string, P extends string> =
+  `${A}/${E}/${P}` extends ConfigurationKey<S> ? ConfigurationMap<S>[`${A}/${E}/${P}`] : unknown;
+
+/** A feature flag as AppConfig returns it: whether it is on, and its attributes. */
+export type FeatureFlag = { readonly enabled: boolean } & { readonly [attribute: string]: unknown };
+
+/** The flag keys of a feature-flag configuration the schema types; any string when it does not. */
+export type FlagName<S extends CacheSchema, A extends string, E extends string, P extends string> =
+  unknown extends ConfigurationValue<S, A, E, P>
+    ? string
+    : Extract<keyof ConfigurationValue<S, A, E, P>, string>;
+
+/** The type of one flag: what the schema's configuration type says it is, else {@link FeatureFlag}. */
+export type FlagValue<
+  S extends CacheSchema,
+  A extends string,
+  E extends string,
+  P extends string,
+  F extends string,
+> =
+  ConfigurationValue<S, A, E, P> extends Readonly<Record<F, infer V extends { readonly enabled: boolean }>>
+    ? V
+    : FeatureFlag;

@@ -36,17 +36,23 @@ import { currentToken, type ResolvedOptions } from './resolved-options.js';
 
 type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
-/** A successful (200) answer. */
+/** A successful (200) JSON answer. */
 export interface Reply {
   readonly headers: Headers;
   readonly body: unknown;
+}
+
+/** A successful (200) answer whose body is kept as the bytes that came (an AppConfig configuration). */
+export interface RawReply {
+  readonly headers: Headers;
+  readonly bytes: Buffer;
 }
 
 /** Any answer, read to its last byte. */
 interface Answer {
   readonly status: number;
   readonly headers: Headers;
-  readonly text: string;
+  readonly bytes: Buffer;
 }
 
 /** Codes of the client's own failures, set on plain errors so one mapping serves both transports. */
@@ -161,7 +167,19 @@ export class Transport {
    * made directly: p-retry (and its per-call setup) is entered only after a failure worth retrying, with
    * the same policy and the same total bound, counted from the first attempt.
    */
-  async get(path: string, signal?: AbortSignal): Promise<Reply> {
+  get(path: string, signal?: AbortSignal): Promise<Reply> {
+    return this.#call(path, signal, false) as Promise<Reply>;
+  }
+
+  /**
+   * GET `path` whose 200 body is not JSON but bytes to keep as they are (an AppConfig configuration in its
+   * own content type); errors and retries exactly as {@link get}.
+   */
+  getRaw(path: string, signal?: AbortSignal): Promise<RawReply> {
+    return this.#call(path, signal, true) as Promise<RawReply>;
+  }
+
+  async #call(path: string, signal: AbortSignal | undefined, raw: boolean): Promise<Reply | RawReply> {
     if (this.#closed) {
       throw new ExtensionUnavailableError('this lambda-cache client was closed; create a new one');
     }
@@ -169,10 +187,10 @@ export class Transport {
     const started = performance.now();
     const deadline = started + Math.max(this.#options.timeoutMs, this.#options.retry.maxRetryTime);
     try {
-      return await this.#attempt(path, signal, deadline);
+      return await this.#attempt(path, signal, deadline, raw);
     } catch (err) {
       if (!retryable.has(err as object) || signal?.aborted) throw err;
-      return this.#retry(path, signal, err, started, deadline);
+      return this.#retry(path, signal, err, started, deadline, raw);
     }
   }
 
@@ -182,12 +200,13 @@ export class Transport {
     first: unknown,
     started: number,
     deadline: number,
-  ): Promise<Reply> {
+    raw: boolean,
+  ): Promise<Reply | RawReply> {
     const { retry } = this.#options;
     try {
       // Attempt 1 already failed with `first`: replaying it lets p-retry apply its delays from the start.
       return await pRetry(
-        (attempt) => (attempt === 1 ? Promise.reject(first) : this.#attempt(path, signal, deadline)),
+        (attempt) => (attempt === 1 ? Promise.reject(first) : this.#attempt(path, signal, deadline, raw)),
         {
           retries: retry.retries,
           factor: 2,
@@ -218,7 +237,12 @@ export class Transport {
     return this.#headersObject;
   }
 
-  async #attempt(path: string, signal: AbortSignal | undefined, deadline: number): Promise<Reply> {
+  async #attempt(
+    path: string,
+    signal: AbortSignal | undefined,
+    deadline: number,
+    raw: boolean,
+  ): Promise<Reply | RawReply> {
     // A retry due after close(): the agent would open a new socket that nothing closes any more.
     if (this.#closed) {
       throw new ExtensionUnavailableError('this lambda-cache client was closed; create a new one');
@@ -236,9 +260,10 @@ export class Transport {
     } catch (err) {
       throw this.#transportError(err, signal);
     }
+    if (raw && answer.status === 200) return { headers: answer.headers, bytes: answer.bytes };
     let body: unknown;
     try {
-      body = JSON.parse(answer.text);
+      body = JSON.parse(answer.bytes.toString('utf8'));
     } catch {
       body = undefined;
     }
@@ -339,8 +364,12 @@ export class Transport {
         bodyTimeout: budgetMs,
         signal: controller.signal,
       });
-      const text = await response.body.text();
-      return { status: response.statusCode, headers: response.headers, text };
+      // Bytes when the dispatcher can give them (undici's body can); a text-only one is read as UTF-8.
+      const bytes =
+        response.body.arrayBuffer === undefined
+          ? Buffer.from(await response.body.text(), 'utf8')
+          : Buffer.from(await response.body.arrayBuffer());
+      return { status: response.statusCode, headers: response.headers, bytes };
     } catch (err) {
       throw controller.signal.reason === expired ? expired : err;
     } finally {
@@ -397,12 +426,14 @@ export class Transport {
 
 /** Reads an answer to its last byte; a connection cut before then is a reset, as Node reports it. */
 function readAnswer(res: IncomingMessage, settle: (err: unknown, answer?: Answer) => void): void {
-  let text = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => {
-    text += chunk;
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
   });
-  res.on('end', () => settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, text }));
+  res.on('end', () => {
+    const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    settle(undefined, { status: res.statusCode ?? 0, headers: res.headers, bytes });
+  });
   res.on('error', settle);
   res.on('close', () => {
     if (!res.complete) settle(failure(BODY_CUT, 'the connection closed before the answer ended'));

@@ -5,7 +5,14 @@
 import { ConfigError, loadConfig } from '../../../extension/src/config.ts';
 import { main } from './lambda-cache-types.ts';
 
+// The seam for the sources' own sections (`secrets:`, `appconfig:`). Once the extension's source registry
+// lists them, pass their `ConfigSection`s here, so the loader accepts and checks those keys as the
+// extension does, and copy what `sectionOf(config, section)` read into `secrets` and `appconfig` (the
+// `ConfigForTypes` shape in ../codegen.ts: `{ id, json }` and `{ application, environment, profile }`).
+const SECTIONS = [];
+const forTypes = (config) => config;
+
 process.exitCode = await main(process.argv.slice(2), {
-  load: (file) => loadConfig(file, { required: true }),
+  load: async (file) => forTypes(await loadConfig(file, { required: true, sections: SECTIONS })),
   isConfigError: (err) => err instanceof ConfigError,
 });

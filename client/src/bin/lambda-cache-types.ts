@@ -5,12 +5,14 @@
  * refuse is refused here with the extension's message.
  */
 import { parseArgs } from 'node:util';
-import { CodegenError, type ConfigForTypes, generateSchema } from '../codegen.js';
+import { type ConfigForTypes, generateSchema } from '../codegen.js';
+import { InvalidOptionError } from '../errors.js';
 
 const USAGE = `usage: lambda-cache-types <config.yaml> [--name <TypeName>] > cache-schema.ts
 
 Prints a TypeScript schema type for createCacheClient<Schema>() from the lambda-cache config:
-parameter names, tables, and key types (S, N or B, declared or taken from the key values).`;
+parameter names, tables, and key types (S, N or B, declared or taken from the key values), secrets
+and AppConfig configurations.`;
 
 /** The extension's config loader, as the bin's entry passes it in. */
 export interface ConfigLoader {
@@ -58,7 +60,7 @@ export async function main(argv: string[], loader: ConfigLoader): Promise<number
       process.stderr.write(`lambda-cache-types: ${(err as Error).message}\n`);
       return 1;
     }
-    if (err instanceof CodegenError) {
+    if (err instanceof InvalidOptionError) {
       process.stderr.write(`lambda-cache-types: ${err.message}\n`);
       return 2;
     }

@@ -4,10 +4,15 @@ import {
   type CacheClient,
   type CacheSchema,
   createCacheClient,
+  type FeatureFlag,
+  getAppConfig,
+  getFeatureFlag,
   getItem,
   getParameter,
+  getSecret,
   NotFoundError,
   type Parameter,
+  type Secret,
   UpstreamError,
 } from '../../src/index.js';
 
@@ -38,7 +43,33 @@ interface Schema extends CacheSchema {
   };
 }
 
+interface DbCredentials {
+  readonly user: string;
+  readonly password: string;
+}
+interface Settings {
+  readonly timeoutMs: number;
+}
+interface CheckoutFlag {
+  readonly enabled: boolean;
+  readonly limit: number;
+}
+
+/** A schema with secrets and configurations as well. */
+interface FullSchema extends Schema {
+  readonly secrets: {
+    readonly 'prod/db': DbCredentials;
+    readonly 'prod/api-key': string;
+  };
+  readonly appconfig: {
+    readonly 'shop/prod/settings': Settings;
+    readonly 'shop/prod/flags': { readonly 'new-checkout': CheckoutFlag; readonly beta: FeatureFlag };
+    readonly 'shop/dev/settings': Settings;
+  };
+}
+
 declare const typed: CacheClient<Schema>;
+declare const full: CacheClient<FullSchema>;
 const untyped = createCacheClient();
 
 describe('getParameter types', () => {
@@ -119,6 +150,97 @@ describe('getItem types', () => {
     void typed.getItem('DynamoDbTable', { pKey: 1, sKey: 'b' });
     // @ts-expect-error key values are strings, numbers, bigints or bytes
     void untyped.getItem('T', { id: true });
+  });
+});
+
+describe('getSecret types', () => {
+  it('returns string, bytes or the parsed type when transform says so', () => {
+    expectTypeOf(untyped.getSecret('any')).resolves.toEqualTypeOf<string>();
+    expectTypeOf(untyped.getSecret('any', { versionStage: 'AWSPREVIOUS' })).resolves.toEqualTypeOf<string>();
+    expectTypeOf(untyped.getSecret('any', { transform: 'binary' })).resolves.toEqualTypeOf<Uint8Array>();
+    expectTypeOf(untyped.getSecret('any', { transform: 'json' })).resolves.toEqualTypeOf<unknown>();
+    expectTypeOf(
+      untyped.getSecret<DbCredentials>('any', { transform: 'json' }),
+    ).resolves.toEqualTypeOf<DbCredentials>();
+    expectTypeOf(getSecret('any', { forceFetch: true })).resolves.toEqualTypeOf<string>();
+  });
+
+  it('returns the metadata when metadata is true', () => {
+    expectTypeOf(untyped.getSecret('any', { metadata: true })).resolves.toEqualTypeOf<Secret<string>>();
+    expectTypeOf(untyped.getSecret('any', { metadata: true, transform: 'binary' })).resolves.toEqualTypeOf<
+      Secret<Uint8Array>
+    >();
+    expectTypeOf(full.getSecret('prod/db', { metadata: true, transform: 'json' })).resolves.toEqualTypeOf<
+      Secret<DbCredentials>
+    >();
+  });
+
+  it('takes the value type from the schema when transform is json', () => {
+    expectTypeOf(full.getSecret('prod/db', { transform: 'json' })).resolves.toEqualTypeOf<DbCredentials>();
+    expectTypeOf(full.getSecret('prod/api-key')).resolves.toEqualTypeOf<string>();
+  });
+
+  it('accepts any id when the schema lists no secrets', () => {
+    expectTypeOf(typed.getSecret('whatever')).resolves.toEqualTypeOf<string>();
+    expectTypeOf(typed.getSecret('whatever', { transform: 'json' })).resolves.toEqualTypeOf<unknown>();
+  });
+
+  it('refuses an id the schema does not know and an unknown transform', () => {
+    // @ts-expect-error not in the schema
+    void full.getSecret('prod/typo');
+    // @ts-expect-error transform is json or binary
+    void untyped.getSecret('any', { transform: 'list' });
+    // @ts-expect-error an id is a string
+    void untyped.getSecret(42);
+  });
+});
+
+describe('getAppConfig and getFeatureFlag types', () => {
+  it('returns text, bytes or the parsed type when transform says so', () => {
+    expectTypeOf(untyped.getAppConfig('a', 'e', 'p')).resolves.toEqualTypeOf<string>();
+    expectTypeOf(
+      untyped.getAppConfig('a', 'e', 'p', { transform: 'binary' }),
+    ).resolves.toEqualTypeOf<Uint8Array>();
+    expectTypeOf(
+      untyped.getAppConfig('a', 'e', 'p', { transform: 'json' }),
+    ).resolves.toEqualTypeOf<unknown>();
+    expectTypeOf(
+      untyped.getAppConfig<Settings>('a', 'e', 'p', { transform: 'json' }),
+    ).resolves.toEqualTypeOf<Settings>();
+    expectTypeOf(getAppConfig('a', 'e', 'p', { forceFetch: true })).resolves.toEqualTypeOf<string>();
+  });
+
+  it('takes the configuration type from the schema when transform is json', () => {
+    expectTypeOf(
+      full.getAppConfig('shop', 'prod', 'settings', { transform: 'json' }),
+    ).resolves.toEqualTypeOf<Settings>();
+    expectTypeOf(typed.getAppConfig('any', 'thing', 'goes')).resolves.toEqualTypeOf<string>();
+  });
+
+  it('returns a flag typed by the schema, or { enabled, …attributes } without one', () => {
+    expectTypeOf(
+      full.getFeatureFlag('shop', 'prod', 'flags', 'new-checkout'),
+    ).resolves.toEqualTypeOf<CheckoutFlag>();
+    expectTypeOf(untyped.getFeatureFlag('a', 'e', 'p', 'f')).resolves.toEqualTypeOf<FeatureFlag>();
+    expectTypeOf(getFeatureFlag('a', 'e', 'p', 'f'))
+      .resolves.toHaveProperty('enabled')
+      .toEqualTypeOf<boolean>();
+    expectTypeOf(
+      untyped.getFeatureFlag<CheckoutFlag>('a', 'e', 'p', 'f'),
+    ).resolves.toEqualTypeOf<CheckoutFlag>();
+  });
+
+  it('refuses names and flags the schema does not know', () => {
+    // @ts-expect-error no such application
+    void full.getAppConfig('shoop', 'prod', 'settings');
+    // @ts-expect-error no such environment for shop
+    void full.getAppConfig('shop', 'staging', 'settings');
+    // @ts-expect-error no flags profile in dev
+    void full.getAppConfig('shop', 'dev', 'flags');
+    // @ts-expect-error no such flag
+    void full.getFeatureFlag('shop', 'prod', 'flags', 'gamma');
+    // @ts-expect-error transform is json or binary
+    void untyped.getAppConfig('a', 'e', 'p', { transform: 'list' });
   });
 });
 

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CodegenError, type ConfigForTypes, generateSchema } from '../../src/codegen.js';
+import { type ConfigForTypes, generateSchema } from '../../src/codegen.js';
+import { InvalidOptionError } from '../../src/errors.js';
 
 const fixtures = fileURLToPath(new URL('../../../extension/test/fixtures/', import.meta.url));
 
@@ -103,8 +104,44 @@ dynamodb:
     expect(schemaOf('')).toContain('readonly parameters: {\n  };');
   });
 
-  it('throws CodegenError when the type name is not an identifier', () => {
-    expect(() => schemaOf('', { typeName: 'my-schema' })).toThrow(CodegenError);
+  it('throws InvalidOptionError when the type name is not an identifier', () => {
+    expect(() => schemaOf('', { typeName: 'my-schema' })).toThrow(InvalidOptionError);
+  });
+
+  it('types secrets and configurations when the config lists them', () => {
+    const config: ConfigForTypes = {
+      parameters: [],
+      paths: [],
+      keySchemas: [],
+      secrets: [
+        { id: 'prod/db', json: true },
+        { id: 'prod/api-key', json: false },
+        { id: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf', json: false },
+        { id: 'prod/api-key', json: true },
+      ],
+      appconfig: [
+        { application: 'shop', environment: 'prod', profile: 'flags' },
+        { application: 'shop', environment: 'prod', profile: 'flags' },
+        { application: 'shop', environment: 'dev', profile: 'settings' },
+      ],
+    };
+    const out = generateSchema(config);
+    expect(out).toContain(
+      '  readonly secrets: {\n' +
+        '    readonly "prod/db": Record<string, unknown>; // json: true: replace with the secret\'s JSON type\n' +
+        '    readonly "prod/api-key": Record<string, unknown>; // json: true: replace with the secret\'s JSON type\n' +
+        '    readonly "arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf": string;\n' +
+        '  };',
+    );
+    expect(out).toContain(
+      '  readonly appconfig: {\n    readonly "shop/prod/flags": unknown;\n    readonly "shop/dev/settings": unknown;\n  };',
+    );
+  });
+
+  it('leaves secrets and configurations out when the config lists none, so any id is accepted', () => {
+    const out = generateSchema({ parameters: [], paths: [], keySchemas: [], secrets: [], appconfig: [] });
+    expect(out).not.toContain('secrets');
+    expect(out).not.toContain('appconfig');
   });
 });
 

@@ -10,10 +10,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { parseDynamoDbQuery, parseParameterQuery } from '@lambda-cache/shared';
+import {
+  parseAppConfigQuery,
+  parseDynamoDbQuery,
+  parseParameterQuery,
+  parseSecretQuery,
+} from '@lambda-cache/shared';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeExtension, parameterBody, startFakeExtension } from './server.js';
+import { type FakeExtension, parameterBody, secretBody, startFakeExtension } from './server.js';
 
 const clientDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const run = promisify(execFile);
@@ -28,8 +33,11 @@ export const handler = async () => {
   const item = await cache.getItem('Orders', { id: 7 });
   const missing = await cache.getItem('Orders', { id: 8 });
   const table = await cache.getItem('Ordres', { id: 7 }).catch((e) => e);
+  const secret = await cache.getSecret('prod/db', { transform: 'json' });
+  const config = await cache.getAppConfig('shop', 'prod', 'settings', { transform: 'json' });
+  const flag = await cache.getFeatureFlag('shop', 'prod', 'flags', 'beta');
   await cache.close();
-  return { value, item, missing: missing === undefined, table: table?.code };
+  return { value, item, missing: missing === undefined, table: table?.code, secret, config, flag };
 };
 `;
 
@@ -60,6 +68,15 @@ beforeAll(async () => {
     if (url.pathname === '/v1/parameters') {
       const { name } = parseParameterQuery(url.searchParams);
       return { body: parameterBody(name, `value of ${name}`) };
+    }
+    if (url.pathname === '/v1/secrets') {
+      const { id } = parseSecretQuery(url.searchParams);
+      return { body: secretBody(id, '{"user":"app"}') };
+    }
+    if (url.pathname === '/v1/appconfig') {
+      const q = parseAppConfigQuery(url.searchParams);
+      if (q.flags !== undefined) return { body: { beta: { enabled: true } } };
+      return { body: '{"timeoutMs":250}', headers: { 'content-type': 'application/json' } };
     }
     const { table, key } = parseDynamoDbQuery(url.searchParams);
     if (table !== 'Orders') {
@@ -96,6 +113,9 @@ describe('the client in a function ESM bundle', () => {
       item: { id: 7, total: 12.5 },
       missing: true,
       table: 'TableNotFound',
+      secret: { user: 'app' },
+      config: { timeoutMs: 250 },
+      flag: { enabled: true },
     });
     expect(fake.requests[0]?.headers['x-aws-parameters-secrets-token']).toBe('tok');
   });

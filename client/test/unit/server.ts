@@ -9,6 +9,7 @@ export interface SeenRequest {
 
 export interface Answer {
   readonly status?: number;
+  /** A string or bytes are sent as they are; anything else as JSON. */
   readonly body?: unknown;
   readonly headers?: Record<string, string>;
   /** Never answer (for timeouts). */
@@ -47,7 +48,10 @@ export async function startFakeExtension(handler: Handler, port = 0): Promise<Fa
       hanging.add(res);
       return;
     }
-    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body ?? {});
+    const text: string | Buffer =
+      typeof answer.body === 'string' || Buffer.isBuffer(answer.body)
+        ? answer.body
+        : JSON.stringify(answer.body ?? {});
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
     if (answer.trickle === undefined) {
       res.end(text);
@@ -97,6 +101,24 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A `SecretPayload` as the extension sends it: a string secret, or with `binary` a binary one. */
+export function secretBody(
+  name: string,
+  value: string | Uint8Array,
+  versionStages: readonly string[] = ['AWSCURRENT'],
+): Record<string, unknown> {
+  return {
+    arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`,
+    name,
+    versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+    versionStages,
+    createdDate: '2024-05-01T10:00:00.000Z',
+    ...(typeof value === 'string'
+      ? { secretString: value }
+      : { secretBinary: Buffer.from(value).toString('base64') }),
+  };
 }
 
 /** A `ParameterPayload` as the extension sends it. */
