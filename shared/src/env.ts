@@ -39,6 +39,8 @@ export const ENV = {
   appconfigPort: 'AWS_APPCONFIG_EXTENSION_HTTP_PORT',
   /** Set by Lambda; its value is the token every v1 request must carry. */
   sessionToken: 'AWS_SESSION_TOKEN',
+  /** The token the Secrets Manager Agent expects where the environment has no session token (containers). */
+  containerToken: 'AWS_CONTAINER_AUTHORIZATION_TOKEN',
   /** Set by Lambda inside the execution environment; unset means "run as a standalone local server". */
   runtimeApi: 'AWS_LAMBDA_RUNTIME_API',
   /** `JSON` switches log lines to JSON objects, as Lambda's advanced logging controls do. */
@@ -256,17 +258,13 @@ export function parseAwsTimeoutMillis(text: string): number | undefined {
 
 /**
  * Whole seconds between AppConfig polls, as `AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS` gives them, in
- * milliseconds. Below AppConfig's minimum of 15 is refused rather than raised in silence: AppConfigData
- * refuses a session asking for less, so a smaller value could never take effect.
+ * milliseconds. A value below AppConfig's minimum of 15 is raised to it (AppConfigData refuses a session that
+ * asks for less), so a function configured for AWS's extension with a shorter interval still starts; the
+ * start log shows the interval in effect.
  */
 export function parseAppConfigPollIntervalSeconds(text: string): number {
   const { min, max } = APPCONFIG_POLL_INTERVAL_SECONDS;
-  if (DECIMAL.test(text) && Number(text) < min) {
-    throw new RangeError(
-      `${text} seconds is below AppConfig's minimum poll interval (expected whole seconds from ${min} to ${max})`,
-    );
-  }
-  return parseCount(text, min, max, 'seconds') * 1000;
+  return Math.max(min, parseCount(text, 0, max, 'seconds')) * 1000;
 }
 
 /** A configuration named by application, environment and profile (names or ids), as AWS's AppConfig extension lists them. */
@@ -385,7 +383,10 @@ export interface ExtensionSettings {
    * does not define, is the default): the bound on each AppConfigData call.
    */
   readonly appconfigPollTimeoutMs: number;
-  /** Expected `X-Aws-Parameters-Secrets-Token`; `undefined` turns the check off (local runs). */
+  /**
+   * Expected `X-Aws-Parameters-Secrets-Token`: `AWS_SESSION_TOKEN`, or `AWS_CONTAINER_AUTHORIZATION_TOKEN`
+   * where there is none (as the Secrets Manager Agent takes them); `undefined` turns the check off (local runs).
+   */
   readonly sessionToken: string | undefined;
   /** `host:port` of the Lambda Runtime API; `undefined` outside Lambda. */
   readonly runtimeApi: string | undefined;
@@ -441,7 +442,7 @@ export function parseExtensionSettings(env: Env): ExtensionSettings {
       DEFAULTS.appconfigPollIntervalSeconds * 1000,
     appconfigPollTimeoutMs:
       readParsed(env, ENV.appconfigPollTimeout, parseAwsTimeoutMillis) ?? DEFAULTS.appconfigPollTimeoutMs,
-    sessionToken: env[ENV.sessionToken] || undefined,
+    sessionToken: env[ENV.sessionToken] || env[ENV.containerToken] || undefined,
     runtimeApi: readVar(env, ENV.runtimeApi),
     region: readVar(env, ENV.region),
   });

@@ -78,11 +78,9 @@ describe('parseAppConfigPollIntervalSeconds', () => {
     expect(parseAppConfigPollIntervalSeconds('86400')).toBe(86_400_000);
   });
 
-  it("refuses a value below AppConfig's 15 s minimum, saying it is the minimum", () => {
-    expect(() => parseAppConfigPollIntervalSeconds('14')).toThrow(
-      /^14 seconds is below AppConfig's minimum poll interval \(expected whole seconds from 15 to 86400\)$/,
-    );
-    expect(() => parseAppConfigPollIntervalSeconds('0')).toThrow(/below AppConfig's minimum/);
+  it("raises a value below AppConfig's 15 s minimum to it, so a function set up for AWS's extension starts", () => {
+    expect(parseAppConfigPollIntervalSeconds('14')).toBe(15_000);
+    expect(parseAppConfigPollIntervalSeconds('0')).toBe(15_000);
   });
 
   it('refuses what is not whole seconds, and more than a day', () => {
@@ -136,8 +134,8 @@ describe("parseExtensionSettings (AWS's AppConfig extension variables)", () => {
   });
 
   it('names the variable when a value is bad', () => {
-    expect(envError({ AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS: '5' }).message).toMatch(
-      /^AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS: 5 seconds is below AppConfig's minimum/,
+    expect(envError({ AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS: '5s' }).message).toMatch(
+      /^AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS: "5s" is not a whole number of seconds/,
     );
     expect(envError({ AWS_APPCONFIG_EXTENSION_HTTP_PORT: '9001' }).variable).toBe(
       'AWS_APPCONFIG_EXTENSION_HTTP_PORT',

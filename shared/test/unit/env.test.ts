@@ -306,6 +306,16 @@ describe('parseExtensionSettings', () => {
   it('treats an empty session token as no token', () => {
     expect(parseExtensionSettings({ AWS_SESSION_TOKEN: '' }).sessionToken).toBeUndefined();
   });
+
+  it('expects the container authorization token where there is no session token, as the Secrets Manager Agent does', () => {
+    expect(parseExtensionSettings({ AWS_CONTAINER_AUTHORIZATION_TOKEN: 'c' }).sessionToken).toBe('c');
+    expect(
+      parseExtensionSettings({ AWS_SESSION_TOKEN: 's', AWS_CONTAINER_AUTHORIZATION_TOKEN: 'c' }).sessionToken,
+    ).toBe('s');
+    expect(
+      parseExtensionSettings({ AWS_SESSION_TOKEN: '', AWS_CONTAINER_AUTHORIZATION_TOKEN: 'c' }).sessionToken,
+    ).toBe('c');
+  });
 });
 
 describe("parseExtensionSettings (AWS's Parameters and Secrets extension variables)", () => {
