@@ -187,6 +187,24 @@ describe('lambda-cache-types', () => {
     expect(usage).toMatchObject({ code: 2 });
   });
 
+  it("types the secrets: and appconfig: sections, read as the extension's sources read them", {
+    timeout: 60_000,
+  }, async () => {
+    await writeFile(
+      join(dir, 'sections.yaml'),
+      'secrets:\n  - names: [db-pass, { name: api, json: true }]\nappconfig:\n  - { application: app, environment: prod, profile: flags }\n',
+    );
+    const { stdout } = await run(process.execPath, [bin, join(dir, 'sections.yaml')]);
+    expect(stdout).toContain('readonly "db-pass": string;');
+    expect(stdout).toContain('readonly "api": Record<string, unknown>;');
+    expect(stdout).toContain('readonly "app/prod/flags": unknown;');
+    // A section's own checks, with the config's message form.
+    await writeFile(join(dir, 'bad-section.yaml'), 'appconfig:\n  - { application: app }\n');
+    const bad = await run(process.execPath, [bin, join(dir, 'bad-section.yaml')]).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toMatch(/bad-section\.yaml:2:5: appconfig\[0\]: /);
+  });
+
   // A node process per fixture, run side by side: seconds on a busy machine.
   it('refuses exactly the configs the extension refuses, with the same message', {
     timeout: 60_000,
