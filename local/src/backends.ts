@@ -89,6 +89,11 @@ export interface AppConfigBackend extends BackendControl {
     environment?: string,
     profile?: string,
   ): { applicationId: string; environmentId?: string; profileId?: string };
+  /**
+   * Expires every configuration token handed out so far, as 24 hours would: their next poll is refused
+   * with `BadRequestException`. For tests on the real clock. Returns how many unused tokens it expired.
+   */
+  expireTokens(): number;
 }
 
 /** The local DynamoDB endpoint (dynalite behind a counting proxy). */
@@ -352,6 +357,7 @@ export async function startBackends(options: StartBackendsOptions = {}): Promise
       appConfig: withMethods<Omit<AppConfigBackend, keyof BackendControl>>(appConfigServer, {
         deploy: (input) => appConfig.deploy(input),
         ids: (application, environment, profile) => appConfig.ids(application, environment, profile),
+        expireTokens: () => appConfig.expireTokens(),
       }),
       dynamodb: withMethods<Omit<DynamoDbBackend, keyof BackendControl>>(dynamoServer, {
         putItem: (table, item) => dynamo.putItem(table, item),
