@@ -13,6 +13,11 @@
  * | load failed, `< ttlMs + staleIfErrorMs`      | `stale`: the last good value                              |
  * | load failed, later                           | the load's error is thrown                                |
  *
+ * A value past its `notAfter` (a secret's rotation date, see {@link CacheOptions.notAfter}) is never
+ * served, fresh or stale: the next `get()` loads, and a failed load throws. A forced refresh
+ * (`forceRefresh`) loads whatever the freshness and, if it fails, throws: the stored value stays as it was,
+ * but the caller who asked for the backend's answer gets the backend's error, not the old value.
+ *
  * Once a load of a key has failed or a request gave up waiting for it, the key backs off: until its next
  * retry is due ({@link retryDelayMs}: about 1 s, doubling per failure up to 30 s, jittered), requests are
  * answered at once — the last good value inside the stale-if-error window, else the load's error (or the
@@ -161,6 +166,11 @@ export interface CacheOptions<V> {
   waitMs: number;
   /** A load running longer than this no longer blocks new loads of its key. @default 60_000 */
   maxLoadMs?: number;
+  /**
+   * The epoch ms after which a value must not be served at all, fresh or stale (a secret's rotation date);
+   * asked once per load. `undefined`: its freshness policy alone bounds it.
+   */
+  notAfter?(key: string, value: V): number | undefined;
   /** A background refresh failed (not-found answers are not reported: they are cached). */
   onBackgroundError?(key: string, err: unknown): void;
   /** Jitter of the retry back-off, in [0, 1). @default Math.random */
@@ -212,6 +222,8 @@ interface Entry<V> {
   failure: Failure | undefined;
   /** Served since it was loaded: read-through entries are refreshed ahead only when in use. */
   used: boolean;
+  /** Never served from this epoch ms on (see {@link CacheOptions.notAfter}); `Infinity` when unbounded. */
+  readonly notAfter: number;
 }
 
 /** A key whose last load failed or timed out: answered at once until `retryAt`. */
@@ -278,7 +290,7 @@ export class Cache<V> {
     const now = this.#clock.now();
     const entry = this.#find(key);
     const failure = this.#failureOf(key, entry);
-    if (entry && !opts.forceRefresh) {
+    if (entry && !opts.forceRefresh && now < entry.notAfter) {
       const age = Math.max(0, now - entry.loadedAt);
       const p = entry.policy;
       if (entry.negative) {
@@ -329,9 +341,15 @@ export class Cache<V> {
     const error = outcome === TIMEOUT ? new WaitTimeoutError(key, waitMs) : outcome.error;
     // Still loading: requests until the retry is due are answered at once, not kept waiting too.
     if (outcome === TIMEOUT && this.#inflight.get(key) === flight) this.#fail(key, error, later);
-    // Stale-if-error: the last good value, if it is recent enough.
-    const old = this.#find(key);
-    if (old && !old.negative && later - old.loadedAt < old.policy.ttlMs + old.policy.staleIfErrorMs) {
+    // Stale-if-error: the last good value, if it is recent enough; never for a forced refresh, whose
+    // caller asked for what the backend says now.
+    const old = opts.forceRefresh ? undefined : this.#find(key);
+    if (
+      old &&
+      !old.negative &&
+      later < old.notAfter &&
+      later - old.loadedAt < old.policy.ttlMs + old.policy.staleIfErrorMs
+    ) {
       return this.#serve(old, later);
     }
     this.#counts.misses++;
@@ -346,7 +364,7 @@ export class Cache<V> {
     const entry = this.#lru.get(key) ?? this.#pinned.get(key);
     if (entry === undefined || entry.negative) return undefined;
     const now = this.#clock.now();
-    if (Math.max(0, now - entry.loadedAt) >= entry.policy.ttlMs) return undefined;
+    if (Math.max(0, now - entry.loadedAt) >= entry.policy.ttlMs || now >= entry.notAfter) return undefined;
     return this.#serve(entry, now);
   }
 
@@ -414,7 +432,8 @@ export class Cache<V> {
       for (const entry of map.values()) {
         if (entry.negative || entry.policy.ttlMs <= 0 || (map === this.#lru && !entry.used)) continue;
         const withinMs = Math.min(maxWithinMs, refreshAheadMs(entry.policy.ttlMs));
-        if (entry.loadedAt + entry.policy.ttlMs - now > withinMs) continue;
+        const endsAt = Math.min(entry.loadedAt + entry.policy.ttlMs, entry.notAfter);
+        if (endsAt - now > withinMs) continue;
         if (entry.failure !== undefined && now < entry.failure.retryAt) continue;
         if (this.#activeFlight(entry.key, now)) continue;
         out.push(entry.key);
@@ -501,6 +520,11 @@ export class Cache<V> {
     if (this.#failures.size > MAX_FAILED_KEYS) {
       this.#failures.delete(this.#failures.keys().next().value as string);
     }
+  }
+
+  #notAfter(key: string, value: V): number {
+    const at = this.#opts.notAfter?.(key, value);
+    return at === undefined || Number.isNaN(at) ? Number.POSITIVE_INFINITY : at;
   }
 
   #reserve(budget: number): number {
@@ -661,6 +685,7 @@ export class Cache<V> {
       bytes: this.#cost(key, value, negative),
       failure: undefined,
       used: false,
+      notAfter: negative ? Number.POSITIVE_INFINITY : this.#notAfter(key, value as V),
     };
     this.#remove(key);
     if (!pinned && entry.bytes > this.#allowance().readThroughBytes) {
