@@ -47,10 +47,35 @@ export class NotFoundError extends Error {
   readonly code = 'NotFound';
 }
 
+/** The backend kept throttling the read through every retry its source allows: answered 429. */
+export class ThrottledError extends Error {
+  override readonly name: string = 'ThrottledError';
+  readonly code: 'Throttled' | 'UnprocessedKeys' = 'Throttled';
+}
+
 /** Keys DynamoDB still left unprocessed after every retry round: it was throttling them. */
-export class UnprocessedKeysError extends Error {
+export class UnprocessedKeysError extends ThrottledError {
   override readonly name = 'UnprocessedKeysError';
-  readonly code = 'UnprocessedKeys';
+  override readonly code = 'UnprocessedKeys';
+}
+
+/**
+ * A read the caller got wrong in a way only the store or a source can tell (an id two configured items
+ * spell, a feature flag asked of a configuration that is not JSON): answered 400 with the message.
+ */
+export class BadRequestError extends Error {
+  override readonly name = 'BadRequestError';
+  readonly code = 'BadRequest';
+}
+
+/**
+ * The configuration (`config.yaml` or the environment) cannot be used: reported to Lambda as
+ * `Extension.ConfigInvalid`. The config loader's `ConfigError` is one; the class lives here so the part of
+ * the layer loaded before register can tell it by `instanceof` without loading the config parser.
+ */
+export class ConfigInvalidError extends Error {
+  override readonly name: string = 'ConfigInvalidError';
+  readonly code = 'ConfigInvalid';
 }
 
 /**
@@ -124,7 +149,7 @@ export function isResourceMissing(err: unknown): err is AwsServiceError {
 }
 
 export function isThrottling(err: unknown): boolean {
-  return (err instanceof AwsServiceError && err.throttling) || err instanceof UnprocessedKeysError;
+  return (err instanceof AwsServiceError && err.throttling) || err instanceof ThrottledError;
 }
 
 export function isCallerError(err: unknown): err is AwsServiceError {
@@ -178,8 +203,8 @@ export function toHttpError(err: unknown): HttpError {
     );
   }
   if (err instanceof AwsServiceError) return fromAws(err);
-  if (err instanceof UnprocessedKeysError)
-    return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);
+  if (err instanceof ThrottledError) return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);
+  if (err instanceof BadRequestError) return HttpError.of('BadRequest', err.message, undefined, err);
   if (err instanceof AwsTransportError) return fromTransport(err);
   if (err instanceof WaitTimeoutError) {
     return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', undefined, err);
