@@ -41,6 +41,12 @@ export interface Body {
   readonly headers?: readonly string[];
 }
 
+/**
+ * Why the store loads: `read`, a request is waiting (read-through, a forced refresh, a stale value's
+ * background refresh); `prefetch`, the configured targets at start; `refresh`, refresh-ahead on INVOKE.
+ */
+export type LoadReason = 'read' | 'prefetch' | 'refresh';
+
 /** A prefetched target, with its own TTL when the config gives one. */
 export interface ConfiguredTarget<T> {
   readonly target: T;
@@ -112,12 +118,14 @@ export interface Source<T, P, M = unknown> {
    * Loads targets of one group, in as few calls as the API allows. `previous[i]` is what the cache holds
    * for `targets[i]` (a refresh or revalidation), so a source that can tell "unchanged" cheaply answers
    * {@link UNCHANGED}. One result per target, in order; one target's failure is its own result, not the
-   * batch's. A rejection fails every target of the call.
+   * batch's. A rejection fails every target of the call. `reason` says who asked (a source may pick
+   * another call for a lone read, as DynamoDB's `GetItem`).
    */
   load(
     group: string,
     targets: readonly T[],
     previous: ReadonlyArray<Stored<M> | undefined>,
+    reason?: LoadReason,
   ): Promise<Array<LoadResult<P>>>;
   /** What the cache keeps of a payload. */
   store(payload: P): Stored<M>;
