@@ -3,7 +3,14 @@
  * apart by class (`instanceof`) and by the AWS error code the lean client kept, never by message text
  * (AWS may reword it) or by `name` strings.
  */
-import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope, KeyError, RouteError } from '@lambda-cache/shared';
+import {
+  type AwsErrorBody,
+  ERROR_STATUS,
+  type ErrorCode,
+  type ErrorEnvelope,
+  KeyError,
+  RouteError,
+} from '@lambda-cache/shared';
 // The lean client's error classes only: this module is in the part of the layer loaded before register.
 import { AwsConfigError, AwsCredentialsError, AwsServiceError, AwsTransportError } from './aws/errors.js';
 
@@ -27,6 +34,16 @@ export class HttpError extends Error {
     return new HttpError(ERROR_STATUS[code], code, message, awsCode, cause === undefined ? {} : { cause });
   }
 
+  /**
+   * The body as AWS's agents write errors (the Secrets Manager Agent, AWS's Parameters and Secrets
+   * extension), for the routes that speak their protocol: the AWS error code when AWS gave one (e.g.
+   * `AccessDeniedException`), else the name of the same kind of error in Secrets Manager's API; the status
+   * is the same as the envelope's.
+   */
+  awsBody(): AwsErrorBody {
+    return { __type: this.awsCode ?? AWS_ERROR_TYPES[this.code], message: this.message };
+  }
+
   /** The JSON body of the answer; holds no cached value, only what went wrong. */
   envelope(): ErrorEnvelope {
     return {
@@ -37,6 +54,19 @@ export class HttpError extends Error {
     };
   }
 }
+
+/** Each error code as the AWS-style `__type` of {@link HttpError.awsBody}. */
+const AWS_ERROR_TYPES: Readonly<Record<ErrorCode, string>> = {
+  BadRequest: 'InvalidRequestException',
+  Forbidden: 'AccessDeniedException',
+  NotFound: 'ResourceNotFoundException',
+  MethodNotAllowed: 'InvalidRequestException',
+  Throttled: 'ThrottlingException',
+  InternalFailure: 'InternalServiceError',
+  UpstreamError: 'InternalServiceError',
+  ServiceUnavailable: 'ServiceUnavailableException',
+  UpstreamTimeout: 'RequestTimeoutException',
+};
 
 /**
  * A parameter or item that the backend says does not exist. Sources throw it (or put it in a batch result)

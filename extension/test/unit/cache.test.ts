@@ -822,9 +822,7 @@ describe('Cache notAfter', () => {
     // Stale within stale-while-revalidate and before notAfter: served.
     expect(await cache.get('k', () => Promise.reject(new Error('down')))).toMatchObject({ status: 'stale' });
     clock.advance(ERROR_RETRY_MS + 500);
-    await expect(cache.get('k', () => Promise.reject(new Error('still down')))).rejects.toThrow(
-      'still down',
-    );
+    await expect(cache.get('k', () => Promise.reject(new Error('still down')))).rejects.toThrow('still down');
   });
 
   it('lists a value for refresh-ahead when its notAfter comes before its expiry', async () => {

@@ -1,26 +1,85 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { DynamoDbQuery, ParameterQuery, StatsPayload } from '@lambda-cache/shared';
+import type { KeyAttributes, StatsPayload } from '@lambda-cache/shared';
 import { dynamodbPath, parameterPath } from '@lambda-cache/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
 import { HttpError, NotFoundError } from '../../src/errors.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { type CacheServer, createServer, isLoopbackHost } from '../../src/server.js';
-import type { ItemForm, ParameterForm, Reply, Store } from '../../src/store.js';
+import type { DynamoDbSource } from '../../src/sources/dynamodb.js';
+import { ItemSource } from '../../src/sources/items.js';
+import { ParameterSource } from '../../src/sources/parameters.js';
+import type { Read, SourceRoute } from '../../src/sources/source.js';
+import type { SsmSource } from '../../src/sources/ssm.js';
+import type { Reply, SourceRoutes, Store } from '../../src/store.js';
 import { serviceError } from './support/fake-aws.js';
 
 const TOKEN = 'session-token-123';
 
+/** The sources' own routes, over a config that names what the seed routes below read. */
+const CONFIG = parseConfig('parameters:\n  - names: [Parameter1, /app/x]\n', 'config.yaml');
+const PARAMETER_ROUTES = new ParameterSource({
+  config: CONFIG,
+  region: undefined,
+  logger: silentLogger,
+  ssm: {} as SsmSource,
+}).routes;
+const ITEM_ROUTES = new ItemSource({
+  config: CONFIG,
+  region: undefined,
+  logger: silentLogger,
+  dynamodb: {} as DynamoDbSource,
+}).routes;
+/** The seed's item routes by id alone, so any id reaches the store (the real ones serve configured ids). */
+const SEED_ITEM_ROUTES: ReadonlyArray<SourceRoute<string>> = [
+  {
+    path: '/dynamodb',
+    token: false,
+    legacy: true,
+    parse: (query) => ({
+      target: new URLSearchParams(query).get('name') ?? '',
+      form: 'legacy',
+      refresh: false,
+    }),
+  },
+  {
+    path: '/dynamodb/',
+    prefix: true,
+    token: false,
+    legacy: true,
+    parse: (_query, path) => ({ target: decodeURIComponent(path.slice(10)), form: 'legacy', refresh: false }),
+  },
+];
+
 /** An in-memory store: one parameter and one item, recording what the server asked. */
 class FakeStore implements Store {
   calls: string[] = [];
-  async parameter(q: ParameterQuery, form: ParameterForm): Promise<Reply> {
-    this.calls.push(`parameter ${q.name} ${q.decrypt} ${q.refresh} ${form}`);
-    if (q.name === 'missing') throw new NotFoundError('parameter missing was not found');
-    if (q.name === 'denied') throw serviceError('AccessDeniedException');
-    if (q.name === 'boom') throw new TypeError('internal detail');
-    const body =
-      form === 'legacy' ? Buffer.from('raw-value') : Buffer.from(JSON.stringify({ name: q.name, form }));
+  routes(): readonly SourceRoutes[] {
+    return [
+      { source: 'p', routes: PARAMETER_ROUTES },
+      { source: 'i', routes: ITEM_ROUTES.filter((r) => !r.legacy) },
+      { source: 'seed-items', routes: SEED_ITEM_ROUTES },
+    ];
+  }
+  async read(source: string, read: Read<unknown>): Promise<Reply> {
+    if (source === 'p') {
+      const t = read.target as { name: string; decrypt: boolean };
+      return this.parameter(t.name, t.decrypt, read.refresh, read.form === 'main' ? 'v1' : read.form);
+    }
+    if (source === 'i')
+      return this.item(
+        (read.target as { table: string; key: KeyAttributes }).table,
+        (read.target as { key: KeyAttributes }).key,
+      );
+    return this.legacyItem(read.target as string);
+  }
+  async parameter(name: string, decrypt: boolean, refresh: boolean, form: string): Promise<Reply> {
+    this.calls.push(`parameter ${name} ${decrypt} ${refresh} ${form}`);
+    if (name === 'missing') throw new NotFoundError('parameter missing was not found');
+    if (name === 'denied') throw serviceError('AccessDeniedException');
+    if (name === 'boom') throw new TypeError('internal detail');
+    const body = form === 'legacy' ? Buffer.from('raw-value') : Buffer.from(JSON.stringify({ name, form }));
     return {
       body,
       contentType: form === 'legacy' ? 'text/plain' : 'application/json',
@@ -29,8 +88,8 @@ class FakeStore implements Store {
       ttlLeftMs: 47_900,
     };
   }
-  async item(q: DynamoDbQuery, form: ItemForm): Promise<Reply> {
-    this.calls.push(`item ${q.table} ${JSON.stringify(q.key)} ${form}`);
+  async item(table: string, key: KeyAttributes): Promise<Reply> {
+    this.calls.push(`item ${table} ${JSON.stringify(key)} v1`);
     return {
       body: Buffer.from('{"item":1}'),
       contentType: 'application/json',
@@ -568,12 +627,12 @@ describe('server', () => {
     });
     const parameter = store.parameter.bind(store);
     let slowArrived = false;
-    store.parameter = async (q, form) => {
-      if (q.name === 'slow') {
+    store.parameter = async (name, decrypt, refresh, form) => {
+      if (name === 'slow') {
         slowArrived = true;
         await held;
       }
-      return parameter(q, form);
+      return parameter(name, decrypt, refresh, form);
     };
     const busy = await KeptConnection.open(port);
     const older = await KeptConnection.open(port);
