@@ -12,7 +12,7 @@ import { ItemSource } from '../../src/sources/items.js';
 import { ParameterSource } from '../../src/sources/parameters.js';
 import type { Read, SourceRoute } from '../../src/sources/source.js';
 import type { SsmSource } from '../../src/sources/ssm.js';
-import type { Reply, SourceRoutes, Store } from '../../src/store.js';
+import { PendingStore, type Reply, type SourceRoutes, type Store } from '../../src/store.js';
 import { serviceError } from './support/fake-aws.js';
 
 const TOKEN = 'session-token-123';
@@ -790,5 +790,116 @@ describe("server (the port of AWS's Parameters and Secrets extension)", () => {
     await until('the kept aws connection to close', () => kept.closed);
     await expect(request(awsPort, '/ping')).rejects.toThrow();
     await expect(request(port, '/ping')).rejects.toThrow();
+  });
+});
+
+describe('server (routes from the sources)', () => {
+  let server: CacheServer | undefined;
+  afterEach(async () => {
+    await server?.close(0);
+    server = undefined;
+  });
+
+  /** A store of one source with an AWS-shaped route, an AppConfig-port route and answer headers. */
+  function storeOf(reads: string[]): Store {
+    const routes: ReadonlyArray<SourceRoute<string>> = [
+      {
+        path: '/agent/get',
+        token: true,
+        listeners: ['main', 'aws'],
+        errors: 'aws',
+        parse: (query) => ({
+          target: new URLSearchParams(query).get('id') ?? '',
+          form: 'main',
+          refresh: false,
+        }),
+      },
+      {
+        path: '/applications/',
+        prefix: true,
+        token: false,
+        listeners: ['main', 'appconfig'],
+        parse: (query, path) => ({ target: `${path}?${query}`, form: 'main', refresh: false }),
+      },
+    ];
+    return {
+      routes: () => [{ source: 'x', routes }],
+      read: (_source, read) => {
+        const id = read.target as string;
+        reads.push(id);
+        if (id === 'missing') return Promise.reject(new NotFoundError('no such thing'));
+        if (id === 'denied') return Promise.reject(serviceError('AccessDeniedException'));
+        return {
+          body: Buffer.from('ok'),
+          contentType: 'text/plain',
+          headers: ['configuration-version', '7'],
+          cache: 'hit',
+          ageMs: 0,
+          ttlLeftMs: 1000,
+        };
+      },
+      health: () => ({ status: 'ready', entries: 0, failed: 0, uptimeMs: 0 }),
+      stats: () => new FakeStore().stats(),
+    };
+  }
+
+  it("answers an errors: 'aws' route's errors as {__type, message} with the envelope's status", async () => {
+    server = createServer({
+      store: storeOf([]),
+      sessionToken: TOKEN,
+      legacyRoutes: false,
+      logger: silentLogger,
+    });
+    const port = await server.listen(0);
+    const auth = { 'x-aws-parameters-secrets-token': TOKEN };
+    const missing = await request(port, '/agent/get?id=missing', auth);
+    expect(missing.status).toBe(404);
+    expect(missing.json).toEqual({ __type: 'ResourceNotFoundException', message: 'no such thing' });
+    const denied = await request(port, '/agent/get?id=denied', auth);
+    expect(denied.status).toBe(502);
+    expect(denied.json.__type).toBe('AccessDeniedException');
+    const noToken = await request(port, '/agent/get?id=a');
+    expect(noToken.status).toBe(403);
+    expect(Object.keys(noToken.json)).toEqual(['__type', 'message']);
+    // Other routes keep the envelope.
+    expect((await request(port, '/nothing', auth)).json).toMatchObject({ code: 'NotFound' });
+  });
+
+  it('writes the headers a reply carries, and serves an appconfig listener only its routes, without a token', async () => {
+    const reads: string[] = [];
+    server = createServer({
+      store: storeOf(reads),
+      sessionToken: TOKEN,
+      legacyRoutes: false,
+      logger: silentLogger,
+    });
+    const port = await server.listen(0);
+    const appPort = await server.listen(0, { routes: 'appconfig' });
+    const res = await request(appPort, '/applications/a/environments/e/configurations/p?flag=f');
+    expect(res.status).toBe(200);
+    expect(res.headers['configuration-version']).toBe('7');
+    expect(reads).toEqual(['/applications/a/environments/e/configurations/p?flag=f']);
+    expect((await request(appPort, '/ping')).status).toBe(200);
+    const auth = { 'x-aws-parameters-secrets-token': TOKEN };
+    expect((await request(appPort, '/agent/get?id=a', auth)).status).toBe(404);
+    expect((await request(appPort, '/v1/health', auth)).status).toBe(404);
+    expect((await request(port, '/agent/get?id=a', auth)).status).toBe(200);
+  });
+
+  it('waits for the routes of a store still being built, then serves them', async () => {
+    const pending = new PendingStore(() => Date.now());
+    server = createServer({
+      store: pending,
+      sessionToken: undefined,
+      legacyRoutes: false,
+      logger: silentLogger,
+    });
+    const port = await server.listen(0);
+    const early = request(port, '/agent/get?id=a');
+    const unknown = request(port, '/nothing');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    pending.resolve(storeOf([]));
+    expect((await early).status).toBe(200);
+    expect((await unknown).status).toBe(404);
   });
 });
