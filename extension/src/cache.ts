@@ -222,8 +222,6 @@ interface Entry<V> {
   failure: Failure | undefined;
   /** Served since it was loaded: read-through entries are refreshed ahead only when in use. */
   used: boolean;
-  /** Never served from this epoch ms on (see {@link CacheOptions.notAfter}); `Infinity` when unbounded. */
-  readonly notAfter: number;
 }
 
 /** A key whose last load failed or timed out: answered at once until `retryAt`. */
@@ -255,6 +253,11 @@ export class Cache<V> {
   /** Back-off of keys that hold no value (a value's entry holds its own). */
   readonly #failures = new Map<string, Failure>();
   readonly #random: () => number;
+  /**
+   * The `notAfter` of the values that have one, apart from the entries: most have none, and a field of
+   * every entry would cost each of them a word (and a boxed number).
+   */
+  readonly #notAfters = new Map<string, number>();
   #pinnedBytes = 0;
   #lruBytes = 0;
   readonly #counts = {
@@ -290,7 +293,7 @@ export class Cache<V> {
     const now = this.#clock.now();
     const entry = this.#find(key);
     const failure = this.#failureOf(key, entry);
-    if (entry && !opts.forceRefresh && now < entry.notAfter) {
+    if (entry && !opts.forceRefresh && !this.#pastNotAfter(key, now)) {
       const age = Math.max(0, now - entry.loadedAt);
       const p = entry.policy;
       if (entry.negative) {
@@ -347,7 +350,7 @@ export class Cache<V> {
     if (
       old &&
       !old.negative &&
-      later < old.notAfter &&
+      !this.#pastNotAfter(key, later) &&
       later - old.loadedAt < old.policy.ttlMs + old.policy.staleIfErrorMs
     ) {
       return this.#serve(old, later);
@@ -364,7 +367,8 @@ export class Cache<V> {
     const entry = this.#lru.get(key) ?? this.#pinned.get(key);
     if (entry === undefined || entry.negative) return undefined;
     const now = this.#clock.now();
-    if (Math.max(0, now - entry.loadedAt) >= entry.policy.ttlMs || now >= entry.notAfter) return undefined;
+    if (Math.max(0, now - entry.loadedAt) >= entry.policy.ttlMs || this.#pastNotAfter(key, now))
+      return undefined;
     return this.#serve(entry, now);
   }
 
@@ -432,7 +436,10 @@ export class Cache<V> {
       for (const entry of map.values()) {
         if (entry.negative || entry.policy.ttlMs <= 0 || (map === this.#lru && !entry.used)) continue;
         const withinMs = Math.min(maxWithinMs, refreshAheadMs(entry.policy.ttlMs));
-        const endsAt = Math.min(entry.loadedAt + entry.policy.ttlMs, entry.notAfter);
+        const endsAt = Math.min(
+          entry.loadedAt + entry.policy.ttlMs,
+          this.#notAfters.get(entry.key) ?? Number.POSITIVE_INFINITY,
+        );
         if (endsAt - now > withinMs) continue;
         if (entry.failure !== undefined && now < entry.failure.retryAt) continue;
         if (this.#activeFlight(entry.key, now)) continue;
@@ -522,9 +529,11 @@ export class Cache<V> {
     }
   }
 
-  #notAfter(key: string, value: V): number {
-    const at = this.#opts.notAfter?.(key, value);
-    return at === undefined || Number.isNaN(at) ? Number.POSITIVE_INFINITY : at;
+  /** Whether `key`'s value may no longer be served at `now` (see {@link CacheOptions.notAfter}). */
+  #pastNotAfter(key: string, now: number): boolean {
+    if (this.#notAfters.size === 0) return false;
+    const at = this.#notAfters.get(key);
+    return at !== undefined && now >= at;
   }
 
   #reserve(budget: number): number {
@@ -685,7 +694,6 @@ export class Cache<V> {
       bytes: this.#cost(key, value, negative),
       failure: undefined,
       used: false,
-      notAfter: negative ? Number.POSITIVE_INFINITY : this.#notAfter(key, value as V),
     };
     this.#remove(key);
     if (!pinned && entry.bytes > this.#allowance().readThroughBytes) {
@@ -693,12 +701,15 @@ export class Cache<V> {
       this.#counts.evictions++;
       return;
     }
+    const notAfter = negative ? undefined : this.#opts.notAfter?.(key, value as V);
+    if (notAfter !== undefined && !Number.isNaN(notAfter)) this.#notAfters.set(key, notAfter);
     (pinned ? this.#pinned : this.#lru).set(key, entry);
     this.#account(entry, entry.bytes);
     this.#evict();
   }
 
   #remove(key: string): void {
+    this.#notAfters.delete(key);
     const entry = this.#find(key);
     if (!entry) return;
     (entry.pinned ? this.#pinned : this.#lru).delete(key);

@@ -33,13 +33,27 @@ type AnySource = Source<any, any, any>;
 export class Value implements Stored<unknown> {
   /** `[name, body, name, body, …]`, at most {@link MAX_FORMS} forms. */
   forms: Array<string | Body> | undefined = undefined;
+  /** The main form's extra headers: on the prototype, so values without any carry no field for them. */
+  declare readonly headers: readonly string[] | undefined;
 
   constructor(
     readonly body: Buffer,
     readonly contentType: string,
     readonly meta: unknown,
-    readonly headers: readonly string[] | undefined,
   ) {}
+}
+Object.defineProperty(Value.prototype, 'headers', { value: undefined });
+
+/** A value whose main form has extra headers (AppConfig's `Configuration-Version`). */
+class ValueWithHeaders extends Value {
+  constructor(
+    body: Buffer,
+    contentType: string,
+    meta: unknown,
+    override readonly headers: readonly string[],
+  ) {
+    super(body, contentType, meta);
+  }
 }
 
 /** A value object (its fields and the forms slot). Measured with `scripts/entry-cost.mjs`. */
@@ -346,7 +360,10 @@ export class SourceStore implements Store {
   }
 
   private value(stored: Stored<unknown>): Value {
-    return new Value(own(stored.body), stored.contentType, stored.meta, stored.headers);
+    const body = own(stored.body);
+    return stored.headers === undefined
+      ? new Value(body, stored.contentType, stored.meta)
+      : new ValueWithHeaders(body, stored.contentType, stored.meta, stored.headers);
   }
 
   /** Loads `keys` (of any sources) through their batches: `cache.loadMany`'s batch for prefetch and refresh. */
