@@ -66,6 +66,18 @@ describe('SourceHealth', () => {
 });
 
 describe('trackSources', () => {
+  it('records AppConfigData rest calls as the appconfig source', async () => {
+    const h = new SourceHealth(['ssm', 'appconfig']);
+    const failing = new FakeAws();
+    const tracked = trackSources(failing, h);
+    await expect(
+      tracked.rest('appconfigdata', undefined, { method: 'GET', path: '/configuration' } as Parameters<
+        typeof tracked.rest
+      >[2]),
+    ).rejects.toThrow();
+    expect(h.snapshot()).toMatchObject({ ssm: { status: 'ok' }, appconfig: { status: 'failing' } });
+  });
+
   it('records the outcome of each call by its service and passes results and errors through', async () => {
     const denied = serviceError('AccessDeniedException');
     const aws = new FakeAws()
