@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What the cache really holds per entry, next to what its budget counts. Reads N read-through parameters
-// (names of L characters, values of S bytes; or N not-found names) through an AwsStore over fake sources
+// (names of L characters, values of S bytes; or N not-found names) through the store over fake SSM calls
 // that answer as SSM's JSON does, and prints the heapUsed + external growth after a full GC against the
 // bytes the cache says it holds. Runs against the built JS (`npx tsc -p extension/tsconfig.build.json`):
 //
@@ -9,9 +9,11 @@
 //
 // The budget is honest when `held / counted` stays between 0.5 and 2 for every shape of entry.
 import { parseArgs } from 'node:util';
-import { AwsStore } from '../dist/aws-store.js';
 import { ManualClock } from '../dist/clock.js';
+import { NotFoundError } from '../dist/errors.js';
 import { silentLogger } from '../dist/log.js';
+import { createStoreCache, SourceStore } from '../dist/source-store.js';
+import { ParameterSource } from '../dist/sources/parameters.js';
 
 if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc');
@@ -63,7 +65,7 @@ function ssmAnswer(names) {
     });
   }
   for (const n of parsed.InvalidParameters) {
-    out.set(n, Object.assign(new Error(`parameter ${n} not found`), { name: 'ParameterNotFound' }));
+    out.set(n, new NotFoundError(`parameter ${n} was not found`));
   }
   return out;
 }
@@ -72,25 +74,46 @@ const ssm = {
   getParameters: async (_region, names) => ssmAnswer(names),
   getParametersByPath: async () => ({ parameters: [], truncated: false }),
 };
-const dynamodb = {
-  getItem: async () => {
-    throw new Error('not used');
-  },
-  batchGet: async () => new Map(),
+const config = {
+  file: 'config.yaml',
+  parameters: [],
+  paths: [],
+  tables: [],
+  keySchemas: [],
+  sections: new Map(),
 };
-
-const store = new AwsStore({
-  config: { file: 'config.yaml', parameters: [], paths: [], tables: [] },
-  ssm,
-  dynamodb,
-  clock: new ManualClock(1_000_000),
+const clock = new ManualClock(1_000_000);
+const sources = [new ParameterSource({ config, region: 'us-west-2', logger: silentLogger, ssm })];
+const maxEntries = Number(args['max-entries']);
+const maxBytes = Number(args['max-bytes']);
+const store = new SourceStore({
+  sources,
+  cache: createStoreCache({
+    sources,
+    clock,
+    logger: silentLogger,
+    ttlMs: 300_000,
+    maxEntries,
+    maxBytes,
+    waitMs: 5000,
+  }),
+  config,
+  clock,
   logger: silentLogger,
-  ttlMs: 300_000,
-  maxEntries: Number(args['max-entries']),
-  maxBytes: Number(args['max-bytes']),
-  region: 'us-west-2',
+  maxEntries,
+  maxBytes,
   backendCalls: {},
 });
+const [parameters] = sources[0].routes;
+const aws = sources[0].routes[1];
+const legacy = sources[0].routes[2];
+/** A read as the server hands it over: parsed from a query string by the route of its form. */
+function read(name, form) {
+  const q = new URLSearchParams({ name }).toString();
+  if (form === 'aws') return aws.parse(`${q}&withDecryption=true`, aws.path);
+  if (form === 'legacy') return legacy.parse(q, legacy.path);
+  return parameters.parse(q, parameters.path);
+}
 
 /** A name as the server hands it over: decoded from a query string. */
 function requestName(i) {
@@ -107,7 +130,7 @@ function held() {
 
 // Warm up the code paths (and V8's code caches) on a few names that are then forgotten.
 for (let i = 0; i < 200; i++) {
-  await store.parameter({ name: requestName(-1 - i), decrypt: true, refresh: false }, 'v1').catch(() => {});
+  await Promise.resolve(store.read('p', read(requestName(-1 - i), 'v1'))).catch(() => {});
 }
 const warm = store.stats().bytes;
 const before = held();
@@ -117,9 +140,7 @@ for (let i = 0; i < N; i += BATCH) {
   for (let j = i; j < Math.min(N, i + BATCH); j++) {
     const name = requestName(j);
     for (const form of FORMS) {
-      reads.push(
-        Promise.resolve(store.parameter({ name, decrypt: true, refresh: false }, form)).catch(() => {}),
-      );
+      reads.push(Promise.resolve(store.read('p', read(name, form))).catch(() => {}));
     }
   }
   await Promise.all(reads);

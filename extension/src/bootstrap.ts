@@ -5,18 +5,15 @@
  */
 import { type Env, EXTENSION_REQUEST_WAIT_MS, type ExtensionSettings } from '@lambda-cache/shared';
 import { createAwsClient } from './aws/index.js';
-import { AwsStore } from './aws-store.js';
 import type { Clock } from './clock.js';
 import { type CacheConfig, describeConfig, loadConfig } from './config.js';
 import { SourceHealth, trackSources } from './health.js';
 import type { Logger } from './log.js';
-import { DynamoDbSource } from './sources/dynamodb.js';
-import { SsmSource } from './sources/ssm.js';
-
-export { ConfigError } from './config.js';
+import { createStoreCache, SourceStore } from './source-store.js';
+import { SECTIONS, SOURCES } from './sources/index.js';
 
 export interface Backend {
-  readonly store: AwsStore;
+  readonly store: SourceStore;
   readonly config: CacheConfig;
   /** Closes the AWS client's keep-alive sockets. */
   destroy(): void;
@@ -62,28 +59,49 @@ export async function createBackend(opts: {
   logger: Logger;
 }): Promise<Backend> {
   const { settings, logger } = opts;
-  const config = await loadConfig(settings.configPath, { required: opts.configRequired });
+  const config = await loadConfig(settings.configPath, { required: opts.configRequired, sections: SECTIONS });
   logger.info(`config ${describeConfig(config)}`);
   const backendCalls: Record<string, number> = {};
   const count = (op: string): void => {
     backendCalls[op] = (backendCalls[op] ?? 0) + 1;
   };
-  const sources = new SourceHealth();
   const { timeouts, waitMs } = awsTimeouts(settings.awsTimeoutMs);
-  const aws = trackSources(createAwsClient({ env: opts.env, logger, count, timeouts }), sources);
-  const store = new AwsStore({
+  const client = createAwsClient({ env: opts.env, logger, count, timeouts });
+  // Every call of every source is tracked, so the health view needs the services before the sources exist.
+  let health: SourceHealth | undefined;
+  const aws = trackSources(client, {
+    record: (service, error) => health?.record(service, error),
+  });
+  const deps = {
+    aws,
     config,
-    ssm: new SsmSource({ aws }),
-    dynamodb: new DynamoDbSource({ aws }),
+    settings,
+    env: opts.env,
+    region: settings.region,
+    clock: opts.clock,
+    logger,
+  };
+  const sources = SOURCES.map((entry) => entry.create(deps));
+  health = new SourceHealth([...new Set(sources.map((s) => s.service))]);
+  const cache = createStoreCache({
+    sources,
     clock: opts.clock,
     logger,
     ttlMs: settings.ttlMs,
     maxEntries: settings.maxEntries,
     maxBytes: settings.maxBytes,
-    region: settings.region,
-    backendCalls,
-    sources,
     waitMs,
+  });
+  const store = new SourceStore({
+    sources,
+    cache,
+    config,
+    clock: opts.clock,
+    logger,
+    maxEntries: settings.maxEntries,
+    maxBytes: settings.maxBytes,
+    backendCalls,
+    health,
   });
   return {
     store,

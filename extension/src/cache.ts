@@ -13,6 +13,11 @@
  * | load failed, `< ttlMs + staleIfErrorMs`      | `stale`: the last good value                              |
  * | load failed, later                           | the load's error is thrown                                |
  *
+ * A value past its `notAfter` (a secret's rotation date, see {@link CacheOptions.notAfter}) is never
+ * served, fresh or stale: the next `get()` loads, and a failed load throws. A forced refresh
+ * (`forceRefresh`) loads whatever the freshness and, if it fails, throws: the stored value stays as it was,
+ * but the caller who asked for the backend's answer gets the backend's error, not the old value.
+ *
  * Once a load of a key has failed or a request gave up waiting for it, the key backs off: until its next
  * retry is due ({@link retryDelayMs}: about 1 s, doubling per failure up to 30 s, jittered), requests are
  * answered at once — the last good value inside the stale-if-error window, else the load's error (or the
@@ -161,6 +166,11 @@ export interface CacheOptions<V> {
   waitMs: number;
   /** A load running longer than this no longer blocks new loads of its key. @default 60_000 */
   maxLoadMs?: number;
+  /**
+   * The epoch ms after which a value must not be served at all, fresh or stale (a secret's rotation date);
+   * asked once per load. `undefined`: its freshness policy alone bounds it.
+   */
+  notAfter?(key: string, value: V): number | undefined;
   /** A background refresh failed (not-found answers are not reported: they are cached). */
   onBackgroundError?(key: string, err: unknown): void;
   /** Jitter of the retry back-off, in [0, 1). @default Math.random */
@@ -243,6 +253,11 @@ export class Cache<V> {
   /** Back-off of keys that hold no value (a value's entry holds its own). */
   readonly #failures = new Map<string, Failure>();
   readonly #random: () => number;
+  /**
+   * The `notAfter` of the values that have one, apart from the entries: most have none, and a field of
+   * every entry would cost each of them a word (and a boxed number).
+   */
+  readonly #notAfters = new Map<string, number>();
   #pinnedBytes = 0;
   #lruBytes = 0;
   readonly #counts = {
@@ -278,7 +293,7 @@ export class Cache<V> {
     const now = this.#clock.now();
     const entry = this.#find(key);
     const failure = this.#failureOf(key, entry);
-    if (entry && !opts.forceRefresh) {
+    if (entry && !opts.forceRefresh && !this.#pastNotAfter(key, now)) {
       const age = Math.max(0, now - entry.loadedAt);
       const p = entry.policy;
       if (entry.negative) {
@@ -329,9 +344,15 @@ export class Cache<V> {
     const error = outcome === TIMEOUT ? new WaitTimeoutError(key, waitMs) : outcome.error;
     // Still loading: requests until the retry is due are answered at once, not kept waiting too.
     if (outcome === TIMEOUT && this.#inflight.get(key) === flight) this.#fail(key, error, later);
-    // Stale-if-error: the last good value, if it is recent enough.
-    const old = this.#find(key);
-    if (old && !old.negative && later - old.loadedAt < old.policy.ttlMs + old.policy.staleIfErrorMs) {
+    // Stale-if-error: the last good value, if it is recent enough; never for a forced refresh, whose
+    // caller asked for what the backend says now.
+    const old = opts.forceRefresh ? undefined : this.#find(key);
+    if (
+      old &&
+      !old.negative &&
+      !this.#pastNotAfter(key, later) &&
+      later - old.loadedAt < old.policy.ttlMs + old.policy.staleIfErrorMs
+    ) {
       return this.#serve(old, later);
     }
     this.#counts.misses++;
@@ -346,7 +367,8 @@ export class Cache<V> {
     const entry = this.#lru.get(key) ?? this.#pinned.get(key);
     if (entry === undefined || entry.negative) return undefined;
     const now = this.#clock.now();
-    if (Math.max(0, now - entry.loadedAt) >= entry.policy.ttlMs) return undefined;
+    if (Math.max(0, now - entry.loadedAt) >= entry.policy.ttlMs || this.#pastNotAfter(key, now))
+      return undefined;
     return this.#serve(entry, now);
   }
 
@@ -414,7 +436,11 @@ export class Cache<V> {
       for (const entry of map.values()) {
         if (entry.negative || entry.policy.ttlMs <= 0 || (map === this.#lru && !entry.used)) continue;
         const withinMs = Math.min(maxWithinMs, refreshAheadMs(entry.policy.ttlMs));
-        if (entry.loadedAt + entry.policy.ttlMs - now > withinMs) continue;
+        const endsAt = Math.min(
+          entry.loadedAt + entry.policy.ttlMs,
+          this.#notAfters.get(entry.key) ?? Number.POSITIVE_INFINITY,
+        );
+        if (endsAt - now > withinMs) continue;
         if (entry.failure !== undefined && now < entry.failure.retryAt) continue;
         if (this.#activeFlight(entry.key, now)) continue;
         out.push(entry.key);
@@ -501,6 +527,13 @@ export class Cache<V> {
     if (this.#failures.size > MAX_FAILED_KEYS) {
       this.#failures.delete(this.#failures.keys().next().value as string);
     }
+  }
+
+  /** Whether `key`'s value may no longer be served at `now` (see {@link CacheOptions.notAfter}). */
+  #pastNotAfter(key: string, now: number): boolean {
+    if (this.#notAfters.size === 0) return false;
+    const at = this.#notAfters.get(key);
+    return at !== undefined && now >= at;
   }
 
   #reserve(budget: number): number {
@@ -668,12 +701,15 @@ export class Cache<V> {
       this.#counts.evictions++;
       return;
     }
+    const notAfter = negative ? undefined : this.#opts.notAfter?.(key, value as V);
+    if (notAfter !== undefined && !Number.isNaN(notAfter)) this.#notAfters.set(key, notAfter);
     (pinned ? this.#pinned : this.#lru).set(key, entry);
     this.#account(entry, entry.bytes);
     this.#evict();
   }
 
   #remove(key: string): void {
+    this.#notAfters.delete(key);
     const entry = this.#find(key);
     if (!entry) return;
     (entry.pinned ? this.#pinned : this.#lru).delete(key);

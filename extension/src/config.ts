@@ -61,6 +61,7 @@ import {
   parseDocument,
   visit,
 } from 'yaml';
+import { ConfigInvalidError } from './errors.js';
 
 export interface ParameterEntry {
   readonly name: string;
@@ -132,9 +133,8 @@ export function sectionOf<C>(config: CacheConfig, section: ConfigSection<C>): C 
 }
 
 /** A config that cannot be used. `message` names the file, position, key path and what is valid. */
-export class ConfigError extends Error {
+export class ConfigError extends ConfigInvalidError {
   override readonly name = 'ConfigError';
-  readonly code = 'ConfigInvalid';
   readonly file: string;
   readonly line?: number;
   readonly column?: number;

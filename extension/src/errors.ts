@@ -3,7 +3,14 @@
  * apart by class (`instanceof`) and by the AWS error code the lean client kept, never by message text
  * (AWS may reword it) or by `name` strings.
  */
-import { ERROR_STATUS, type ErrorCode, type ErrorEnvelope, KeyError, RouteError } from '@lambda-cache/shared';
+import {
+  type AwsErrorBody,
+  ERROR_STATUS,
+  type ErrorCode,
+  type ErrorEnvelope,
+  KeyError,
+  RouteError,
+} from '@lambda-cache/shared';
 // The lean client's error classes only: this module is in the part of the layer loaded before register.
 import { AwsConfigError, AwsCredentialsError, AwsServiceError, AwsTransportError } from './aws/errors.js';
 
@@ -27,6 +34,16 @@ export class HttpError extends Error {
     return new HttpError(ERROR_STATUS[code], code, message, awsCode, cause === undefined ? {} : { cause });
   }
 
+  /**
+   * The body as AWS's agents write errors (the Secrets Manager Agent, AWS's Parameters and Secrets
+   * extension), for the routes that speak their protocol: the AWS error code when AWS gave one (e.g.
+   * `AccessDeniedException`), else the name of the same kind of error in Secrets Manager's API; the status
+   * is the same as the envelope's.
+   */
+  awsBody(): AwsErrorBody {
+    return { __type: this.awsCode ?? AWS_ERROR_TYPES[this.code], message: this.message };
+  }
+
   /** The JSON body of the answer; holds no cached value, only what went wrong. */
   envelope(): ErrorEnvelope {
     return {
@@ -38,6 +55,19 @@ export class HttpError extends Error {
   }
 }
 
+/** Each error code as the AWS-style `__type` of {@link HttpError.awsBody}. */
+const AWS_ERROR_TYPES: Readonly<Record<ErrorCode, string>> = {
+  BadRequest: 'InvalidRequestException',
+  Forbidden: 'AccessDeniedException',
+  NotFound: 'ResourceNotFoundException',
+  MethodNotAllowed: 'InvalidRequestException',
+  Throttled: 'ThrottlingException',
+  InternalFailure: 'InternalServiceError',
+  UpstreamError: 'InternalServiceError',
+  ServiceUnavailable: 'ServiceUnavailableException',
+  UpstreamTimeout: 'RequestTimeoutException',
+};
+
 /**
  * A parameter or item that the backend says does not exist. Sources throw it (or put it in a batch result)
  * so the cache can remember the absence briefly and the server can answer 404.
@@ -47,10 +77,35 @@ export class NotFoundError extends Error {
   readonly code = 'NotFound';
 }
 
+/** The backend kept throttling the read through every retry its source allows: answered 429. */
+export class ThrottledError extends Error {
+  override readonly name: string = 'ThrottledError';
+  readonly code: 'Throttled' | 'UnprocessedKeys' = 'Throttled';
+}
+
 /** Keys DynamoDB still left unprocessed after every retry round: it was throttling them. */
-export class UnprocessedKeysError extends Error {
+export class UnprocessedKeysError extends ThrottledError {
   override readonly name = 'UnprocessedKeysError';
-  readonly code = 'UnprocessedKeys';
+  override readonly code = 'UnprocessedKeys';
+}
+
+/**
+ * A read the caller got wrong in a way only the store or a source can tell (an id two configured items
+ * spell, a feature flag asked of a configuration that is not JSON): answered 400 with the message.
+ */
+export class BadRequestError extends Error {
+  override readonly name = 'BadRequestError';
+  readonly code = 'BadRequest';
+}
+
+/**
+ * The configuration (`config.yaml` or the environment) cannot be used: reported to Lambda as
+ * `Extension.ConfigInvalid`. The config loader's `ConfigError` is one; the class lives here so the part of
+ * the layer loaded before register can tell it by `instanceof` without loading the config parser.
+ */
+export class ConfigInvalidError extends Error {
+  override readonly name: string = 'ConfigInvalidError';
+  readonly code = 'ConfigInvalid';
 }
 
 /**
@@ -124,7 +179,7 @@ export function isResourceMissing(err: unknown): err is AwsServiceError {
 }
 
 export function isThrottling(err: unknown): boolean {
-  return (err instanceof AwsServiceError && err.throttling) || err instanceof UnprocessedKeysError;
+  return (err instanceof AwsServiceError && err.throttling) || err instanceof ThrottledError;
 }
 
 export function isCallerError(err: unknown): err is AwsServiceError {
@@ -178,8 +233,8 @@ export function toHttpError(err: unknown): HttpError {
     );
   }
   if (err instanceof AwsServiceError) return fromAws(err);
-  if (err instanceof UnprocessedKeysError)
-    return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);
+  if (err instanceof ThrottledError) return HttpError.of('Throttled', THROTTLED_MESSAGE, undefined, err);
+  if (err instanceof BadRequestError) return HttpError.of('BadRequest', err.message, undefined, err);
   if (err instanceof AwsTransportError) return fromTransport(err);
   if (err instanceof WaitTimeoutError) {
     return HttpError.of('UpstreamTimeout', 'the backend did not answer in time', undefined, err);

@@ -12,9 +12,11 @@ import type { SourceStatus } from '@lambda-cache/shared';
 import type { AwsClient, JsonService } from './aws/index.js';
 import { errorCode, isCallerError, isNotFound } from './errors.js';
 
-/** The services the sources call, as `/v1/health` names them. */
-export const TRACKED_SOURCES = ['ssm', 'dynamodb'] as const;
-export type TrackedSource = (typeof TRACKED_SOURCES)[number];
+/**
+ * The client's name of a service whose source `/v1/health` names otherwise: AppConfig's source reads
+ * through AppConfigData.
+ */
+const SOURCE_OF_SERVICE: Readonly<Record<string, string>> = { appconfigdata: 'appconfig' };
 
 interface State {
   failing: boolean;
@@ -26,19 +28,24 @@ interface State {
 export class SourceHealth {
   private readonly states = new Map<string, State>();
 
-  constructor(private readonly now: () => number = Date.now) {
-    for (const s of TRACKED_SOURCES) this.states.set(s, { failing: false });
+  /** `services`: the registered sources' `service`, in the order `/v1/health` lists them. */
+  constructor(
+    private readonly services: readonly string[],
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const s of services) this.states.set(s, { failing: false });
   }
 
   /** A call of `service` ended with `error`, or succeeded when `error` is `undefined`. */
   record(service: string, error?: unknown): void {
-    const state = this.states.get(service);
+    const name = SOURCE_OF_SERVICE[service] ?? service;
+    const state = this.states.get(name);
     if (!state) return;
     if (error === undefined || isNotFound(error) || isCallerError(error)) {
-      this.states.set(service, { failing: false });
+      this.states.set(name, { failing: false });
       return;
     }
-    this.states.set(service, {
+    this.states.set(name, {
       failing: true,
       lastError: errorCode(error),
       since: state.failing && state.since !== undefined ? state.since : this.now(),
@@ -51,9 +58,9 @@ export class SourceHealth {
     return false;
   }
 
-  snapshot(): Record<TrackedSource, SourceStatus> {
-    const out = {} as Record<TrackedSource, SourceStatus>;
-    for (const name of TRACKED_SOURCES) {
+  snapshot(): Record<string, SourceStatus> {
+    const out: Record<string, SourceStatus> = {};
+    for (const name of this.services) {
       const s = this.states.get(name) ?? { failing: false };
       out[name] = s.failing
         ? {
@@ -67,8 +74,8 @@ export class SourceHealth {
   }
 }
 
-/** `aws` with every awsJson call's outcome recorded in `health`; anything else is passed through. */
-export function trackSources(aws: AwsClient, health: SourceHealth): AwsClient {
+/** `aws` with every call's outcome (awsJson and restJson) recorded in `health`. */
+export function trackSources(aws: AwsClient, health: Pick<SourceHealth, 'record'>): AwsClient {
   return {
     async json<T>(
       service: JsonService,
@@ -87,7 +94,16 @@ export function trackSources(aws: AwsClient, health: SourceHealth): AwsClient {
         throw err;
       }
     },
-    rest: (service, region, req, opts) => aws.rest(service, region, req, opts),
+    async rest(service, region, req, opts) {
+      try {
+        const out = await aws.rest(service, region, req, opts);
+        health.record(service);
+        return out;
+      } catch (err) {
+        if (!opts?.signal?.aborted) health.record(service, err);
+        throw err;
+      }
+    },
     destroy: () => aws.destroy(),
   };
 }

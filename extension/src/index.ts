@@ -4,4 +4,4 @@ export { type ExtensionEvent, ExtensionsApi, type RegisterResult } from './lifec
 export { createLogger, type Logger } from './log.js';
 export { type RunOptions, run } from './run.js';
 export { type CacheServer, createServer, type ServerOptions } from './server.js';
-export type { ItemForm, ParameterForm, Reply, Store } from './store.js';
+export type { Reply, SourceRoutes, Store } from './store.js';

@@ -12,7 +12,7 @@ import {
   readVar,
 } from '@lambda-cache/shared';
 import { type Clock, systemClock } from './clock.js';
-import { errorCode } from './errors.js';
+import { ConfigInvalidError, errorCode } from './errors.js';
 import { type ExtensionEvent, ExtensionsApi } from './lifecycle.js';
 import { createLogger, type Logger } from './log.js';
 import { type CacheServer, createServer } from './server.js';
@@ -222,8 +222,7 @@ export async function run(opts: RunOptions): Promise<number> {
     logger.error(`configuration error: ${text}`);
     pending.fail(err instanceof Error ? err : new Error(text));
     if (api) {
-      const type =
-        (err as { name?: unknown } | null)?.name === 'ConfigError' ? CONFIG_INVALID : 'Extension.InitFailed';
+      const type = err instanceof ConfigInvalidError ? CONFIG_INVALID : 'Extension.InitFailed';
       await api.initError(type, text).catch((e: unknown) => {
         logger.error('could not report the init error to Lambda', { error: errorCode(e) });
       });
@@ -234,15 +233,9 @@ export async function run(opts: RunOptions): Promise<number> {
   pending.resolve(store);
 
   if (settings.initStartup) {
+    // Entries loaded per source (parameters=, items=, …), then what did not load.
     const r = await store.prefetch(PREFETCH_DEADLINE_MS);
-    logger.info('prefetch done', {
-      ms: Math.round(r.ms),
-      parameters: r.parameters,
-      items: r.items,
-      notFound: r.notFound,
-      failed: r.failed,
-      pending: r.pending,
-    });
+    logger.info('prefetch done', { ...r, ms: Math.round(r.ms) });
   }
   store.markReady();
 

@@ -7,27 +7,17 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import {
-  type DynamoDbQuery,
-  HEADERS,
-  LEGACY_ROUTES,
-  type ParameterQuery,
-  parseAwsParameterQuery,
-  parseDynamoDbQuery,
-  parseLegacyPathName,
-  parseLegacyQuery,
-  parseParameterQuery,
-  ROUTES,
-} from '@lambda-cache/shared';
+import { HEADERS, ROUTES } from '@lambda-cache/shared';
 import { errorCode, HttpError, toHttpError } from './errors.js';
 import type { Logger } from './log.js';
-import type { Reply, Store } from './store.js';
+import type { ErrorShape, Listener, Read } from './sources/source.js';
+import type { Reply, SourceRoutes, Store } from './store.js';
 
 export interface ServerOptions {
   store: Store;
   /** Expected `X-Aws-Parameters-Secrets-Token`; `undefined` turns the check off (no session token locally). */
   sessionToken: string | undefined;
-  /** Serve the seed's `/parameters/…` and `/dynamodb/…` routes (no token, raw bodies). */
+  /** Serve the seed's `/parameters/…` and `/dynamodb/…` routes (the routes marked `legacy`: no token, raw bodies). */
   legacyRoutes: boolean;
   logger: Logger;
   /**
@@ -47,17 +37,20 @@ export interface ServerOptions {
 
 export interface ListenOptions {
   /**
-   * `all`: every route. `aws`: only the routes of AWS's Parameters and Secrets extension and `/ping`, for its
-   * port (`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`). The same checks and the same connection cap apply to
-   * every listener. @default 'all'
+   * `all`: the main listener, every route. `aws`: only the routes that list it (AWS's Parameters and Secrets
+   * extension's, and `/ping`), for its port (`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`). `appconfig`: only
+   * the routes that list it (AWS's AppConfig extension's, and `/ping`), for its port
+   * (`AWS_APPCONFIG_EXTENSION_HTTP_PORT`). The same checks and the same connection cap apply to every
+   * listener. @default 'all'
    */
-  routes?: 'all' | 'aws';
+  routes?: 'all' | Exclude<Listener, 'main'>;
 }
 
 export interface CacheServer {
   /**
    * Listens on `127.0.0.1:port` (`0` picks a free port) and resolves with the port it got. The first call
-   * must be the `all` listener; an `aws` one on that listener's (non-zero) port is that listener.
+   * must be the `all` listener; an `aws` or `appconfig` one on that listener's (non-zero) port is that
+   * listener.
    *
    * @example
    * const port = await server.listen(3000);
@@ -98,31 +91,26 @@ const TOKEN_LOG_PER_SECOND = 10;
 const PROXY_HEADERS = [HEADERS.forwardedFor, 'forwarded', 'x-real-ip'] as const;
 
 /**
- * Remembers what `parse` made of each text (a query string, a path), so a function asking for the same
- * parameter or item again skips parsing and key decoding. Parsing is a pure function of the text, so the
- * remembered object is exactly what parsing again would give; texts that fail to parse are not kept.
+ * Remembers what a route's `parse` made of each text (its query string; its path and query for a prefix
+ * route), so a function asking for the same parameter or item again skips parsing and key decoding, and
+ * the store gets the same read object (whose cache key it remembers). Parsing is a pure function of the
+ * text, so the remembered object is exactly what parsing again would give; texts that fail to parse are
+ * not kept.
  */
 class Memo<Q> {
   private readonly parsed = new Map<string, Q>();
 
-  constructor(private readonly parse: (text: string) => Q) {}
+  constructor(private readonly parse: (query: string, path: string) => Q) {}
 
-  get(text: string): Q {
+  get(text: string, query: string, path: string): Q {
     let q = this.parsed.get(text);
     if (q === undefined) {
-      q = this.parse(text);
+      q = this.parse(query, path);
       // Many distinct keys (read-through) only churn the memo; clearing keeps it bounded and cheap.
       if (this.parsed.size >= QUERY_MEMO_SIZE) this.parsed.clear();
       this.parsed.set(text, q);
     }
     return q;
-  }
-}
-
-/** A {@link Memo} of query strings, parsed with `URLSearchParams`. */
-class QueryMemo<Q> extends Memo<Q> {
-  constructor(parse: (search: URLSearchParams) => Q) {
-    super((query) => parse(new URLSearchParams(query)));
   }
 }
 
@@ -178,17 +166,25 @@ interface Refusal {
 interface Route {
   /** Needs `X-Aws-Parameters-Secrets-Token` (when the environment has a session token). */
   readonly token: boolean;
-  /** Also served on the port of AWS's Parameters and Secrets extension. */
-  readonly aws?: true;
+  /** How its errors are written. */
+  readonly errors: ErrorShape;
   /** Answers; returns a promise only when the answer is not ready at once (anything but a hit). */
   serve(res: http.ServerResponse, query: string, path: string): void | Promise<void>;
 }
 
+/** The routes one listener serves: exact paths, then path prefixes in the order they were added. */
+interface Table {
+  readonly exact: Map<string, Route>;
+  readonly prefixes: Array<[prefix: string, route: Route]>;
+}
+
+const LISTENERS: readonly Listener[] = ['main', 'aws', 'appconfig'];
+
 /** A connection's claim on the cap: made once per connection, updated in place per request. */
 interface Slot {
   readonly socket: Socket;
-  /** Came in on an `aws` listener: only the routes marked `aws` are served to it. */
-  readonly awsOnly: boolean;
+  /** The listener it came in on: only the routes that list it are served to it. */
+  readonly listener: Listener;
   /** Counts against the cap. */
   admitted: boolean;
   /** Requests received and not answered yet (more than one when pipelined). */
@@ -218,16 +214,13 @@ export function createServer(opts: ServerOptions): CacheServer {
   const expected = opts.sessionToken === undefined ? undefined : Buffer.from(opts.sessionToken, 'utf8');
   const tokenScratch = Buffer.alloc(expected?.length ?? 0);
   const debug = logger.isEnabled('debug');
-  const parameterQueries = new QueryMemo<ParameterQuery>(parseParameterQuery);
-  const itemQueries = new QueryMemo<DynamoDbQuery>(parseDynamoDbQuery);
-  const awsQueries = new QueryMemo<ParameterQuery>(parseAwsParameterQuery);
   /** Cache status of each answer, for the debug request line only. */
   const cacheStatus = new WeakMap<http.ServerResponse, string>();
   const slots = new Map<Socket, Slot>();
-  /** Sockets accepted by an `aws` listener, until the server's `connection` handler has seen them. */
-  const awsSockets = new WeakSet<Socket>();
-  /** The `aws` listeners on ports of their own; the `all` one is `server` itself. */
-  const awsListeners: net.Server[] = [];
+  /** Sockets accepted by an `aws` or `appconfig` listener, until the server's `connection` handler has seen them. */
+  const socketListeners = new WeakMap<Socket, Listener>();
+  /** The `aws` and `appconfig` listeners on ports of their own; the `all` one is `server` itself. */
+  const extraListeners: net.Server[] = [];
   let admitted = 0;
   let stopping = false;
 
@@ -325,7 +318,7 @@ export function createServer(opts: ServerOptions): CacheServer {
   server.on('connection', (socket: Socket) => {
     const slot: Slot = {
       socket,
-      awsOnly: awsSockets.has(socket),
+      listener: socketListeners.get(socket) ?? 'main',
       admitted: false,
       inFlight: 0,
       idleSince: -1,
@@ -362,8 +355,13 @@ export function createServer(opts: ServerOptions): CacheServer {
 
   // ---- answers ----
 
-  function sendError(res: http.ServerResponse, err: HttpError, extra: Record<string, string> = {}): void {
-    const body = jsonBody(err.envelope());
+  function sendError(
+    res: http.ServerResponse,
+    err: HttpError,
+    extra: Record<string, string> = {},
+    shape: ErrorShape = 'envelope',
+  ): void {
+    const body = jsonBody(shape === 'aws' ? err.awsBody() : err.envelope());
     res.writeHead(err.status, {
       'content-type': JSON_TYPE,
       'content-length': body.length,
@@ -394,7 +392,7 @@ export function createServer(opts: ServerOptions): CacheServer {
   function sendReply(res: http.ServerResponse, reply: Reply): void {
     if (debug) cacheStatus.set(res, reply.cache);
     // A flat [name, value, …] array: Node writes it as is, without the per-name bookkeeping of an object.
-    res.writeHead(200, [
+    const headers = [
       'content-type',
       reply.contentType,
       'content-length',
@@ -405,7 +403,9 @@ export function createServer(opts: ServerOptions): CacheServer {
       String(Math.max(0, Math.floor(reply.ageMs / 1000))),
       HEADERS.cache,
       reply.cache,
-    ]);
+    ];
+    if (reply.headers !== undefined) for (const h of reply.headers) headers.push(h);
+    res.writeHead(200, headers);
     res.end(reply.body);
     answered(res);
   }
@@ -415,16 +415,17 @@ export function createServer(opts: ServerOptions): CacheServer {
     res: http.ServerResponse,
     path: string,
     reply: Reply | Promise<Reply>,
+    shape: ErrorShape,
   ): void | Promise<void> {
     if (!(reply instanceof Promise)) return sendReply(res, reply);
     return reply.then(
       (r) => sendReply(res, r),
-      (err: unknown) => fail(res, path, err),
+      (err: unknown) => fail(res, path, err, shape),
     );
   }
 
   /** The one place a thrown value becomes a response. */
-  function fail(res: http.ServerResponse, path: string, err: unknown): void {
+  function fail(res: http.ServerResponse, path: string, err: unknown, shape: ErrorShape = 'envelope'): void {
     const httpErr = toHttpError(err);
     if (httpErr.status >= 500) {
       logger.warn('request failed', {
@@ -437,7 +438,7 @@ export function createServer(opts: ServerOptions): CacheServer {
           : {}),
       });
     }
-    sendError(res, httpErr);
+    sendError(res, httpErr, {}, shape);
   }
 
   // ---- checks, in the order they run; each returns a refusal or `undefined` ----
@@ -542,82 +543,73 @@ export function createServer(opts: ServerOptions): CacheServer {
 
   // ---- route table ----
 
-  const routes = new Map<string, Route>([
-    [ROUTES.ping, { token: false, aws: true, serve: (res) => sendPong(res) }],
-    [
-      ROUTES.parameters,
-      {
-        token: true,
-        serve: (res, query, path) => answer(res, path, store.parameter(parameterQueries.get(query), 'v1')),
-      },
-    ],
-    [
-      ROUTES.dynamodb,
-      {
-        token: true,
-        serve: (res, query, path) => answer(res, path, store.item(itemQueries.get(query), 'v1')),
-      },
-    ],
-    [
-      ROUTES.awsParameter,
-      {
-        token: true,
-        aws: true,
-        serve: (res, query, path) => answer(res, path, store.parameter(awsQueries.get(query), 'aws')),
-      },
-    ],
-    [ROUTES.health, { token: true, serve: (res) => sendJson(res, store.health()) }],
-    [ROUTES.stats, { token: true, serve: (res) => sendJson(res, store.stats()) }],
-  ]);
-  /** `/parameters/NAME` and `/dynamodb/ID`: the seed's routes that carry their argument in the path. */
-  const prefixRoutes: [prefix: string, route: Route][] = [];
+  const tables = new Map<Listener, Table>(LISTENERS.map((l) => [l, { exact: new Map(), prefixes: [] }]));
 
-  if (opts.legacyRoutes) {
-    const p = LEGACY_ROUTES.parameters;
-    const d = LEGACY_ROUTES.dynamodb;
-    // The seed read every parameter decrypted. What is parsed from a query or a path is remembered, so a
-    // repeated read goes from the URL to the stored body without parsing or building anything.
-    const seedParameter = (name: string): ParameterQuery => ({ name, decrypt: true, refresh: false });
-    const parameterByQuery = new QueryMemo((search) => seedParameter(parseLegacyQuery(search)));
-    const parameterByPath = new Memo((path) => seedParameter(parseLegacyPathName(path.slice(p.length + 1))));
-    const itemByQuery = new QueryMemo(parseLegacyQuery);
-    const itemByPath = new Memo((path) => parseLegacyPathName(path.slice(d.length + 1)));
-    // The seed never sent a token, so its routes need none (they are off unless the user turns them on);
-    // the store serves them only what the config names.
-    routes.set(p, {
-      token: false,
-      serve: (res, query, path) => answer(res, path, store.parameter(parameterByQuery.get(query), 'legacy')),
-    });
-    routes.set(d, {
-      token: false,
-      serve: (res, query, path) => answer(res, path, store.legacyItem(itemByQuery.get(query))),
-    });
-    prefixRoutes.push(
-      [
-        `${p}/`,
-        {
-          token: false,
-          serve: (res, _query, path) =>
-            answer(res, path, store.parameter(parameterByPath.get(path), 'legacy')),
-        },
-      ],
-      [
-        `${d}/`,
-        {
-          token: false,
-          serve: (res, _query, path) => answer(res, path, store.legacyItem(itemByPath.get(path))),
-        },
-      ],
-    );
+  function addRoute(path: string, prefix: boolean, listeners: readonly Listener[], route: Route): void {
+    for (const l of listeners) {
+      const table = tables.get(l) as Table;
+      if (prefix) table.prefixes.push([path, route]);
+      else if (!table.exact.has(path)) table.exact.set(path, route);
+    }
   }
 
-  /** The routes an `aws` listener serves: those marked so (never the seed's, nor the path-prefix ones). */
-  const awsRoutes = new Map([...routes].filter(([, route]) => route.aws));
+  addRoute(ROUTES.ping, false, LISTENERS, {
+    token: false,
+    errors: 'envelope',
+    serve: (res) => sendPong(res),
+  });
+  addRoute(ROUTES.health, false, ['main'], {
+    token: true,
+    errors: 'envelope',
+    serve: (res) => sendJson(res, store.health()),
+  });
+  addRoute(ROUTES.stats, false, ['main'], {
+    token: true,
+    errors: 'envelope',
+    serve: (res) => sendJson(res, store.stats()),
+  });
 
-  function routeOf(path: string): Route | undefined {
-    const exact = routes.get(path);
+  /** Whether the sources' routes are in the table; until then an unknown path waits for them. */
+  let sourcesRouted = false;
+
+  /**
+   * Adds every source's routes (the seed's only when they are on). What a route parses is remembered per
+   * text, so a repeated read goes from the URL to the stored body without parsing or building anything.
+   */
+  function addSourceRoutes(sets: readonly SourceRoutes[]): void {
+    if (sourcesRouted) return;
+    sourcesRouted = true;
+    for (const { source, routes } of sets) {
+      for (const r of routes) {
+        if (r.legacy && !opts.legacyRoutes) continue;
+        const memo = new Memo<Read<unknown>>((query, path) => r.parse(query, path));
+        const prefix = r.prefix === true;
+        const shape = r.errors ?? 'envelope';
+        addRoute(r.path, prefix, r.listeners ?? ['main'], {
+          token: r.token,
+          errors: shape,
+          serve: (res, query, path) => {
+            const text = !prefix ? query : query === '' ? path : `${path}?${query}`;
+            return answer(res, path, store.read(source, memo.get(text, query, path)), shape);
+          },
+        });
+      }
+    }
+  }
+
+  const known = store.routes();
+  /** The sources' routes, while the store is still being built; requests for other paths wait for it. */
+  let pendingRoutes: Promise<void> | undefined;
+  if (Array.isArray(known)) addSourceRoutes(known);
+  else {
+    pendingRoutes = Promise.resolve(known).then(addSourceRoutes, () => undefined);
+  }
+
+  function routeOf(listener: Listener, path: string): Route | undefined {
+    const table = tables.get(listener) as Table;
+    const exact = table.exact.get(path);
     if (exact !== undefined) return exact;
-    for (const [prefix, route] of prefixRoutes) {
+    for (const [prefix, route] of table.prefixes) {
       if (path.length > prefix.length && path.startsWith(prefix)) return route;
     }
     return undefined;
@@ -638,35 +630,65 @@ export function createServer(opts: ServerOptions): CacheServer {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const query = q === -1 ? '' : url.slice(q + 1);
-    const route = slot?.awsOnly ? awsRoutes.get(path) : routeOf(path);
+    const listener = slot?.listener ?? 'main';
+    const route = routeOf(listener, path);
+    if (route === undefined && !sourcesRouted) {
+      // The sources' routes come with the store (after register): wait for it, as a read of a route
+      // already known waits for the store, bounded, rather than answer 404 too soon.
+      return waitForRoutes().then(
+        () => serve(req, res, routeOf(listener, path), path, query),
+        (err: unknown) => fail(res, path, err),
+      );
+    }
+    return serve(req, res, route, path, query);
+  }
+
+  /** The sources' routes, once the store has them; rejects (a 503) when it cannot be built in time. */
+  function waitForRoutes(): Promise<void> {
+    return Promise.resolve(store.routes()).then((sets) => {
+      addSourceRoutes(sets);
+      return pendingRoutes;
+    });
+  }
+
+  function serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    route: Route | undefined,
+    path: string,
+    query: string,
+  ): void | Promise<void> {
     // An unknown path needs the token too, so a caller without it learns nothing about the routes.
     if (route === undefined || route.token) {
       const badToken = checkToken(req, path);
-      if (badToken !== undefined) return refuse(res, badToken);
+      if (badToken !== undefined) {
+        if (route?.errors === 'aws') return sendError(res, badToken.error, {}, 'aws');
+        return refuse(res, badToken);
+      }
     }
     if (route === undefined)
       return sendError(res, HttpError.of('NotFound', `no route ${path.slice(0, 100)}`));
     try {
       return route.serve(res, query, path);
     } catch (err) {
-      return fail(res, path, err);
+      return fail(res, path, err, route.errors);
     }
   }
 
   return {
     server,
     listen(port, { routes: which = 'all' } = {}) {
-      if (which === 'aws') {
+      if (which !== 'all') {
         if (!server.listening) return Promise.reject(new Error('listen with every route first'));
         const mainPort = (server.address() as AddressInfo).port;
         if (port !== 0 && port === mainPort) return Promise.resolve(mainPort);
         // Its connections are handed to the one HTTP server, so they share its checks, timeouts and cap.
         const listener = net.createServer({ noDelay: true }, (socket) => {
-          awsSockets.add(socket);
+          socketListeners.set(socket, which);
           server.emit('connection', socket);
         });
         return listenOn(listener, port).then((bound) => {
-          awsListeners.push(listener);
+          extraListeners.push(listener);
           return bound;
         });
       }
@@ -674,12 +696,12 @@ export function createServer(opts: ServerOptions): CacheServer {
     },
     close(graceMs = 300) {
       stopping = true;
-      const closing = awsListeners.map(
+      const closing = extraListeners.map(
         (listener) => new Promise<void>((resolve) => listener.close(() => resolve())),
       );
       return new Promise((resolve) => {
         if (!server.listening) return resolve();
-        // After the grace, every connection the HTTP server handles is dropped, the `aws` listeners' included.
+        // After the grace, every connection the HTTP server handles is dropped, the other listeners' included.
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         timer.unref();
         closing.push(new Promise<void>((closed) => server.close(() => closed())));

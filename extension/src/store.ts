@@ -4,38 +4,39 @@
  */
 import {
   type CacheStatus,
-  type DynamoDbQuery,
   EXTENSION_REQUEST_WAIT_MS,
   type HealthPayload,
-  type ParameterQuery,
   type StatsPayload,
 } from '@lambda-cache/shared';
 import { HttpError } from './errors.js';
+import type { Read, SourceRoute } from './sources/source.js';
 
 /** One answer: the stored body and what the cache knows about its freshness. */
 export interface Reply {
   readonly body: Buffer;
   readonly contentType: string;
+  /** Extra headers, a flat `[name, value, …]` list (AppConfig's `Configuration-Version`). */
+  readonly headers?: readonly string[] | undefined;
   readonly cache: CacheStatus;
   readonly ageMs: number;
   readonly ttlLeftMs: number;
 }
 
-/**
- * The body shape a parameter is served in: `v1` is {@link ParameterPayload}, `aws` the body of SSM's
- * `GetParameter` (as AWS's Parameters and Secrets extension sends it), `legacy` the raw value (the seed).
- */
-export type ParameterForm = 'v1' | 'aws' | 'legacy';
-/** `v1` is {@link DynamoDbPayload}; `legacy` the item as plain JSON, as the seed served it. */
-export type ItemForm = 'v1' | 'legacy';
+/** The routes of one source, by the tag the store knows it by. */
+export interface SourceRoutes {
+  readonly source: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the server hands each route's read back to its own source
+  readonly routes: ReadonlyArray<SourceRoute<any>>;
+}
 
 export interface Store {
-  /** A fresh hit answers synchronously (no promise, no microtask); anything else resolves later. */
-  parameter(query: ParameterQuery, form: ParameterForm): Reply | Promise<Reply>;
-  /** A fresh hit answers synchronously (no promise, no microtask); anything else resolves later. */
-  item(query: DynamoDbQuery, form: ItemForm): Reply | Promise<Reply>;
-  /** The seed's `TABLE-HASH[-SORT]` item id, resolved against the configured tables. */
-  legacyItem(id: string): Promise<Reply>;
+  /**
+   * The answer to `read` from the source tagged `source`. A fresh hit answers synchronously (no promise, no
+   * microtask); anything else resolves later.
+   */
+  read(source: string, read: Read<unknown>): Reply | Promise<Reply>;
+  /** Every source's routes; a store still being built resolves them once it has them. */
+  routes(): readonly SourceRoutes[] | Promise<readonly SourceRoutes[]>;
   health(): HealthPayload;
   stats(): StatsPayload;
 }
@@ -90,18 +91,14 @@ export class PendingStore implements Store {
     }
   }
 
-  parameter(query: ParameterQuery, form: ParameterForm): Reply | Promise<Reply> {
-    if (this.current) return this.current.parameter(query, form);
-    return this.get().then((store) => store.parameter(query, form));
+  read(source: string, read: Read<unknown>): Reply | Promise<Reply> {
+    if (this.current) return this.current.read(source, read);
+    return this.get().then((store) => store.read(source, read));
   }
 
-  item(query: DynamoDbQuery, form: ItemForm): Reply | Promise<Reply> {
-    if (this.current) return this.current.item(query, form);
-    return this.get().then((store) => store.item(query, form));
-  }
-
-  async legacyItem(id: string): Promise<Reply> {
-    return (await this.get()).legacyItem(id);
+  routes(): readonly SourceRoutes[] | Promise<readonly SourceRoutes[]> {
+    if (this.current) return this.current.routes();
+    return this.get().then((store) => store.routes());
   }
 
   health(): HealthPayload {

@@ -29,6 +29,8 @@ export interface Stored<M> {
   readonly body: Buffer;
   readonly contentType: string;
   readonly meta: M;
+  /** Extra answer headers of the main form, as a flat `[name, value, …]` list (AppConfig's `Configuration-Version`). */
+  readonly headers?: readonly string[];
 }
 
 /** A body in another form than the main one, built on first use from what was stored. */
@@ -39,11 +41,28 @@ export interface Body {
   readonly headers?: readonly string[];
 }
 
+/**
+ * Why the store loads: `read`, a request is waiting (read-through, a forced refresh, a stale value's
+ * background refresh); `prefetch`, the configured targets at start; `refresh`, refresh-ahead on INVOKE.
+ */
+export type LoadReason = 'read' | 'prefetch' | 'refresh';
+
 /** A prefetched target, with its own TTL when the config gives one. */
 export interface ConfiguredTarget<T> {
   readonly target: T;
   /** `undefined`: the source's default TTL. */
   readonly ttlMs: number | undefined;
+}
+
+/**
+ * Prefetch targets that only AWS can list (the parameters under an SSM path): found and loaded in one go,
+ * so each comes with its payload.
+ */
+export interface Discovery<T, P> {
+  /** What was asked, for logs (a path), never a value. */
+  readonly what: Readonly<Record<string, string>>;
+  /** Rejects when the listing failed: one failure in the prefetch report; its targets load on demand. */
+  readonly found: Promise<ReadonlyArray<ConfiguredTarget<T> & { readonly payload: P }>>;
 }
 
 /** What a route asks the store for. */
@@ -87,6 +106,8 @@ export interface Source<T, P, M = unknown> {
   readonly service: string;
   /** Targets one `load` call takes at most (read-through misses are coalesced up to this). */
   readonly maxBatch: number;
+  /** What the prefetch report counts this source's entries as (`parameters`, `items`). @default tag */
+  readonly label?: string;
 
   /** The cache-key text of a target (without the tag); `decode(encode(t))` gives `t` back. */
   encode(target: T): string;
@@ -97,12 +118,14 @@ export interface Source<T, P, M = unknown> {
    * Loads targets of one group, in as few calls as the API allows. `previous[i]` is what the cache holds
    * for `targets[i]` (a refresh or revalidation), so a source that can tell "unchanged" cheaply answers
    * {@link UNCHANGED}. One result per target, in order; one target's failure is its own result, not the
-   * batch's. A rejection fails every target of the call.
+   * batch's. A rejection fails every target of the call. `reason` says who asked (a source may pick
+   * another call for a lone read, as DynamoDB's `GetItem`).
    */
   load(
     group: string,
     targets: readonly T[],
     previous: ReadonlyArray<Stored<M> | undefined>,
+    reason?: LoadReason,
   ): Promise<Array<LoadResult<P>>>;
   /** What the cache keeps of a payload. */
   store(payload: P): Stored<M>;
@@ -114,8 +137,17 @@ export interface Source<T, P, M = unknown> {
    */
   notAfter?(stored: Stored<M>): number | undefined;
 
+  /**
+   * Another target whose stored value answers a read of `target` that has none of its own (an SSM `String`
+   * parameter read without decryption answers a read with it); `peek` gives what the cache holds for a
+   * target, whatever its freshness. Asked only on a miss.
+   */
+  alias?(target: T, peek: (other: T) => Stored<M> | undefined): T | undefined;
+
   /** What the config asks to prefetch (the source's own section). */
   configured(config: CacheConfig): Iterable<ConfiguredTarget<T>>;
+  /** Prefetch targets listed by AWS (SSM's `GetParametersByPath`), loaded as they are found. */
+  discover?(): Iterable<Discovery<T, P>>;
   /** The TTL the config gives a read-through target (a configured name, a path it is under); `undefined`: the default. */
   ttlOf(target: T): number | undefined;
   /** Names for logs (a parameter name, a table and key), never a value. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { awsParameterBody, legacyItemBody, plainItemJson } from '../../src/bodies.js';
+import { legacyItemBody, plainItemJson } from '../../src/sources/items.js';
+import { awsParameterBody } from '../../src/sources/parameters.js';
 
 describe('bodies', () => {
   it('builds the GetParameter body without the selector in the name when a version was asked', () => {

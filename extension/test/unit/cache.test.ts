@@ -799,3 +799,50 @@ describe('Cache.expiring with per-entry ttls', () => {
     expect(cache.expiring()).toEqual(['p']);
   });
 });
+
+describe('Cache notAfter', () => {
+  /** Values `until:<epoch ms>` may not be served from that time on. */
+  const until = (_key: string, v: string) => (v.startsWith('until:') ? Number(v.slice(6)) : undefined);
+
+  it('loads again when a fresh value has passed its notAfter', async () => {
+    const { clock, cache } = make({ notAfter: until });
+    await cache.get('k', async () => `until:${clock.now() + 1000}`);
+    expect(cache.fresh('k')).toBeDefined();
+    clock.advance(1000);
+    expect(cache.fresh('k')).toBeUndefined();
+    const loader = vi.fn(async () => 'plain');
+    expect(await cache.get('k', loader)).toMatchObject({ value: 'plain', status: 'miss' });
+    expect(loader).toHaveBeenCalledTimes(1);
+  });
+
+  it('throws the load error instead of serving a value past its notAfter within stale-if-error', async () => {
+    const { clock, cache } = make({ notAfter: until });
+    await cache.get('k', async () => `until:${clock.now() + POLICY.ttlMs + 1000}`);
+    clock.advance(POLICY.ttlMs + 500);
+    // Stale within stale-while-revalidate and before notAfter: served.
+    expect(await cache.get('k', () => Promise.reject(new Error('down')))).toMatchObject({ status: 'stale' });
+    clock.advance(ERROR_RETRY_MS + 500);
+    await expect(cache.get('k', () => Promise.reject(new Error('still down')))).rejects.toThrow('still down');
+  });
+
+  it('lists a value for refresh-ahead when its notAfter comes before its expiry', async () => {
+    const { clock, cache } = make({ notAfter: until });
+    await cache.get('k', async () => `until:${clock.now() + 1500}`);
+    await cache.get('other', async () => 'plain');
+    expect(cache.expiring(1000)).toEqual([]);
+    clock.advance(600);
+    expect(cache.expiring(1000)).toEqual(['k']);
+  });
+});
+
+describe('Cache forced refresh', () => {
+  it('throws the load error and keeps the stored value when a forced refresh fails', async () => {
+    const { cache } = make();
+    await cache.get('k', async () => 'good');
+    await expect(
+      cache.get('k', () => Promise.reject(new Error('down')), { forceRefresh: true }),
+    ).rejects.toThrow('down');
+    expect(cache.peek('k')).toBe('good');
+    expect(cache.fresh('k')).toMatchObject({ value: 'good', status: 'hit' });
+  });
+});

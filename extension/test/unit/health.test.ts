@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AwsTransportError } from '../../src/aws/index.js';
-import { AwsStore } from '../../src/aws-store.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { SourceHealth, trackSources } from '../../src/health.js';
@@ -9,6 +8,7 @@ import { silentLogger } from '../../src/log.js';
 import { DynamoDbSource } from '../../src/sources/dynamodb.js';
 import { SsmSource } from '../../src/sources/ssm.js';
 import { FakeAws, serviceError } from './support/fake-aws.js';
+import { makeStore, parameter } from './support/store.js';
 
 const SEED_CONFIG = readFileSync(new URL('../fixtures/seed.yaml', import.meta.url), 'utf8');
 
@@ -18,14 +18,14 @@ const reset = () =>
 
 describe('SourceHealth', () => {
   it('reports every source ok when no call has failed', () => {
-    const h = new SourceHealth();
+    const h = new SourceHealth(['ssm', 'dynamodb']);
     expect(h.anyFailing).toBe(false);
     expect(h.snapshot()).toEqual({ ssm: { status: 'ok' }, dynamodb: { status: 'ok' } });
   });
 
   it('reports a source failing since its first failure, with the latest error code, until a call succeeds', () => {
     let now = Date.parse('2026-01-01T00:00:00.000Z');
-    const h = new SourceHealth(() => now);
+    const h = new SourceHealth(['ssm', 'dynamodb'], () => now);
     h.record('ssm', timeout());
     now += 5000;
     h.record('ssm', serviceError('ThrottlingException', { throttling: true }));
@@ -48,7 +48,7 @@ describe('SourceHealth', () => {
   });
 
   it('counts a not-found or a caller mistake as an answer, not a failure', () => {
-    const h = new SourceHealth();
+    const h = new SourceHealth(['ssm', 'dynamodb']);
     h.record('ssm', timeout());
     h.record('ssm', serviceError('ParameterNotFound'));
     expect(h.snapshot().ssm).toEqual({ status: 'ok' });
@@ -58,7 +58,7 @@ describe('SourceHealth', () => {
   });
 
   it('ignores services no source calls', () => {
-    const h = new SourceHealth();
+    const h = new SourceHealth(['ssm', 'dynamodb']);
     h.record('appconfigdata', timeout());
     expect(h.anyFailing).toBe(false);
     expect(Object.keys(h.snapshot())).toEqual(['ssm', 'dynamodb']);
@@ -66,6 +66,18 @@ describe('SourceHealth', () => {
 });
 
 describe('trackSources', () => {
+  it('records AppConfigData rest calls as the appconfig source', async () => {
+    const h = new SourceHealth(['ssm', 'appconfig']);
+    const failing = new FakeAws();
+    const tracked = trackSources(failing, h);
+    await expect(
+      tracked.rest('appconfigdata', undefined, { method: 'GET', path: '/configuration' } as Parameters<
+        typeof tracked.rest
+      >[2]),
+    ).rejects.toThrow();
+    expect(h.snapshot()).toMatchObject({ ssm: { status: 'ok' }, appconfig: { status: 'failing' } });
+  });
+
   it('records the outcome of each call by its service and passes results and errors through', async () => {
     const denied = serviceError('AccessDeniedException');
     const aws = new FakeAws()
@@ -73,7 +85,7 @@ describe('trackSources', () => {
       .on('dynamodb', 'GetItem', () => {
         throw denied;
       });
-    const h = new SourceHealth();
+    const h = new SourceHealth(['ssm', 'dynamodb']);
     const tracked = trackSources(aws, h);
     await expect(tracked.json('dynamodb', undefined, 'GetItem', {})).rejects.toBe(denied);
     expect(h.snapshot().dynamodb).toMatchObject({ status: 'failing', lastError: 'AccessDeniedException' });
@@ -87,7 +99,7 @@ describe('trackSources', () => {
       abort.abort();
       throw abort.signal.reason;
     });
-    const h = new SourceHealth();
+    const h = new SourceHealth(['ssm', 'dynamodb']);
     await expect(
       trackSources(aws, h).json('ssm', undefined, 'GetParameters', {}, { signal: abort.signal }),
     ).rejects.toBeDefined();
@@ -95,7 +107,7 @@ describe('trackSources', () => {
   });
 });
 
-describe('AwsStore health', () => {
+describe('SourceStore health', () => {
   function setup() {
     const clock = new ManualClock(0);
     let failing = true;
@@ -107,9 +119,9 @@ describe('AwsStore health', () => {
       })
       .on('dynamodb', 'BatchGetItem', () => ({ Responses: {} }))
       .on('dynamodb', 'GetItem', () => ({}));
-    const sources = new SourceHealth();
+    const sources = new SourceHealth(['ssm', 'dynamodb']);
     const tracked = trackSources(aws, sources);
-    const store = new AwsStore({
+    const store = makeStore({
       config: parseConfig(SEED_CONFIG, 'config.yaml'),
       ssm: new SsmSource({ aws: tracked, sleep: async () => undefined }),
       dynamodb: new DynamoDbSource({ aws: tracked, sleep: async () => undefined }),
@@ -120,7 +132,7 @@ describe('AwsStore health', () => {
       maxBytes: 1024 * 1024,
       region: 'us-west-2',
       backendCalls: {},
-      sources,
+      health: sources,
     });
     return { store, clock, recover: () => (failing = false) };
   }
@@ -137,7 +149,8 @@ describe('AwsStore health', () => {
     expect(health.sources?.dynamodb).toEqual({ status: 'ok' });
     recover();
     clock.advance(60_000);
-    const read = await store.parameter(
+    const read = await parameter(
+      store,
       { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false },
       'v1',
     );

@@ -1,26 +1,85 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { DynamoDbQuery, ParameterQuery, StatsPayload } from '@lambda-cache/shared';
+import type { KeyAttributes, StatsPayload } from '@lambda-cache/shared';
 import { dynamodbPath, parameterPath } from '@lambda-cache/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
 import { HttpError, NotFoundError } from '../../src/errors.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { type CacheServer, createServer, isLoopbackHost } from '../../src/server.js';
-import type { ItemForm, ParameterForm, Reply, Store } from '../../src/store.js';
+import type { DynamoDbSource } from '../../src/sources/dynamodb.js';
+import { ItemSource } from '../../src/sources/items.js';
+import { ParameterSource } from '../../src/sources/parameters.js';
+import type { Read, SourceRoute } from '../../src/sources/source.js';
+import type { SsmSource } from '../../src/sources/ssm.js';
+import { PendingStore, type Reply, type SourceRoutes, type Store } from '../../src/store.js';
 import { serviceError } from './support/fake-aws.js';
 
 const TOKEN = 'session-token-123';
 
+/** The sources' own routes, over a config that names what the seed routes below read. */
+const CONFIG = parseConfig('parameters:\n  - names: [Parameter1, /app/x]\n', 'config.yaml');
+const PARAMETER_ROUTES = new ParameterSource({
+  config: CONFIG,
+  region: undefined,
+  logger: silentLogger,
+  ssm: {} as SsmSource,
+}).routes;
+const ITEM_ROUTES = new ItemSource({
+  config: CONFIG,
+  region: undefined,
+  logger: silentLogger,
+  dynamodb: {} as DynamoDbSource,
+}).routes;
+/** The seed's item routes by id alone, so any id reaches the store (the real ones serve configured ids). */
+const SEED_ITEM_ROUTES: ReadonlyArray<SourceRoute<string>> = [
+  {
+    path: '/dynamodb',
+    token: false,
+    legacy: true,
+    parse: (query) => ({
+      target: new URLSearchParams(query).get('name') ?? '',
+      form: 'legacy',
+      refresh: false,
+    }),
+  },
+  {
+    path: '/dynamodb/',
+    prefix: true,
+    token: false,
+    legacy: true,
+    parse: (_query, path) => ({ target: decodeURIComponent(path.slice(10)), form: 'legacy', refresh: false }),
+  },
+];
+
 /** An in-memory store: one parameter and one item, recording what the server asked. */
 class FakeStore implements Store {
   calls: string[] = [];
-  async parameter(q: ParameterQuery, form: ParameterForm): Promise<Reply> {
-    this.calls.push(`parameter ${q.name} ${q.decrypt} ${q.refresh} ${form}`);
-    if (q.name === 'missing') throw new NotFoundError('parameter missing was not found');
-    if (q.name === 'denied') throw serviceError('AccessDeniedException');
-    if (q.name === 'boom') throw new TypeError('internal detail');
-    const body =
-      form === 'legacy' ? Buffer.from('raw-value') : Buffer.from(JSON.stringify({ name: q.name, form }));
+  routes(): readonly SourceRoutes[] {
+    return [
+      { source: 'p', routes: PARAMETER_ROUTES },
+      { source: 'i', routes: ITEM_ROUTES.filter((r) => !r.legacy) },
+      { source: 'seed-items', routes: SEED_ITEM_ROUTES },
+    ];
+  }
+  async read(source: string, read: Read<unknown>): Promise<Reply> {
+    if (source === 'p') {
+      const t = read.target as { name: string; decrypt: boolean };
+      return this.parameter(t.name, t.decrypt, read.refresh, read.form === 'main' ? 'v1' : read.form);
+    }
+    if (source === 'i')
+      return this.item(
+        (read.target as { table: string; key: KeyAttributes }).table,
+        (read.target as { key: KeyAttributes }).key,
+      );
+    return this.legacyItem(read.target as string);
+  }
+  async parameter(name: string, decrypt: boolean, refresh: boolean, form: string): Promise<Reply> {
+    this.calls.push(`parameter ${name} ${decrypt} ${refresh} ${form}`);
+    if (name === 'missing') throw new NotFoundError('parameter missing was not found');
+    if (name === 'denied') throw serviceError('AccessDeniedException');
+    if (name === 'boom') throw new TypeError('internal detail');
+    const body = form === 'legacy' ? Buffer.from('raw-value') : Buffer.from(JSON.stringify({ name, form }));
     return {
       body,
       contentType: form === 'legacy' ? 'text/plain' : 'application/json',
@@ -29,8 +88,8 @@ class FakeStore implements Store {
       ttlLeftMs: 47_900,
     };
   }
-  async item(q: DynamoDbQuery, form: ItemForm): Promise<Reply> {
-    this.calls.push(`item ${q.table} ${JSON.stringify(q.key)} ${form}`);
+  async item(table: string, key: KeyAttributes): Promise<Reply> {
+    this.calls.push(`item ${table} ${JSON.stringify(key)} v1`);
     return {
       body: Buffer.from('{"item":1}'),
       contentType: 'application/json',
@@ -568,12 +627,12 @@ describe('server', () => {
     });
     const parameter = store.parameter.bind(store);
     let slowArrived = false;
-    store.parameter = async (q, form) => {
-      if (q.name === 'slow') {
+    store.parameter = async (name, decrypt, refresh, form) => {
+      if (name === 'slow') {
         slowArrived = true;
         await held;
       }
-      return parameter(q, form);
+      return parameter(name, decrypt, refresh, form);
     };
     const busy = await KeptConnection.open(port);
     const older = await KeptConnection.open(port);
@@ -731,5 +790,116 @@ describe("server (the port of AWS's Parameters and Secrets extension)", () => {
     await until('the kept aws connection to close', () => kept.closed);
     await expect(request(awsPort, '/ping')).rejects.toThrow();
     await expect(request(port, '/ping')).rejects.toThrow();
+  });
+});
+
+describe('server (routes from the sources)', () => {
+  let server: CacheServer | undefined;
+  afterEach(async () => {
+    await server?.close(0);
+    server = undefined;
+  });
+
+  /** A store of one source with an AWS-shaped route, an AppConfig-port route and answer headers. */
+  function storeOf(reads: string[]): Store {
+    const routes: ReadonlyArray<SourceRoute<string>> = [
+      {
+        path: '/agent/get',
+        token: true,
+        listeners: ['main', 'aws'],
+        errors: 'aws',
+        parse: (query) => ({
+          target: new URLSearchParams(query).get('id') ?? '',
+          form: 'main',
+          refresh: false,
+        }),
+      },
+      {
+        path: '/applications/',
+        prefix: true,
+        token: false,
+        listeners: ['main', 'appconfig'],
+        parse: (query, path) => ({ target: `${path}?${query}`, form: 'main', refresh: false }),
+      },
+    ];
+    return {
+      routes: () => [{ source: 'x', routes }],
+      read: (_source, read) => {
+        const id = read.target as string;
+        reads.push(id);
+        if (id === 'missing') return Promise.reject(new NotFoundError('no such thing'));
+        if (id === 'denied') return Promise.reject(serviceError('AccessDeniedException'));
+        return {
+          body: Buffer.from('ok'),
+          contentType: 'text/plain',
+          headers: ['configuration-version', '7'],
+          cache: 'hit',
+          ageMs: 0,
+          ttlLeftMs: 1000,
+        };
+      },
+      health: () => ({ status: 'ready', entries: 0, failed: 0, uptimeMs: 0 }),
+      stats: () => new FakeStore().stats(),
+    };
+  }
+
+  it("answers an errors: 'aws' route's errors as {__type, message} with the envelope's status", async () => {
+    server = createServer({
+      store: storeOf([]),
+      sessionToken: TOKEN,
+      legacyRoutes: false,
+      logger: silentLogger,
+    });
+    const port = await server.listen(0);
+    const auth = { 'x-aws-parameters-secrets-token': TOKEN };
+    const missing = await request(port, '/agent/get?id=missing', auth);
+    expect(missing.status).toBe(404);
+    expect(missing.json).toEqual({ __type: 'ResourceNotFoundException', message: 'no such thing' });
+    const denied = await request(port, '/agent/get?id=denied', auth);
+    expect(denied.status).toBe(502);
+    expect(denied.json.__type).toBe('AccessDeniedException');
+    const noToken = await request(port, '/agent/get?id=a');
+    expect(noToken.status).toBe(403);
+    expect(Object.keys(noToken.json)).toEqual(['__type', 'message']);
+    // Other routes keep the envelope.
+    expect((await request(port, '/nothing', auth)).json).toMatchObject({ code: 'NotFound' });
+  });
+
+  it('writes the headers a reply carries, and serves an appconfig listener only its routes, without a token', async () => {
+    const reads: string[] = [];
+    server = createServer({
+      store: storeOf(reads),
+      sessionToken: TOKEN,
+      legacyRoutes: false,
+      logger: silentLogger,
+    });
+    const port = await server.listen(0);
+    const appPort = await server.listen(0, { routes: 'appconfig' });
+    const res = await request(appPort, '/applications/a/environments/e/configurations/p?flag=f');
+    expect(res.status).toBe(200);
+    expect(res.headers['configuration-version']).toBe('7');
+    expect(reads).toEqual(['/applications/a/environments/e/configurations/p?flag=f']);
+    expect((await request(appPort, '/ping')).status).toBe(200);
+    const auth = { 'x-aws-parameters-secrets-token': TOKEN };
+    expect((await request(appPort, '/agent/get?id=a', auth)).status).toBe(404);
+    expect((await request(appPort, '/v1/health', auth)).status).toBe(404);
+    expect((await request(port, '/agent/get?id=a', auth)).status).toBe(200);
+  });
+
+  it('waits for the routes of a store still being built, then serves them', async () => {
+    const pending = new PendingStore(() => Date.now());
+    server = createServer({
+      store: pending,
+      sessionToken: undefined,
+      legacyRoutes: false,
+      logger: silentLogger,
+    });
+    const port = await server.listen(0);
+    const early = request(port, '/agent/get?id=a');
+    const unknown = request(port, '/nothing');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    pending.resolve(storeOf([]));
+    expect((await early).status).toBe(200);
+    expect((await unknown).status).toBe(404);
   });
 });

@@ -43,7 +43,7 @@ describe('PendingStore', () => {
 
   it('serves from the store once it is built, for requests that were waiting', async () => {
     const pending = new PendingStore(() => Date.now());
-    const answer = pending.parameter({ name: 'p', decrypt: true, refresh: false }, 'v1');
+    const answer = pending.read('p', { target: { name: 'p' }, form: 'main', refresh: false });
     const reply = {
       body: Buffer.from('{}'),
       contentType: 'application/json',
@@ -51,7 +51,7 @@ describe('PendingStore', () => {
       ageMs: 0,
       ttlLeftMs: 1,
     };
-    pending.resolve({ parameter: () => reply } as unknown as Parameters<PendingStore['resolve']>[0]);
+    pending.resolve({ read: () => reply } as unknown as Parameters<PendingStore['resolve']>[0]);
     await expect(answer).resolves.toBe(reply);
   });
 });

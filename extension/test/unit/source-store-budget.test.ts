@@ -1,13 +1,14 @@
 import { type ItemJson, normalizeKey, type ParameterPayload } from '@lambda-cache/shared';
 import { describe, expect, it } from 'vitest';
-import { AwsStore } from '../../src/aws-store.js';
 import { ERROR_RETRY_MS, WaitTimeoutError } from '../../src/cache.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { NotFoundError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
+import type { SourceStore } from '../../src/source-store.js';
 import type { DynamoDbSource } from '../../src/sources/dynamodb.js';
 import type { SsmSource } from '../../src/sources/ssm.js';
+import { item, makeStore, parameter } from './support/store.js';
 
 // The sources are faked at their public methods (what the store calls), so these tests do not depend on
 // how the sources talk to AWS.
@@ -71,7 +72,7 @@ function make(
 ) {
   const clock = new ManualClock(1_000_000);
   const lines: string[] = [];
-  const store = new AwsStore({
+  const store = makeStore({
     config: parseConfig(configText, 'config.yaml'),
     ssm: f.ssm,
     dynamodb: f.dynamodb,
@@ -87,15 +88,15 @@ function make(
   return { store, clock, lines };
 }
 
-const read = (store: AwsStore, name: string) =>
-  Promise.resolve(store.parameter({ name, decrypt: true, refresh: false }, 'v1'));
+const read = (store: SourceStore, name: string) =>
+  Promise.resolve(parameter(store, { name, decrypt: true, refresh: false }, 'v1'));
 
 /** Lets every pending promise callback run; no time passes. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-describe('AwsStore budget', () => {
+describe('SourceStore budget', () => {
   const CONFIGURED = Array.from({ length: 30 }, (_, i) => `/configured/${i}`);
   const READ_THROUGH = Array.from({ length: 30 }, (_, i) => `/read-through/${i}`);
 
@@ -120,7 +121,7 @@ describe('AwsStore budget', () => {
     for (let round = 0; round < 2; round++) {
       for (const key of keys) {
         await expect(
-          Promise.resolve(store.item({ table: 'Other', key, refresh: false }, 'v1')),
+          Promise.resolve(item(store, { table: 'Other', key, refresh: false }, 'v1')),
         ).rejects.toMatchObject({ code: 'NotFound' });
       }
     }
@@ -140,18 +141,18 @@ describe('AwsStore budget', () => {
     await store.prefetch(5000);
     const before = store.stats().bytes;
     const v1 = await read(store, '/p');
-    const aws = await Promise.resolve(store.parameter({ name: '/p', decrypt: true, refresh: false }, 'aws'));
+    const aws = await Promise.resolve(parameter(store, { name: '/p', decrypt: true, refresh: false }, 'aws'));
     const afterAws = store.stats().bytes;
     expect(afterAws - before).toBeGreaterThanOrEqual(aws.body.length);
-    await Promise.resolve(store.parameter({ name: '/p', decrypt: true, refresh: false }, 'legacy'));
+    await Promise.resolve(parameter(store, { name: '/p', decrypt: true, refresh: false }, 'legacy'));
     expect(store.stats().bytes - afterAws).toBeGreaterThanOrEqual('value-of-/p'.length);
     // Asking again builds nothing more.
-    await Promise.resolve(store.parameter({ name: '/p', decrypt: true, refresh: false }, 'aws'));
+    await Promise.resolve(parameter(store, { name: '/p', decrypt: true, refresh: false }, 'aws'));
     expect(store.stats().bytes - before).toBeGreaterThan(v1.body.length);
   });
 });
 
-describe('AwsStore after a failed or timed-out load', () => {
+describe('SourceStore after a failed or timed-out load', () => {
   it('answers at once, until the retry is due, when a configured parameter hung during init', async () => {
     const f = fakes();
     f.answer = () => new Promise(() => {});
@@ -174,7 +175,7 @@ describe('AwsStore after a failed or timed-out load', () => {
   });
 });
 
-describe('AwsStore refresh-ahead', () => {
+describe('SourceStore refresh-ahead', () => {
   it('refreshes an entry by its own ttl, not by the default one, when an invoke arrives', async () => {
     const f = fakes();
     const { store, clock } = make(f, configOf(['/short'], '10s'), { ttlMs: 300_000 });

@@ -1,11 +1,11 @@
 import type { ItemJson, KeyAttributes, ParameterPayload } from '@lambda-cache/shared';
 import { describe, expect, it } from 'vitest';
-import { AwsStore } from '../../src/aws-store.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { type DynamoDbSource, type ItemRequest, itemId } from '../../src/sources/dynamodb.js';
 import type { SsmSource } from '../../src/sources/ssm.js';
+import { legacyItem, makeStore, parameter } from './support/store.js';
 
 // The seed's routes (`/parameters…`, `/dynamodb…`) against the store, with the sources faked at the
 // methods the store calls. They serve only configured entries, and reach every configured item.
@@ -50,7 +50,7 @@ function make(configText: string) {
     },
   } as unknown as DynamoDbSource;
   const lines: string[] = [];
-  const store = new AwsStore({
+  const store = makeStore({
     config: parseConfig(configText, 'config.yaml'),
     ssm,
     dynamodb,
@@ -77,7 +77,7 @@ const text = async (reply: Promise<{ body: Buffer }> | { body: Buffer }) => (awa
 
 const seedParameter = (name: string) => ({ name, decrypt: true, refresh: false });
 
-describe('AwsStore seed item routes', () => {
+describe('SourceStore seed item routes', () => {
   it('reaches every item when the seed config lists each as its own entry of one table', async () => {
     const n = Array.from({ length: 100 }, (_, i) => i + 1);
     const { store, calls } = make(
@@ -86,7 +86,7 @@ describe('AwsStore seed item routes', () => {
     await store.prefetch(5000);
     const before = calls.items.length;
     for (const i of n) {
-      const body = await text(store.legacyItem(`DynamoDbTable-pKey${i}-sKey${i}`));
+      const body = await text(legacyItem(store, `DynamoDbTable-pKey${i}-sKey${i}`));
       expect(JSON.parse(body)).toEqual({
         pKey: `pKey${i}`,
         sKey: `sKey${i}`,
@@ -99,14 +99,14 @@ describe('AwsStore seed item routes', () => {
   it('takes the two key values in either order, as the config does not say which is the partition key', async () => {
     const { store } = make(`dynamodb:\n${entry('Tab', 'p1', 's1')}`);
     await store.prefetch(5000);
-    expect(await text(store.legacyItem('Tab-p1-s1'))).toBe(await text(store.legacyItem('Tab-s1-p1')));
+    expect(await text(legacyItem(store, 'Tab-p1-s1'))).toBe(await text(legacyItem(store, 'Tab-s1-p1')));
   });
 
   it('answers an item whose values hold "-" when no other item spells the same id', async () => {
     const { store } = make(`dynamodb:\n${entry('My-Table', 'a-b', 'c-d')}${entry('My-Table', 'e', 'f')}`);
     await store.prefetch(5000);
-    expect(JSON.parse(await text(store.legacyItem('My-Table-a-b-c-d')))).toMatchObject({ pKey: 'a-b' });
-    expect(JSON.parse(await text(store.legacyItem('My-Table-e-f')))).toMatchObject({ pKey: 'e' });
+    expect(JSON.parse(await text(legacyItem(store, 'My-Table-a-b-c-d')))).toMatchObject({ pKey: 'a-b' });
+    expect(JSON.parse(await text(legacyItem(store, 'My-Table-e-f')))).toMatchObject({ pKey: 'e' });
   });
 
   it('refuses an id that two configured items spell, and says so at start', async () => {
@@ -118,13 +118,13 @@ describe('AwsStore seed item routes', () => {
     await store.prefetch(5000);
     const before = calls.items.length;
     for (const id of ['Tab-x-y-z', 'Uni-1-2', 'Uni-2-1']) {
-      await expect(store.legacyItem(id)).rejects.toMatchObject({ status: 400, code: 'BadRequest' });
+      await expect(legacyItem(store, id)).rejects.toMatchObject({ status: 400, code: 'BadRequest' });
     }
-    await expect(store.legacyItem('Tab-x-y-z')).rejects.toThrow(/names 2 configured items.*\/v1\/dynamodb/);
+    await expect(legacyItem(store, 'Tab-x-y-z')).rejects.toThrow(/names 2 configured items.*\/v1\/dynamodb/);
     // An id only one of them spells (in the other order) still answers.
-    expect(JSON.parse(await text(store.legacyItem('Tab-z-x-y')))).toMatchObject({ pKey: 'x-y', sKey: 'z' });
-    expect(JSON.parse(await text(store.legacyItem('Tab-y-z-x')))).toMatchObject({ pKey: 'x', sKey: 'y-z' });
-    expect(JSON.parse(await text(store.legacyItem('Vee-ok-fine')))).toMatchObject({ pKey: 'ok' });
+    expect(JSON.parse(await text(legacyItem(store, 'Tab-z-x-y')))).toMatchObject({ pKey: 'x-y', sKey: 'z' });
+    expect(JSON.parse(await text(legacyItem(store, 'Tab-y-z-x')))).toMatchObject({ pKey: 'x', sKey: 'y-z' });
+    expect(JSON.parse(await text(legacyItem(store, 'Vee-ok-fine')))).toMatchObject({ pKey: 'ok' });
     expect(calls.items.length).toBe(before);
   });
 
@@ -140,18 +140,18 @@ describe('AwsStore seed item routes', () => {
 `);
     expect(lines).toEqual([]);
     await store.prefetch(5000);
-    expect(JSON.parse(await text(store.legacyItem('Tab-a-b')))).toMatchObject({ pKey: 'a' });
-    expect(JSON.parse(await text(store.legacyItem('Tab-c-d')))).toMatchObject({ pKey: 'c' });
+    expect(JSON.parse(await text(legacyItem(store, 'Tab-a-b')))).toMatchObject({ pKey: 'a' });
+    expect(JSON.parse(await text(legacyItem(store, 'Tab-c-d')))).toMatchObject({ pKey: 'c' });
   });
 
   it('loads an item from the region of its own entry when entries of one table differ in region', async () => {
     const { store, calls } = make(
       `dynamodb:\n${entry('Tab', 'here')}${entry('Tab', 'there', undefined, '    region: eu-west-1\n')}`,
     );
-    const reply = await store.legacyItem('Tab-there');
+    const reply = await legacyItem(store, 'Tab-there');
     expect(reply.cache).toBe('miss');
     expect(calls.items).toEqual(['eu-west-1 Tab {"pKey":{"S":"there"}}']);
-    expect((await store.legacyItem('Tab-there')).cache).toBe('hit');
+    expect((await legacyItem(store, 'Tab-there')).cache).toBe('hit');
   });
 
   it('answers 404 without a backend call when the id names no configured item', async () => {
@@ -159,9 +159,9 @@ describe('AwsStore seed item routes', () => {
     await store.prefetch(5000);
     const before = calls.items.length;
     for (const id of ['Single-k2', 'Tab-p1-s2', 'Tab-p1', 'Other-p1-s1', 'Tab', '']) {
-      await expect(store.legacyItem(id)).rejects.toMatchObject({ status: 404, code: 'NotFound' });
+      await expect(legacyItem(store, id)).rejects.toMatchObject({ status: 404, code: 'NotFound' });
     }
-    await expect(store.legacyItem('Single-k2')).rejects.toThrow(/only configured entries.*\/v1\/dynamodb/);
+    await expect(legacyItem(store, 'Single-k2')).rejects.toThrow(/only configured entries.*\/v1\/dynamodb/);
     expect(calls.items.length).toBe(before);
   });
 
@@ -172,11 +172,11 @@ describe('AwsStore seed item routes', () => {
     hashkeytype: N
     hashkeyvalue: 12
 `);
-    expect(JSON.parse(await text(store.legacyItem('Num-12')))).toMatchObject({ Data: 'data of 12' });
+    expect(JSON.parse(await text(legacyItem(store, 'Num-12')))).toMatchObject({ Data: 'data of 12' });
   });
 });
 
-describe('AwsStore seed parameter routes', () => {
+describe('SourceStore seed parameter routes', () => {
   const config = `parameters:
   - names: [CacheExtensions_Parameter1, /aws/reference/secretsmanager/secret_info, /flags:3]
   - path: /app
@@ -194,7 +194,7 @@ describe('AwsStore seed parameter routes', () => {
       '/tree/child',
       '/tree/a/b/c',
     ]) {
-      expect(await text(store.parameter(seedParameter(name), 'legacy'))).toBe(`value of ${name}`);
+      expect(await text(parameter(store, seedParameter(name), 'legacy'))).toBe(`value of ${name}`);
     }
   });
 
@@ -211,12 +211,12 @@ describe('AwsStore seed parameter routes', () => {
       '/application/x',
       'cacheextensions_parameter1',
     ]) {
-      await expect(Promise.resolve(store.parameter(seedParameter(name), 'legacy'))).rejects.toMatchObject({
+      await expect(Promise.resolve(parameter(store, seedParameter(name), 'legacy'))).rejects.toMatchObject({
         status: 404,
         code: 'NotFound',
       });
     }
-    await expect(Promise.resolve(store.parameter(seedParameter('/x'), 'legacy'))).rejects.toThrow(
+    await expect(Promise.resolve(parameter(store, seedParameter('/x'), 'legacy'))).rejects.toThrow(
       /seed routes serve only configured entries.*\/v1\/parameters/,
     );
     expect(calls.names).toEqual([]);
@@ -224,7 +224,7 @@ describe('AwsStore seed parameter routes', () => {
 
   it('still reads any name through on the v1 route', async () => {
     const { store, calls } = make(config);
-    expect(JSON.parse(await text(store.parameter(seedParameter('/other/secret'), 'v1')))).toMatchObject({
+    expect(JSON.parse(await text(parameter(store, seedParameter('/other/secret'), 'v1')))).toMatchObject({
       value: 'value of /other/secret',
     });
     expect(calls.names).toEqual(['/other/secret']);

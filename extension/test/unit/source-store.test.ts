@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { normalizeKey } from '@lambda-cache/shared';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AwsStore } from '../../src/aws-store.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
+import type { SourceStore } from '../../src/source-store.js';
 import { DynamoDbSource } from '../../src/sources/dynamodb.js';
 import { SsmSource } from '../../src/sources/ssm.js';
 import { FakeAws, serviceError } from './support/fake-aws.js';
+import { legacyItem, makeStore, parameter, item as readItem } from './support/store.js';
 
 type Wire = Record<string, unknown>;
 
@@ -41,13 +42,13 @@ function answerItems(aws: FakeAws) {
   }));
 }
 
-describe('AwsStore', () => {
+describe('SourceStore', () => {
   let clock: ManualClock;
   let calls: Record<string, number>;
   let aws: FakeAws;
 
-  function store(configText = SEED_CONFIG, ttlMs = 300_000): AwsStore {
-    return new AwsStore({
+  function store(configText = SEED_CONFIG, ttlMs = 300_000): SourceStore {
+    return makeStore({
       config: parseConfig(configText, 'config.yaml'),
       ssm: new SsmSource({ aws }),
       dynamodb: new DynamoDbSource({ aws, sleep: async () => undefined }),
@@ -77,7 +78,8 @@ describe('AwsStore', () => {
     const report = await s.prefetch(5000);
     expect(report).toMatchObject({ parameters: 2, items: 1, failed: 0, notFound: 0, pending: 0 });
     expect(calls).toEqual({ 'ssm:GetParameters': 1, 'dynamodb:BatchGetItem': 1 });
-    const reply = await s.parameter(
+    const reply = await parameter(
+      s,
       { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false },
       'v1',
     );
@@ -86,7 +88,8 @@ describe('AwsStore', () => {
       name: 'CacheExtensions_Parameter1',
       type: 'String',
     });
-    const item = await s.item(
+    const item = await readItem(
+      s,
       {
         table: 'DynamoDbTable',
         key: normalizeKey({ sKey: { S: 'sKey1' }, pKey: { S: 'pKey1' } }),
@@ -104,8 +107,8 @@ describe('AwsStore', () => {
     const s = store();
     await s.prefetch(5000);
     const q = { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false };
-    const a = await s.parameter(q, 'aws');
-    const b = await s.parameter(q, 'aws');
+    const a = await parameter(s, q, 'aws');
+    const b = await parameter(s, q, 'aws');
     expect(b.body).toBe(a.body);
     expect(JSON.parse(a.body.toString())).toMatchObject({
       Parameter: { Name: 'CacheExtensions_Parameter1', Type: 'String', Version: 1 },
@@ -116,27 +119,28 @@ describe('AwsStore', () => {
   it('answers the seed routes with the raw value and the plain item when they are asked', async () => {
     const s = store();
     await s.prefetch(5000);
-    const raw = await s.parameter(
+    const raw = await parameter(
+      s,
       { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false },
       'legacy',
     );
     expect(raw.body.toString()).toBe('value-of-CacheExtensions_Parameter1');
-    const item = await s.legacyItem('DynamoDbTable-pKey1-sKey1');
+    const item = await legacyItem(s, 'DynamoDbTable-pKey1-sKey1');
     expect(item.body.toString()).toBe('{"Data":"Data goes here","pKey":"pKey1","sKey":"sKey1"}');
-    await expect(s.legacyItem('DynamoDbTable-nope')).rejects.toMatchObject({ code: 'NotFound' });
+    await expect(legacyItem(s, 'DynamoDbTable-nope')).rejects.toMatchObject({ code: 'NotFound' });
   });
 
   it('coalesces concurrent misses for different names into one GetParameters call', async () => {
     const s = store('# nothing\n');
     const names = ['a', 'b', 'c', 'missing-d'];
     const results = await Promise.allSettled(
-      names.map((name) => s.parameter({ name, decrypt: true, refresh: false }, 'v1')),
+      names.map((name) => parameter(s, { name, decrypt: true, refresh: false }, 'v1')),
     );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
     expect(calls).toEqual({ 'ssm:GetParameters': 1 });
     // The missing name is remembered for a while: no new call.
     await expect(
-      s.parameter({ name: 'missing-d', decrypt: true, refresh: false }, 'v1'),
+      parameter(s, { name: 'missing-d', decrypt: true, refresh: false }, 'v1'),
     ).rejects.toMatchObject({
       code: 'NotFound',
     });
@@ -146,18 +150,18 @@ describe('AwsStore', () => {
   it('makes one call when many requests for one name miss together', async () => {
     const s = store('# nothing\n');
     await Promise.all(
-      Array.from({ length: 20 }, () => s.parameter({ name: 'one', decrypt: true, refresh: false }, 'v1')),
+      Array.from({ length: 20 }, () => parameter(s, { name: 'one', decrypt: true, refresh: false }, 'v1')),
     );
     expect(calls).toEqual({ 'ssm:GetParameters': 1 });
   });
 
   it('reuses a String parameter loaded without decryption when decryption is asked', async () => {
     const s = store('# nothing\n');
-    await s.parameter({ name: 'plain', decrypt: false, refresh: false }, 'v1');
-    const again = await s.parameter({ name: 'plain', decrypt: true, refresh: false }, 'v1');
+    await parameter(s, { name: 'plain', decrypt: false, refresh: false }, 'v1');
+    const again = await parameter(s, { name: 'plain', decrypt: true, refresh: false }, 'v1');
     expect(again.cache).toBe('hit');
-    await s.parameter({ name: 'secure-x', decrypt: false, refresh: false }, 'v1');
-    const decrypted = await s.parameter({ name: 'secure-x', decrypt: true, refresh: false }, 'v1');
+    await parameter(s, { name: 'secure-x', decrypt: false, refresh: false }, 'v1');
+    const decrypted = await parameter(s, { name: 'secure-x', decrypt: true, refresh: false }, 'v1');
     expect(decrypted.cache).toBe('miss');
     expect(calls).toEqual({ 'ssm:GetParameters': 3 });
   });
@@ -165,7 +169,7 @@ describe('AwsStore', () => {
   it('reads one item through with GetItem when it is not configured', async () => {
     const s = store('# nothing\n');
     const key = normalizeKey({ id: { N: '7' } });
-    const reply = await s.item({ table: 'Other', key, refresh: false }, 'v1');
+    const reply = await readItem(s, { table: 'Other', key, refresh: false }, 'v1');
     expect(reply.cache).toBe('miss');
     expect(JSON.parse(reply.body.toString())).toEqual({
       table: 'Other',
@@ -183,7 +187,8 @@ describe('AwsStore', () => {
     clock.advance(46_000);
     expect(await s.refreshExpiring(5_000)).toBe(3);
     expect(calls).toEqual({ 'ssm:GetParameters': 2, 'dynamodb:BatchGetItem': 2 });
-    const reply = await s.parameter(
+    const reply = await parameter(
+      s,
       { name: 'CacheExtensions_Parameter1', decrypt: true, refresh: false },
       'v1',
     );

@@ -1,0 +1,15 @@
+/**
+ * The registry: every source the extension serves, one line each. The store, the server's route table,
+ * `config.yaml`'s sections and `/v1/health` all take their sources from here.
+ */
+import type { ConfigSection } from '../config.js';
+import { ITEMS } from './items.js';
+import { PARAMETERS } from './parameters.js';
+import type { SourceEntry } from './source.js';
+
+export const SOURCES: readonly SourceEntry[] = [PARAMETERS, ITEMS];
+
+/** The `config.yaml` sections the sources read themselves, for `loadConfig`. */
+export const SECTIONS: ReadonlyArray<ConfigSection<unknown>> = SOURCES.flatMap((s) =>
+  s.section === undefined ? [] : [s.section],
+);
