@@ -52,6 +52,7 @@ function logSettings(logger: Logger, s: ExtensionSettings, mode: string, name: s
     name,
     port: s.port,
     awsPort: s.awsPort,
+    appconfigPort: s.appconfigPort,
     ttl: formatDuration(s.ttlMs),
     cacheEnabled: s.cacheEnabled,
     initStartup: s.initStartup,
@@ -67,19 +68,27 @@ function logSettings(logger: Logger, s: ExtensionSettings, mode: string, name: s
 }
 
 /**
- * The routes of AWS's Parameters and Secrets extension on its port too, so code written for it reads
- * unchanged. Never fatal: the main port serves them whatever happens here (AWS's own extension, still
- * attached, may hold the port).
+ * The routes of one of AWS's extensions on that extension's port too, so code written for it reads
+ * unchanged: the Parameters and Secrets extension's (`aws`) and the AppConfig extension's (`appconfig`).
+ * Never fatal: the main port serves them whatever happens here (AWS's own extension, still attached, may
+ * hold the port).
  */
-async function listenAws(server: CacheServer, s: ExtensionSettings, logger: Logger): Promise<void> {
+async function listenCompatible(
+  server: CacheServer,
+  routes: 'aws' | 'appconfig',
+  port: number,
+  logger: Logger,
+): Promise<void> {
+  const [name, variable] =
+    routes === 'aws'
+      ? ['AWS Parameters and Secrets extension', ENV.awsPort]
+      : ['AWS AppConfig extension', ENV.appconfigPort];
   try {
-    const port = await server.listen(s.awsPort, { routes: 'aws' });
-    logger.notice(`AWS Parameters and Secrets extension routes on http://127.0.0.1:${port}`, {
-      variable: ENV.awsPort,
-    });
+    const bound = await server.listen(port, { routes });
+    logger.notice(`${name} routes on http://127.0.0.1:${bound}`, { variable });
   } catch (err) {
     logger.warn(
-      `cannot listen on 127.0.0.1:${s.awsPort} (${ENV.awsPort}); the AWS-compatible routes are served on the main port only`,
+      `cannot listen on 127.0.0.1:${port} (${variable}); the ${name}'s routes are served on the main port only`,
       { error: errorCode(err) },
     );
   }
@@ -180,7 +189,8 @@ export async function run(opts: RunOptions): Promise<number> {
     return 1;
   }
   logger.notice(`listening on http://127.0.0.1:${port}`);
-  await listenAws(server, settings, logger);
+  await listenCompatible(server, 'aws', settings.awsPort, logger);
+  await listenCompatible(server, 'appconfig', settings.appconfigPort, logger);
   opts.onListening?.(port);
 
   let backend: Awaited<ReturnType<typeof import('./bootstrap.js')['createBackend']>> | undefined;

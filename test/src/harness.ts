@@ -95,6 +95,21 @@ const AWS_LISTENING =
 /** The variable that names the port of AWS's Parameters and Secrets extension. */
 export const AWS_PORT_VAR = 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT';
 
+/** The line the extension prints once it serves AWS's AppConfig extension's route on its own port. */
+const APPCONFIG_LISTENING = /\[lambda-cache\] AWS AppConfig extension routes on http:\/\/127\.0\.0\.1:(\d+)/;
+
+/** The variable that names the port of AWS's AppConfig extension. */
+export const APPCONFIG_PORT_VAR = 'AWS_APPCONFIG_EXTENSION_HTTP_PORT';
+
+/** The port the first line matching `line` names. */
+function portIn(logs: readonly string[], line: RegExp): number | undefined {
+  for (const l of logs) {
+    const m = line.exec(l);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
 const extracted = new Map<string, Promise<string>>();
 
 /**
@@ -213,6 +228,8 @@ export interface Stack {
   port: number;
   /** The port the AWS-compatible routes are served on by a listener of their own, from its log line. */
   awsPort(): number | undefined;
+  /** The port the AppConfig agent's route is served on by a listener of its own, from its log line. */
+  appconfigPort(): number | undefined;
   baseUrl: string;
   token: string;
   functionDir: string;
@@ -427,6 +444,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       CACHE_EXTENSION_PORT: '0',
       // Never the fixed 2773 of AWS's extension: a free port, as for the main one.
       [AWS_PORT_VAR]: '0',
+      [APPCONFIG_PORT_VAR]: '0',
       CACHE_EXTENSION_LOG_LEVEL: 'debug',
       CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
       AWS_SESSION_TOKEN: token,
@@ -487,13 +505,8 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       backends,
       lambda: created,
       port,
-      awsPort: () => {
-        for (const l of created.logs) {
-          const m = AWS_LISTENING.exec(l);
-          if (m) return Number(m[1]);
-        }
-        return undefined;
-      },
+      awsPort: () => portIn(created.logs, AWS_LISTENING),
+      appconfigPort: () => portIn(created.logs, APPCONFIG_LISTENING),
       baseUrl: `http://127.0.0.1:${port}`,
       token,
       functionDir,

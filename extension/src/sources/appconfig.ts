@@ -68,8 +68,6 @@ export interface AppConfigMeta {
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 /** Sessions held at most, the oldest forgotten first: a forgotten session costs one new `StartConfigurationSession`. */
 const MAX_SESSIONS = 1000;
-/** Forms kept per stored value (each set of flags asked is one), so odd requests cannot grow a value's memory. */
-const MAX_FORMS_PER_VALUE = 32;
 const MIN_POLL_SECONDS = 15;
 
 interface Session {
@@ -139,8 +137,25 @@ const nameKey = (application: string, environment: string, profile: string): str
 
 const label = (t: AppConfigTarget): string => `${t.application}/${t.environment}/${t.profile}`;
 
+/** The configuration as a JSON object, for flag filters; a `RouteError` (400) when it is not one. */
+function parsedObject(stored: Stored<AppConfigMeta>): Record<string, unknown> {
+  let value: unknown = null;
+  try {
+    value = JSON.parse(stored.body.toString('utf8'));
+  } catch {
+    // Not JSON: refused below, like JSON that is not an object.
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RouteError(
+      `flag filters feature flags, and this configuration is not a JSON object (its content type is ${stored.contentType}); read it without flag`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
 export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload, AppConfigMeta> {
   readonly tag = 'appconfig';
+  readonly label = 'configurations';
   readonly service = 'appconfig';
   /** No batch API: each target of a call is polled on its own, at most `maxInFlight` at once. */
   readonly maxBatch = MAX_CALLS_IN_FLIGHT;
@@ -156,8 +171,6 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
   /** Configured regions by application, environment and profile. */
   readonly #regions = new Map<string, Array<string | undefined>>();
   readonly #configured: ReadonlyArray<ConfiguredTarget<AppConfigTarget>>;
-  readonly #forms = new WeakMap<Stored<AppConfigMeta>, Map<string, Body>>();
-  readonly #json = new WeakMap<Stored<AppConfigMeta>, unknown>();
 
   constructor(opts: AppConfigSourceOptions) {
     this.#opts = opts;
@@ -221,7 +234,13 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
 
   store(payload: AppConfigPayload): Stored<AppConfigMeta> {
     const contentType = payload.contentType || DEFAULT_CONTENT_TYPE;
-    return { body: payload.content, contentType, meta: { contentType, version: payload.versionLabel } };
+    const version = payload.versionLabel;
+    return {
+      body: payload.content,
+      contentType,
+      meta: { contentType, version },
+      ...(version === undefined ? {} : { headers: [HEADERS.configurationVersion, version] }),
+    };
   }
 
   /**
@@ -231,38 +250,22 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
    * are a `RouteError` (400).
    */
   form(stored: Stored<AppConfigMeta>, form: string): Body | undefined {
-    if (form === 'main') return this.#main(stored);
     const single = form.startsWith('flag:');
     if (!single && !form.startsWith('flags:')) return undefined;
-    let forms = this.#forms.get(stored);
-    const known = forms?.get(form);
-    if (known) return known;
     const flags = form.slice(single ? 'flag:'.length : 'flags:'.length).split(',');
-    const config = this.#parsed(stored);
+    const config = parsedObject(stored);
     const missing = flags.filter((f) => !Object.hasOwn(config, f));
     if (missing.length > 0) {
       const which = missing.length === 1 ? `flag ${missing[0]} is` : `flags ${missing.join(', ')} are`;
       throw new NotFoundError(`${which} not in the configuration`);
     }
-    let value: unknown;
-    if (single) {
-      value = config[flags[0] as string];
-    } else {
-      const picked: Record<string, unknown> = {};
-      for (const f of flags) picked[f] = config[f];
-      value = picked;
-    }
-    const body: Body = {
-      body: Buffer.from(JSON.stringify(value), 'utf8'),
+    const picked: Record<string, unknown> = {};
+    for (const f of flags) picked[f] = config[f];
+    return {
+      body: Buffer.from(JSON.stringify(single ? config[flags[0] as string] : picked), 'utf8'),
       contentType: 'application/json',
-      headers: this.#versionHeader(stored),
+      ...(stored.headers === undefined ? {} : { headers: stored.headers }),
     };
-    if (!forms) {
-      forms = new Map();
-      this.#forms.set(stored, forms);
-    }
-    if (forms.size < MAX_FORMS_PER_VALUE) forms.set(form, body);
-    return body;
   }
 
   /**
@@ -303,33 +306,6 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
       form = style === 'agent' && unique.length === 1 ? `flag:${unique[0]}` : `flags:${unique.join(',')}`;
     }
     return { target, form, refresh: q.refresh };
-  }
-
-  #main(stored: Stored<AppConfigMeta>): Body {
-    return { body: stored.body, contentType: stored.contentType, headers: this.#versionHeader(stored) };
-  }
-
-  #versionHeader(stored: Stored<AppConfigMeta>): readonly string[] {
-    const version = stored.meta.version;
-    return version === undefined ? [] : [HEADERS.configurationVersion, version];
-  }
-
-  #parsed(stored: Stored<AppConfigMeta>): Record<string, unknown> {
-    let value = this.#json.get(stored);
-    if (value === undefined) {
-      try {
-        value = JSON.parse(stored.body.toString('utf8'));
-      } catch {
-        value = null;
-      }
-      this.#json.set(stored, value);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new RouteError(
-        `flag filters feature flags, and this configuration is not a JSON object (its content type is ${stored.contentType}); read it without flag`,
-      );
-    }
-    return value as Record<string, unknown>;
   }
 
   /**

@@ -369,6 +369,7 @@ export function createSecretsManagerSource(
 
   return {
     tag: 'sm',
+    label: 'secrets',
     service: 'secretsmanager',
     maxBatch: BATCH_GET_SECRETS,
     encode: encodeSecretTarget,
