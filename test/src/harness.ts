@@ -99,7 +99,7 @@ export const AWS_PORT_VAR = 'PARAMETERS_SECRETS_EXTENSION_HTTP_PORT';
 const APPCONFIG_LISTENING = /\[lambda-cache\] AWS AppConfig extension routes on http:\/\/127\.0\.0\.1:(\d+)/;
 
 /** The variable that names the port of AWS's AppConfig extension. */
-export const APPCONFIG_PORT_VAR = 'AWS_APPCONFIG_EXTENSION_HTTP_PORT';
+const APPCONFIG_PORT_VAR = 'AWS_APPCONFIG_EXTENSION_HTTP_PORT';
 
 /** The port the first line matching `line` names. */
 function portIn(logs: readonly string[], line: RegExp): number | undefined {
