@@ -11,6 +11,15 @@ export interface ConfigForGrants {
   readonly paths: ReadonlyArray<{ readonly path: string; readonly region: Region }>;
   /** A table name or a table ARN. */
   readonly tables: ReadonlyArray<{ readonly table: string; readonly region: Region }>;
+  /** `secrets:`: a secret's name or ARN. */
+  readonly secrets: ReadonlyArray<{ readonly id: string; readonly region: Region }>;
+  /** `appconfig:`: names or ids. */
+  readonly appconfig: ReadonlyArray<{
+    readonly application: string;
+    readonly environment: string;
+    readonly profile: string;
+    readonly region: Region;
+  }>;
 }
 
 /** The extension's limit on the size of config.yaml, in bytes. */

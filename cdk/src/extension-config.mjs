@@ -3,4 +3,20 @@
 // same message, and the published package depends on neither the private extension nor yaml. It is plain
 // JavaScript so that this workspace's TypeScript project (rooted at cdk/) does not take in the extension's
 // sources; its types are in extension-config.d.mts.
-export { MAX_CONFIG_BYTES, parseConfig } from '../../extension/src/config.ts';
+import { parseConfig as parseWith, sectionOf } from '../../extension/src/config.ts';
+import { appconfigSection } from '../../extension/src/sources/appconfig-config.ts';
+import { secretsSection } from '../../extension/src/sources/secrets-config.ts';
+
+export { MAX_CONFIG_BYTES } from '../../extension/src/config.ts';
+
+// The sources' own sections, read with their own readers (the section modules only, not the sources).
+const SECTIONS = [secretsSection, appconfigSection];
+
+export function parseConfig(text, file) {
+  const config = parseWith(text, file, SECTIONS);
+  return {
+    ...config,
+    secrets: sectionOf(config, secretsSection),
+    appconfig: sectionOf(config, appconfigSection),
+  };
+}

@@ -14,7 +14,11 @@ export interface Grant {
 
 /** ARNs in the function's partition and account; `region` `undefined` is the function's region. */
 export interface ArnFormatter {
-  arn(service: 'ssm' | 'secretsmanager' | 'dynamodb', region: string | undefined, resource: string): string;
+  arn(
+    service: 'ssm' | 'secretsmanager' | 'dynamodb' | 'appconfig',
+    region: string | undefined,
+    resource: string,
+  ): string;
 }
 
 /** One config section's grants. */
@@ -26,6 +30,11 @@ const SECRET_REFERENCE = '/aws/reference/secretsmanager/';
 const GET_PARAMETERS = ['ssm:GetParameters'];
 const GET_PARAMETERS_BY_PATH = ['ssm:GetParametersByPath'];
 const GET_SECRET_VALUE = ['secretsmanager:GetSecretValue'];
+/** `GetSecretValue` for a value, `DescribeSecret` for the revalidation that tells whether it changed. */
+const READ_SECRET = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+/** Names no resource type: it authorizes each secret it returns through `GetSecretValue`. */
+const BATCH_GET_SECRETS = ['secretsmanager:BatchGetSecretValue'];
+const READ_CONFIGURATION = ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'];
 /** `BatchGetItem` for prefetch and refresh, `GetItem` for a single read-through of a configured table. */
 const READ_ITEMS = ['dynamodb:BatchGetItem', 'dynamodb:GetItem'];
 
@@ -68,13 +77,45 @@ const tables: Section = (config, arns) =>
   }));
 
 /**
- * Every section of the config. The `secrets:` and `appconfig:` sections get one entry each here once the
- * extension's parsed config has them: Secrets Manager `GetSecretValue` and `DescribeSecret` on the named
- * secrets plus `BatchGetSecretValue`, which names no resource type and so takes `*` (it authorizes each
- * secret through `GetSecretValue`); AppConfig `StartConfigurationSession` and `GetLatestConfiguration` on
- * each `application/…/environment/…/configuration/…`.
+ * `secrets:`: reading and revalidating each secret (by name, `NAME-??????` as in {@link secretArn}; by ARN,
+ * the ARN as given and with the suffix a partial ARN lacks), and `BatchGetSecretValue`, which takes `*`.
  */
-const SECTIONS: readonly Section[] = [parameterNames, parameterPaths, tables];
+const secrets: Section = (config, arns) => {
+  if (config.secrets.length === 0) return [];
+  const resources = config.secrets.flatMap(({ id, region }) =>
+    id.startsWith('arn:') ? [id, `${id}-??????`] : [secretArn(arns, region, id)],
+  );
+  return [
+    { actions: READ_SECRET, resources },
+    { actions: BATCH_GET_SECRETS, resources: ['*'] },
+  ];
+};
+
+/**
+ * `appconfig:`: a session and its polls on each configuration. IAM names a configuration by the ids of its
+ * application, environment and profile, which a config written with names does not know at synth: such an
+ * entry is granted every configuration of the function's account in its region (`application/*`); an entry
+ * written with ids (7 lower-case letters and digits, as AppConfig makes them) gets its own ARN.
+ */
+const configurations: Section = (config, arns) =>
+  config.appconfig.map(({ application, environment, profile, region }) => ({
+    actions: READ_CONFIGURATION,
+    resources: [
+      arns.arn(
+        'appconfig',
+        region,
+        [application, environment, profile].every((id) => APPCONFIG_ID.test(id))
+          ? `application/${application}/environment/${environment}/configuration/${profile}`
+          : 'application/*',
+      ),
+    ],
+  }));
+
+/** An AppConfig id, as opposed to a name. */
+const APPCONFIG_ID = /^[a-z0-9]{7}$/;
+
+/** Every section of the config. */
+const SECTIONS: readonly Section[] = [parameterNames, parameterPaths, tables, secrets, configurations];
 
 /**
  * The grants a config needs: one per set of actions, its resources in config order, each listed once.

@@ -11,6 +11,7 @@ import { ACCOUNT, messageOf, nodeFunction, plain, stackIn } from './helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 const EVERY_SOURCE = fixture('every-source.yaml');
+const SECRETS_AND_APPCONFIG = fixture('secrets-appconfig.yaml');
 /** The function's partition, as CloudFormation resolves it at deploy. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's placeholder, written as !Sub writes it
 const P = '${AWS::Partition}';
@@ -91,6 +92,34 @@ describe('attachLambdaCache', () => {
     attachLambdaCache(fn, { layer, port: Token.asNumber(port.value) });
     const variables = environmentOf(Template.fromStack(stack));
     expect(variables.CACHE_EXTENSION_PORT).toEqual({ Ref: 'Port' });
+  });
+
+  it('grants what the secrets: and appconfig: sections read: each secret, the batch read, each configuration', () => {
+    const { stack, fn, layer } = setup();
+    attachLambdaCache(fn, { layer, config: SECRETS_AND_APPCONFIG });
+    const shared = 'arn:aws:secretsmanager:eu-west-1:210987654321:secret:shared/token';
+    expect(policyStatements(Template.fromStack(stack))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: [
+          `arn:${P}:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/db-password-??????`,
+          `arn:${P}:secretsmanager:us-east-1:${ACCOUNT}:secret:api-key-??????`,
+          shared,
+          `${shared}-??????`,
+        ],
+      },
+      { Effect: 'Allow', Action: 'secretsmanager:BatchGetSecretValue', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+        Resource: [
+          // Written with names: IAM knows configurations by ids only, so every one of the region's.
+          `arn:${P}:appconfig:us-east-1:${ACCOUNT}:application/*`,
+          `arn:${P}:appconfig:eu-west-1:${ACCOUNT}:application/abc1234/environment/def5678/configuration/ghi9012`,
+        ],
+      },
+    ]);
   });
 
   it('grants exactly what a config with every source reads, in the function’s partition and account', () => {
