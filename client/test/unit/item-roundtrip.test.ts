@@ -17,7 +17,7 @@ interface ExtensionItemCode {
 let extension: ExtensionItemCode;
 beforeAll(async () => {
   const sources = new URL('../../../extension/src/sources/dynamodb.ts', import.meta.url).href;
-  const bodies = new URL('../../../extension/src/bodies.ts', import.meta.url).href;
+  const bodies = new URL('../../../extension/src/sources/items.ts', import.meta.url).href;
   const [{ toItemJson }, { v1ItemBody }] = await Promise.all([import(sources), import(bodies)]);
   extension = { toItemJson, v1ItemBody } as ExtensionItemCode;
 });

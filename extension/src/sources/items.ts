@@ -125,6 +125,11 @@ export interface ItemSourceOptions {
   readonly dynamodb: DynamoDbSource;
 }
 
+/** The `/v1/dynamodb` body: the payload's JSON (DynamoDB JSON keeps every value's type and digits). */
+export function v1ItemBody(payload: DynamoDbPayload): Buffer {
+  return Buffer.from(JSON.stringify(payload));
+}
+
 export class ItemSource implements Source<ItemTarget, DynamoDbPayload, undefined> {
   readonly tag = 'i';
   readonly service = 'dynamodb';
@@ -271,7 +276,7 @@ export class ItemSource implements Source<ItemTarget, DynamoDbPayload, undefined
   }
 
   store(payload: DynamoDbPayload): Stored<undefined> {
-    return { body: Buffer.from(JSON.stringify(payload)), contentType: JSON_TYPE, meta: undefined };
+    return { body: v1ItemBody(payload), contentType: JSON_TYPE, meta: undefined };
   }
 
   /** `legacy`: the item as plain JSON, as the seed served it. */
