@@ -136,7 +136,11 @@ export class KeySchemaMismatchError extends Error {
   }
 }
 
-/** A backend's answer parsed as JSON but did not have the shape its API documents. */
+/**
+ * A backend's answer that cannot be used: not the shape its API documents, or not what the config says it
+ * holds (a `json: true` secret that is not JSON). Its message says what was read and what was wrong with
+ * it (`secret X is not JSON text…`) and goes to the caller as it is: it never quotes the answer.
+ */
 export class UnreadableAnswerError extends Error {
   override readonly name = 'UnreadableAnswerError';
   readonly code = 'UnreadableAnswer';
@@ -247,7 +251,13 @@ export function toHttpError(err: unknown): HttpError {
     return HttpError.of('UpstreamError', `the extension cannot call AWS: ${err.message}`, undefined, err);
   }
   if (err instanceof UnreadableAnswerError) {
-    return HttpError.of('UpstreamError', 'the backend sent an answer that could not be read', undefined, err);
+    // Its messages are the sources' own and name what was read, never a value (see the class).
+    return HttpError.of(
+      'UpstreamError',
+      `the backend's answer could not be used: ${err.message}`,
+      undefined,
+      err,
+    );
   }
   return HttpError.of(
     'InternalFailure',
