@@ -12,8 +12,6 @@ import {
   type KeyAttributeValue,
   LEGACY_ROUTES,
   parseDynamoDbQuery,
-  parseLegacyPathName,
-  parseLegacyQuery,
   ROUTES,
 } from '@lambda-cache/shared';
 import type { CacheConfig, TableEntry } from '../config.js';
@@ -21,7 +19,7 @@ import { HttpError, KeySchemaMismatchError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { JSON_TYPE, regionOfPart, regionPart, SEP } from './codec.js';
 import { BATCH_GET_LIMIT, DynamoDbSource, itemId } from './dynamodb.js';
-import { notConfigured, v1Hint } from './seed.js';
+import { notConfigured, seedRoutes, v1Hint } from './seed.js';
 import type {
   Body,
   ConfiguredTarget,
@@ -154,19 +152,7 @@ export class ItemSource implements Source<ItemTarget, DynamoDbPayload, undefined
           return { target: { region, table: q.table, key: q.key }, form: 'main', refresh: q.refresh };
         },
       },
-      {
-        path: legacy,
-        token: false,
-        legacy: true,
-        parse: (query) => this.seedRead(parseLegacyQuery(new URLSearchParams(query))),
-      },
-      {
-        path: `${legacy}/`,
-        prefix: true,
-        token: false,
-        legacy: true,
-        parse: (_query, path) => this.seedRead(parseLegacyPathName(path.slice(legacy.length + 1))),
-      },
+      ...seedRoutes(legacy, (name) => this.seedRead(name)),
     ];
   }
 

@@ -11,15 +11,13 @@ import {
   type ParameterQuery,
   type ParameterType,
   parseAwsParameterQuery,
-  parseLegacyPathName,
-  parseLegacyQuery,
   parseParameterQuery,
   ROUTES,
 } from '@lambda-cache/shared';
 import type { CacheConfig, ParameterEntry, ParameterPathEntry } from '../config.js';
 import type { Logger } from '../log.js';
 import { JSON_TYPE, regionOfPart, regionPart, SEP, TEXT_TYPE } from './codec.js';
-import { notConfigured } from './seed.js';
+import { notConfigured, seedRoutes } from './seed.js';
 import type {
   Body,
   ConfiguredTarget,
@@ -124,19 +122,7 @@ export class ParameterSource implements Source<ParameterTarget, ParameterPayload
       },
       // The seed read every parameter decrypted, and never sent a token (its routes are off unless the
       // user turns them on); they serve only what the config names.
-      {
-        path: legacy,
-        token: false,
-        legacy: true,
-        parse: (query) => this.seedRead(parseLegacyQuery(new URLSearchParams(query))),
-      },
-      {
-        path: `${legacy}/`,
-        prefix: true,
-        token: false,
-        legacy: true,
-        parse: (_query, path) => this.seedRead(parseLegacyPathName(path.slice(legacy.length + 1))),
-      },
+      ...seedRoutes(legacy, (name) => this.seedRead(name)),
     ];
   }
 
