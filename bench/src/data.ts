@@ -1,6 +1,7 @@
 /**
  * What the benchmark stores in the local backends and the config.yaml files that prefetch it. The seed's
- * own example (one parameter, one secret through SSM's reference prefix, one item) is the "seed's config".
+ * own example (one parameter, one secret through SSM's reference prefix, one item) is the "seed's config";
+ * the seed stack adds a secret and a configuration to it, for the hit path.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,17 +12,54 @@ export const REGION = 'us-west-2';
 export const SEED_PARAMETER = 'CacheExtensions_Parameter1';
 export const SEED_TABLE = 'DynamoDbTable';
 export const SEED_ITEM_KEY = { pKey: 'pKey1', sKey: 'sKey1' } as const;
+/** The seed's secret (its config reads it through SSM's reference name), read here from Secrets Manager. */
+export const SEED_SECRET = 'secret_info';
+/** The example function's feature-flag profile (`example-function/seed.yaml`) and the flag it reads. */
+export const SEED_APPCONFIG = {
+  application: 'example-app',
+  environment: 'local',
+  profile: 'feature-flags',
+} as const;
+export const SEED_FLAG = 'new_greeting';
+/** The example's other secret, read through by its handler (`example-function/seed.yaml`). */
+export const EXAMPLE_API_KEY = 'example/api-key';
 
 /** The example function (`example-function/`, built): the seed's function, reading through the client. */
 export const EXAMPLE_DIR = fileURLToPath(new URL('../../example-function/', import.meta.url));
 export const EXAMPLE_HANDLER = 'dist/index.handler';
 export const EXAMPLE_CONFIG = fileURLToPath(new URL('../../example-function/config.yaml', import.meta.url));
+/** What `npm start` sets for the example (`example-function/scripts/start.mjs`): its flags, prefetched. */
+export const EXAMPLE_ENV: Readonly<Record<string, string>> = {
+  AWS_APPCONFIG_EXTENSION_PREFETCH_LIST: `/applications/${SEED_APPCONFIG.application}/environments/${SEED_APPCONFIG.environment}/configurations/${SEED_APPCONFIG.profile}`,
+};
 
 /** The seed's `config.yaml`, as the example function ships it (the seed's format, unchanged). */
 export const SEED_CONFIG = readFileSync(
   new URL('../../example-function/config.yaml', import.meta.url),
   'utf8',
 );
+
+/**
+ * The seed stack's config (hit path, client, no-cache): the seed's, then a `secrets:` and an `appconfig:`
+ * section, so the secret and the configuration are prefetched as the parameter and the item are. Their
+ * freshness outlasts the run, so every measured request is a fresh hit and none starts a refresh (the
+ * parameter's 5 m default outlasts its own rounds too).
+ */
+export const SEED_STACK_CONFIG = [
+  SEED_CONFIG.trimEnd(),
+  'secrets:',
+  `  - region: ${REGION}`,
+  '    ttl: 1h',
+  '    names:',
+  `      - ${SEED_SECRET}`,
+  'appconfig:',
+  `  - application: ${SEED_APPCONFIG.application}`,
+  `    environment: ${SEED_APPCONFIG.environment}`,
+  `    profile: ${SEED_APPCONFIG.profile}`,
+  `    region: ${REGION}`,
+  '    pollInterval: 1h',
+  '',
+].join('\n');
 
 export const BENCH_TABLE = 'BenchTable';
 
@@ -59,7 +97,20 @@ export function benchSeed(sizes: DataSizes): Seed {
   for (let i = 0; i < sizes.prefetch; i++) items.push({ ...prefetchKey(i), Data: fixedValue(i, 64) });
   return {
     parameters,
-    secrets: [{ name: 'secret_info', value: 'secret-info-value' }],
+    secrets: [
+      { name: SEED_SECRET, value: 'secret-info-value' },
+      // The example function's: a rotated secret, AWSCURRENT the second version.
+      { name: EXAMPLE_API_KEY, versions: [{ value: 'bench-api-key-1' }, { value: 'bench-api-key-2' }] },
+    ],
+    appconfig: [
+      {
+        ...SEED_APPCONFIG,
+        flags: {
+          [SEED_FLAG]: { enabled: true, text: 'Hello from the bench' },
+          beta_banner: { enabled: false },
+        },
+      },
+    ],
     tables: [
       {
         name: SEED_TABLE,

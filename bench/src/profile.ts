@@ -6,7 +6,7 @@
  *
  * Add `--packaged` to profile the shipped, minified bundle instead.
  *
- *   node bench/dist/profile.js hit [--seconds 10] [--route parameters|dynamodb] [--connections 32] [--out <dir>]
+ *   node bench/dist/profile.js hit [--seconds 10] [--route parameters|dynamodb|secrets|secrets_aws|appconfig|appconfig_flag] [--connections 32] [--out <dir>]
  *   node bench/dist/profile.js startup [--out <dir>]
  *   node bench/dist/profile.js memory [--entries 10000] [--read-through 100000] [--node-flags "--max-semi-space-size=1"] [--out <dir>]
  *   node bench/dist/profile.js summarize <file.cpuprofile> [<bundle.mjs>] [<until function>]
@@ -27,6 +27,7 @@ import {
   REGION,
   range,
   SEED_CONFIG,
+  SEED_STACK_CONFIG,
 } from './data.js';
 import {
   cpuProfileEnv,
@@ -37,7 +38,7 @@ import {
   startBareServer,
   Worker,
 } from './processes.js';
-import { hitPaths } from './sections/hit-path.js';
+import { HIT_ROUTES, type HitRoute, hitPaths } from './sections/hit-path.js';
 import { startExtension } from './stack.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -255,6 +256,8 @@ async function main(): Promise<void> {
   }
   if (mode !== 'hit' && mode !== 'startup' && mode !== 'memory')
     throw new Error('usage: profile hit|startup|memory|summarize …');
+  const route = values.route as HitRoute;
+  if (!HIT_ROUTES.includes(route)) throw new Error(`--route is one of ${HIT_ROUTES.join(', ')}`);
   const out = resolve(values.out ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-cpuprof-'))));
   await mkdir(out, { recursive: true });
   const layer = values.packaged ? await packagedLayer() : await unminifiedLayer();
@@ -282,7 +285,8 @@ async function main(): Promise<void> {
     const ext = await startExtension({
       layerDir: layer.dir,
       backends,
-      config: SEED_CONFIG,
+      // The hit path's config (the seed's, plus a secret and a configuration); startup, the seed's own.
+      config: mode === 'hit' ? SEED_STACK_CONFIG : SEED_CONFIG,
       token,
       env: cpuProfileEnv(out),
     });
@@ -291,7 +295,7 @@ async function main(): Promise<void> {
         `spawn → register ${ext.registerMs.toFixed(1)} ms, → ready ${ext.readyMs.toFixed(1)} ms\n`,
       );
       if (mode === 'hit') {
-        const path = hitPaths()[values.route === 'dynamodb' ? 'dynamodb' : 'parameters'];
+        const path = hitPaths()[route];
         const first = await ext.get(path);
         const r = await worker.load({
           origin: ext.origin,

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { extractLayer, startBackends } from '@lambda-cache/local';
 import { renderChart } from './chart.js';
 import type { Context } from './context.js';
-import { benchSeed, REGION, SEED_CONFIG } from './data.js';
+import { benchSeed, REGION, SEED_STACK_CONFIG } from './data.js';
 import { type BenchOptions, FULL, SMOKE } from './options.js';
 import { cpuProfileEnv, QUIET_SDK, Worker } from './processes.js';
 import { renderMarkdown, renderTable } from './report.js';
@@ -93,7 +93,13 @@ export async function runBench(run: RunOptions): Promise<Results> {
       token,
       extensionEnv,
       seedStack: () => {
-        seedStack ??= startExtension({ layerDir, backends, config: SEED_CONFIG, token, env: extensionEnv });
+        seedStack ??= startExtension({
+          layerDir,
+          backends,
+          config: SEED_STACK_CONFIG,
+          token,
+          env: extensionEnv,
+        });
         return seedStack;
       },
       log,

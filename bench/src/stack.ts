@@ -34,7 +34,7 @@ export interface ExtensionRun {
   readonly initMs: number;
   /** `performance.now()` when the emulator was asked to start it (spawn follows at once). */
   readonly startedAt: number;
-  get(path: string): Promise<{ status: number; body: string }>;
+  get(path: string): Promise<{ status: number; headers: Readonly<Record<string, string>>; body: string }>;
   /** The emulator's log lines so far (extension output included). */
   logs(): string[];
   stats(): Promise<StatsPayload>;
@@ -81,6 +81,9 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
         ...opts.backends.env,
         AWS_REGION: REGION,
         CACHE_EXTENSION_PORT: '0',
+        // The AWS-compatible ports too (2773 and 2772 by default): no fixed port on a shared machine.
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '0',
+        AWS_APPCONFIG_EXTENSION_HTTP_PORT: '0',
         CACHE_EXTENSION_CONFIG: join(functionDir, 'config.yaml'),
         AWS_SESSION_TOKEN: opts.token,
         ...opts.env,
@@ -119,7 +122,11 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
     const headers = { [HEADERS.token]: opts.token };
     const get = async (path: string) => {
       const res = await request(`${origin}${path}`, { headers, headersTimeout: 30_000, bodyTimeout: 30_000 });
-      return { status: res.statusCode, body: await res.body.text() };
+      const flat: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      return { status: res.statusCode, headers: flat, body: await res.body.text() };
     };
     return {
       port,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the example function with the packaged layer under the local Lambda emulator, against local
- * SSM, Secrets Manager and DynamoDB seeded from seed.yaml. Offline, no AWS account, no fixed port.
+ * SSM, Secrets Manager, AppConfigData and DynamoDB seeded from seed.yaml. Offline, no AWS account, no fixed port.
  * Prints what CloudWatch Logs would show, then how many backend calls were made and how long the cached reads
  * took; stops everything it started; exits 0, or 1 with a message saying what failed.
  */
@@ -23,6 +23,11 @@ const handlerFile = join(exampleDir, 'dist', 'index.js');
 const HANDLER = 'dist/index.handler';
 const REGION = 'us-west-2';
 const INVOKES = 3;
+/**
+ * The feature-flag profile the function reads, prefetched during init with the AppConfig agent's own variable
+ * (what a function written for AWS's AppConfig extension already sets), so config.yaml stays the seed's.
+ */
+const APPCONFIG_PREFETCH = '/applications/example-app/environments/local/configurations/feature-flags';
 /** The whole run, start to exit. Init alone may take Lambda's 10 s; everything else is milliseconds. */
 const DEADLINE_MS = 30_000;
 
@@ -164,7 +169,9 @@ async function main(cleanup) {
   say(bold('lambda-cache — the example function under a local Lambda, with the packaged layer'));
   const backends = await startBackends({ seed: seedFile, region: REGION });
   cleanup.push(() => backends.close());
-  say(dim(`  backends   local SSM, Secrets Manager and DynamoDB, seeded from ${rel(seedFile)}`));
+  say(
+    dim(`  backends   local SSM, Secrets Manager, AppConfigData and DynamoDB, seeded from ${rel(seedFile)}`),
+  );
 
   const layerDir = await mkdtemp(join(tmpdir(), 'lambda-cache-layer-'));
   cleanup.push(() => rm(layerDir, { recursive: true, force: true }));
@@ -184,9 +191,13 @@ async function main(cleanup) {
     // The AWS-compatible port (2773 by default) is not what this example reads: let the system pick one,
     // so a machine with something on 2773 (or a second run) is not warned about it.
     PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '0',
+    // The same for the AppConfig agent's port (2772 by default).
+    AWS_APPCONFIG_EXTENSION_HTTP_PORT: '0',
+    AWS_APPCONFIG_EXTENSION_PREFETCH_LIST: APPCONFIG_PREFETCH,
     CACHE_EXTENSION_CONFIG: configFile,
   };
   say(dim(`  function   ${rel(exampleDir)}, handler ${HANDLER}, config ${rel(configFile)}`));
+  say(dim(`  prefetch   config.yaml, and AWS_APPCONFIG_EXTENSION_PREFETCH_LIST=${APPCONFIG_PREFETCH}`));
   say(dim(`  extension  http://127.0.0.1:${port}`));
   say();
   say(bold('--- logs, as CloudWatch Logs shows them'));
@@ -225,6 +236,14 @@ async function main(cleanup) {
   const bodies = results.map((r) => parseBody(r.payload));
   const first = bodies[0];
   say(`  response     ${first.response?.statusCode ?? '?'} ${JSON.stringify(first.body?.item)}`);
+  // Lengths, stages and `enabled` only: the body never carries a value.
+  const secretsRead = Object.entries(first.body?.secrets ?? {}).map(
+    ([id, s]) => `secret ${id} ${s.length} chars (${s.versionStages.join(',')})`,
+  );
+  const flagsRead = Object.entries(first.body?.featureFlags ?? {}).map(
+    ([name, f]) => `flag ${name} enabled=${f.enabled}`,
+  );
+  say(`  read         ${[...secretsRead, ...flagsRead].join('; ') || 'no secret or flag'}`);
   say(`  init         ${ms(init.initDurationMs)} (extension registered and prefetched, function loaded)`);
   const last = results.at(-1);
   const memorySize = /\tMemory Size: (\d+) MB/.exec(last.report)?.[1] ?? '?';
@@ -239,11 +258,17 @@ async function main(cleanup) {
   for (const [service, counts] of [
     ['SSM', backends.ssm?.calls],
     ['Secrets Manager', backends.secretsManager?.calls],
+    ['AppConfigData', backends.appConfig?.calls],
     ['DynamoDB', backends.dynamodb?.calls],
   ]) {
     say(`    ${service.padEnd(16)} ${describeCalls(counts)}`);
   }
-  say(dim('    (the secret is read through SSM: /aws/reference/secretsmanager/secret_info)'));
+  say(
+    dim(
+      '    (secret_info is read through SSM as /aws/reference/secretsmanager/secret_info; example/api-key is\n' +
+        '     read through from Secrets Manager on the first getSecret; the flags were prefetched during init)',
+    ),
+  );
   if (stats) {
     say(
       `  extension    ${stats.entries} entries; ${stats.hits} hits, ${stats.misses} misses, ${stats.staleServes} stale, ${stats.errors} errors`,
@@ -258,10 +283,12 @@ async function main(cleanup) {
       ['getItem(DynamoDbTable)', 'item'],
       ['getParameter(parameter)', 'parameter'],
       ['getParameter(secret)', 'secret'],
+      ['getSecret(example/api-key)', 'apiKey'],
+      ['getFeatureFlag(new_greeting)', 'flag'],
     ]) {
       say(`    ${label.padEnd(32)}${reads.map((r) => ms(r[field]).padStart(10)).join('')}`);
     }
-    const warm = reads.slice(1).flatMap((r) => [r.item, r.parameter, r.secret]);
+    const warm = reads.slice(1).flatMap((r) => [r.item, r.parameter, r.secret, r.apiKey, r.flag]);
     if (warm.length > 0) say(`    median of the reads after invoke 1: ${ms(median(warm))}`);
     if (hitMs !== undefined) {
       say(
@@ -276,7 +303,9 @@ async function main(cleanup) {
     );
   }
   say();
-  say('Everything was served by the extension from memory; the function never called AWS.');
+  say(
+    'The function never called AWS: the extension made every call above, and answered every later read from memory.',
+  );
 }
 
 async function run() {

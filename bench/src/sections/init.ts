@@ -9,7 +9,7 @@
 import { rm } from 'node:fs/promises';
 import { type ColdStart, coldStart } from '../cold-start.js';
 import type { Context } from '../context.js';
-import { EXAMPLE_CONFIG, EXAMPLE_DIR, EXAMPLE_HANDLER, REGION, SEED_CONFIG } from '../data.js';
+import { EXAMPLE_CONFIG, EXAMPLE_DIR, EXAMPLE_ENV, EXAMPLE_HANDLER, REGION, SEED_CONFIG } from '../data.js';
 import { emptyLayer, minimalLayer } from '../floor.js';
 import { freePort } from '../processes.js';
 import { describeSandbox, type SandboxOptions } from '../sandbox.js';
@@ -60,7 +60,10 @@ export async function init(ctx: Context): Promise<void> {
     AWS_SESSION_TOKEN: ctx.token,
     CACHE_EXTENSION_PORT: String(port),
     PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '0',
+    AWS_APPCONFIG_EXTENSION_HTTP_PORT: '0',
     CACHE_EXTENSION_CONFIG: EXAMPLE_CONFIG,
+    // As npm start runs the example: its feature flags prefetched during init.
+    ...EXAMPLE_ENV,
     ...ctx.extensionEnv,
   });
   /**

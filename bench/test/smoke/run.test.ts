@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SMOKE } from '../../src/options.js';
 import type { Results } from '../../src/results.js';
+import { type HitRoute, hitFigure } from '../../src/sections/hit-path.js';
 import { INIT_NOTES } from '../../src/sections/init.js';
 import { expectedFigures, TARGET_NAMES } from '../../src/targets.js';
 
@@ -55,6 +56,31 @@ describe('bench', () => {
         expect(figure!.min, name).toBeLessThanOrEqual(figure!.max);
       }
       for (const value of Object.values(results.ratios)) expect(Number.isFinite(value)).toBe(true);
+      // The hit path reads a secret and a configuration too, on every route that serves them, and the two
+      // hit-path targets judge them with the parameter and the item (listed here, not taken from HIT_ROUTES,
+      // so dropping a route fails).
+      const routes: HitRoute[] = [
+        'parameters',
+        'dynamodb',
+        'secrets',
+        'secrets_aws',
+        'appconfig',
+        'appconfig_flag',
+      ];
+      for (const route of routes) {
+        for (const c of SMOKE.connections) {
+          expect(results.figures[hitFigure(route, c, 'extension', 'rps')], route).toBeDefined();
+          expect(results.ratios[`hit.${route}.c${c}.rps_vs_bare`], route).toBeGreaterThan(0);
+        }
+      }
+      const [throughput, p99] = results.targets;
+      for (const route of routes) {
+        expect(throughput?.detail).toContain(`${route} c${SMOKE.connections.at(-1)} `);
+        expect(p99?.detail).toContain(`${route} `);
+      }
+      const markdown = await readFile(join(out, 'latest.md'), 'utf8');
+      expect(markdown).toContain('| GET /secretsmanager/get | 1 |');
+      expect(markdown).toContain('| GET /v1/appconfig (one flag) | 32 |');
       // How the emulator measured memory and whether the CPU share applied are said, not guessed.
       for (const key of Object.values(INIT_NOTES)) expect(results.notes[key], key).toMatch(/\w/);
       expect(results.targets.map((t) => t.name)).toEqual([...TARGET_NAMES]);
