@@ -157,6 +157,8 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
   readonly tag = 'appconfig';
   readonly label = 'configurations';
   readonly service = 'appconfig';
+  /** AppConfig refuses a poll before the interval, and the interval is the TTL: polled once expired. */
+  readonly refreshAhead = false;
   /** No batch API: each target of a call is polled on its own, at most `maxInFlight` at once. */
   readonly maxBatch = MAX_CALLS_IN_FLIGHT;
   readonly routes: ReadonlyArray<SourceRoute<AppConfigTarget>>;
