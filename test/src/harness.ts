@@ -430,7 +430,8 @@ export function freePort(): Promise<number> {
 async function startOnce(opts: StackOptions): Promise<Stack> {
   const zip = opts.layer ?? layerZip;
   const layer = await layerDir(zip);
-  const standalone = zip !== nodeLayerZip;
+  // LAMBDA_CACHE_TEST_LAYER=<a .zip> is a Node layer (see layerKind); another zip given here is a standalone one.
+  const standalone = zip === layerZip ? layerKind === 'standalone' : zip !== nodeLayerZip;
   const seed = opts.seed ?? seedData();
   const backends =
     opts.backends ??
