@@ -225,7 +225,7 @@ describe("the AppConfig agent's route", () => {
     expect(totalCalls(s.backends.appConfig)).toBe(10);
   });
 
-  it('is not served on the port of AWS Parameters and Secrets extension', async () => {
+  it('is not served on the port of AWS Parameters and Secrets extension, token or not', async () => {
     stack = await startAppConfig({ fixedAwsPort: true });
     const awsPort = stack.awsPort() as number;
     expect(awsPort).toBeDefined();
@@ -234,8 +234,12 @@ describe("the AppConfig agent's route", () => {
     });
     expect(withToken.status).toBe(404);
     expect(withToken.text).not.toContain('limit-7c1d');
+    // Without the token, as any path there: refused before any route is looked up.
     const withoutToken = await httpGet(awsPort, agentPath('settings'));
-    expect(withoutToken.status).not.toBe(200);
+    expect(withoutToken.status).toBe(403);
+    expect(withoutToken.text).not.toContain('limit-7c1d');
+    // While on the main port the same request needs no token.
+    expect((await httpGet(stack.port, agentPath('settings'))).status).toBe(200);
   });
 
   it('serves a function written for AWS AppConfig extension unchanged', async () => {
