@@ -48,6 +48,11 @@ export interface FreshnessPolicy {
   staleIfErrorMs: number;
   /** A not-found answer is remembered this long. */
   negativeTtlMs: number;
+  /**
+   * How close to its expiry an INVOKE refreshes the entry; `0`: only once it has expired.
+   * @default refreshAheadMs(ttlMs)
+   */
+  refreshAheadMs?: number;
 }
 
 /** Upper bound of the default stale-while-revalidate window. */
@@ -435,7 +440,10 @@ export class Cache<V> {
     for (const map of [this.#pinned, this.#lru]) {
       for (const entry of map.values()) {
         if (entry.negative || entry.policy.ttlMs <= 0 || (map === this.#lru && !entry.used)) continue;
-        const withinMs = Math.min(maxWithinMs, refreshAheadMs(entry.policy.ttlMs));
+        const withinMs = Math.min(
+          maxWithinMs,
+          entry.policy.refreshAheadMs ?? refreshAheadMs(entry.policy.ttlMs),
+        );
         const endsAt = Math.min(
           entry.loadedAt + entry.policy.ttlMs,
           this.#notAfters.get(entry.key) ?? Number.POSITIVE_INFINITY,

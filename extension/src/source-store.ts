@@ -227,9 +227,14 @@ export class SourceStore implements Store {
     return key;
   }
 
-  private entryOptions(ttlMs: number | undefined, pinned: boolean | undefined): EntryOptions {
+  private entryOptions(lane: Lane, ttlMs: number | undefined, pinned: boolean | undefined): EntryOptions {
+    const ahead = lane.source.refreshAhead === false ? { refreshAheadMs: 0 } : undefined;
     return {
-      ...(ttlMs !== undefined ? { policy: defaultPolicy(ttlMs) } : {}),
+      ...(ttlMs !== undefined
+        ? { policy: { ...defaultPolicy(ttlMs), ...ahead } }
+        : ahead
+          ? { policy: ahead }
+          : {}),
       ...(pinned !== undefined ? { pinned } : {}),
     };
   }
@@ -265,7 +270,7 @@ export class SourceStore implements Store {
       () => this.enqueue(lane, target, key, read.refresh ? 'force' : 'read'),
       {
         // A configured entry whose prefetch failed is pinned when it loads on demand, like its siblings.
-        ...this.entryOptions(lane.source.ttlOf(target), this.configuredKeys.has(key) || undefined),
+        ...this.entryOptions(lane, lane.source.ttlOf(target), this.configuredKeys.has(key) || undefined),
         forceRefresh: read.refresh,
       },
     );
@@ -423,7 +428,7 @@ export class SourceStore implements Store {
         const key = this.keyOf(lane, c.target);
         this.configuredKeys.add(key);
         targets.set(key, c.target);
-        entries.push({ key, opts: this.entryOptions(c.ttlMs, true) });
+        entries.push({ key, opts: this.entryOptions(lane, c.ttlMs, true) });
       }
       if (entries.length > 0) {
         jobs.push(
@@ -447,7 +452,7 @@ export class SourceStore implements Store {
                 } catch (err) {
                   values.set(key, asError(err));
                 }
-                return { key, opts: this.entryOptions(f.ttlMs, true) };
+                return { key, opts: this.entryOptions(lane, f.ttlMs, true) };
               });
               const results = await this.cache.loadMany(found_, async () => values);
               for (const [key, result] of results) record(label, key, result);

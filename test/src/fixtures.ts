@@ -36,3 +36,115 @@ export function seedData(): Seed {
 
 /** The `key=` value of the seed's item, in DynamoDB JSON. */
 export const SEED_ITEM_KEY = { pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } } as const;
+
+/** The AppConfig application and environment of {@link appconfigSeed}. */
+export const APPCONFIG_APP = 'shop';
+export const APPCONFIG_ENV = 'prod';
+
+/**
+ * Configurations of three content types and a feature-flag profile, each with a version label (answered as
+ * `Configuration-Version`). The texts are written by hand, spacing and non-ASCII included, so a body that
+ * is re-serialised rather than passed through differs from them.
+ */
+export const APPCONFIG_CONFIGS = {
+  settings: {
+    content: '{ "currency": "EUR",\n  "limit-7c1d": 250, "motto": "Grüße — ünïcode" }\n',
+    contentType: 'application/json',
+    versionLabel: 'settings-v1',
+  },
+  motd: {
+    content: 'Welcome to the shop, today until 18:00 — motd-5e2b\n',
+    contentType: 'text/plain',
+    versionLabel: 'motd-v1',
+  },
+  rules: {
+    content: '# shipping rules\nfree-over: 50\nzones:\n  - eu-9a4f\n  - uk\n',
+    contentType: 'application/x-yaml',
+    versionLabel: 'rules-v1',
+  },
+} as const;
+
+/** The feature flags of the `flags` profile, as GetLatestConfiguration answers them. */
+export const APPCONFIG_FLAGS = {
+  checkout: { enabled: true, variant: 'checkout-blue-3d8e' },
+  search: { enabled: false },
+  banner: { enabled: true, text: 'banner-text-61c0' },
+};
+
+/** A configuration of another application, named only in `AWS_APPCONFIG_EXTENSION_PREFETCH_LIST`. */
+export const APPCONFIG_AGENT_CONFIG = {
+  application: 'billing',
+  environment: 'live',
+  profile: 'limits',
+  content: '{"maxInvoices":12,"note":"agent-listed-0b7e"}',
+  contentType: 'application/json',
+  versionLabel: 'limits-v3',
+} as const;
+
+/** {@link APPCONFIG_CONFIGS}, the flags and {@link APPCONFIG_AGENT_CONFIG}, as the local AppConfigData starts with them. */
+export function appconfigSeed(): NonNullable<Seed['appconfig']> {
+  return [
+    ...Object.entries(APPCONFIG_CONFIGS).map(([profile, c]) => ({
+      application: APPCONFIG_APP,
+      environment: APPCONFIG_ENV,
+      profile,
+      ...c,
+    })),
+    {
+      application: APPCONFIG_APP,
+      environment: APPCONFIG_ENV,
+      profile: 'flags',
+      flags: APPCONFIG_FLAGS,
+      versionLabel: 'flags-v1',
+    },
+    { ...APPCONFIG_AGENT_CONFIG },
+  ];
+}
+
+/** An `appconfig:` section naming `profiles` of {@link APPCONFIG_APP}/{@link APPCONFIG_ENV}. */
+export function appconfigConfig(profiles: readonly string[], pollInterval?: string): string {
+  const lines = ['appconfig:'];
+  for (const profile of profiles) {
+    lines.push(
+      `  - application: ${APPCONFIG_APP}`,
+      `    environment: ${APPCONFIG_ENV}`,
+      `    profile: ${profile}`,
+    );
+    if (pollInterval !== undefined) lines.push(`    pollInterval: ${pollInterval}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Texts of the AppConfig seed that must never be logged (the harness checks each stack's lines for them). */
+export const APPCONFIG_VALUES: readonly string[] = [
+  'limit-7c1d',
+  'motd-5e2b',
+  'eu-9a4f',
+  'checkout-blue-3d8e',
+  'banner-text-61c0',
+  'agent-listed-0b7e',
+];
+
+/**
+ * A handler written for AWS's AppConfig extension, as its documentation calls it: `fetch` to localhost on
+ * `AWS_APPCONFIG_EXTENSION_HTTP_PORT` (else 2772), no token. The event names the path to read.
+ */
+export const APPCONFIG_AGENT_HANDLER = `export const handler = async (event) => {
+  const port = process.env.AWS_APPCONFIG_EXTENSION_HTTP_PORT ?? 2772;
+  const res = await fetch(\`http://localhost:\${port}\${event.path}\`);
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    version: res.headers.get('configuration-version'),
+    body: await res.text(),
+  };
+};
+`;
+
+/** What {@link APPCONFIG_AGENT_HANDLER} returns. */
+export interface AgentResult {
+  status: number;
+  contentType: string | null;
+  version: string | null;
+  body: string;
+}

@@ -198,6 +198,16 @@ export interface StackOptions {
    * @default false
    */
   fixedAwsPort?: boolean;
+  /**
+   * Serve the AppConfig agent's route on a concrete free port, given to the extension and the function alike
+   * in `AWS_APPCONFIG_EXTENSION_HTTP_PORT`: code written for AWS's AppConfig extension finds it only there.
+   * Retried with another port when the extension says it could not listen on the one picked, as
+   * {@link fixedAwsPort}.
+   * @default false
+   */
+  fixedAppConfigPort?: boolean;
+  /** More values that must never be logged, besides the seed's (e.g. configurations deployed later). */
+  values?: readonly string[];
   /** `false` lets a stack whose extension never listens (env errors) resolve, with `port` 0. @default true */
   requireListening?: boolean;
   /** Emulator timeouts. */
@@ -284,7 +294,10 @@ function findListening(lines: readonly string[]): RegExpMatchArray | null {
   return null;
 }
 
-/** Every value in a seed that must never be logged: parameter and secret values, item attributes. */
+/**
+ * Every value in a seed that must never be logged: parameter and secret values, item attributes, AppConfig
+ * configurations (their text, as deployed).
+ */
 export function secretValues(seed: Seed): string[] {
   const out = new Set<string>();
   const add = (v: unknown) => {
@@ -293,6 +306,9 @@ export function secretValues(seed: Seed): string[] {
   };
   for (const p of seed.parameters ?? []) add(p.value);
   for (const s of seed.secrets ?? []) add(s.value);
+  for (const c of seed.appconfig ?? []) {
+    add(typeof c.content === 'string' ? c.content : JSON.stringify(c.content ?? c.flags));
+  }
   for (const t of seed.tables ?? []) {
     const keyNames = new Set([t.hashKey.name, t.sortKey?.name]);
     for (const item of t.items) {
@@ -355,6 +371,7 @@ export function newToken(): string {
  * Resolves once the extension printed its listening line (and, by default, init finished).
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  if (opts.fixedAppConfigPort) return startWithAppConfigPort(opts);
   if (opts.fixedAwsPort) return startWithAwsPort(opts);
   if (!opts.fixedPort) return startOnce(opts);
   for (let attempt = 1; ; attempt++) {
@@ -382,6 +399,22 @@ async function startWithAwsPort(opts: StackOptions): Promise<Stack> {
   }
 }
 
+/** A stack whose AppConfig agent route listens on a free port named in the environment (see `fixedAppConfigPort`). */
+async function startWithAppConfigPort(opts: StackOptions): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const stack = await startStack({
+      ...opts,
+      fixedAppConfigPort: false,
+      env: { ...opts.env, [APPCONFIG_PORT_VAR]: String(port) },
+    });
+    if (stack.appconfigPort() === port) return stack;
+    await stack.close();
+    if (attempt >= 3)
+      throw new Error(`the extension could not listen on a free port for ${APPCONFIG_PORT_VAR}`);
+  }
+}
+
 /** A port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -397,7 +430,8 @@ export function freePort(): Promise<number> {
 async function startOnce(opts: StackOptions): Promise<Stack> {
   const zip = opts.layer ?? layerZip;
   const layer = await layerDir(zip);
-  const standalone = zip !== nodeLayerZip;
+  // LAMBDA_CACHE_TEST_LAYER=<a .zip> is a Node layer (see layerKind); another zip given here is a standalone one.
+  const standalone = zip === layerZip ? layerKind === 'standalone' : zip !== nodeLayerZip;
   const seed = opts.seed ?? seedData();
   const backends =
     opts.backends ??
@@ -405,7 +439,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
   const ownDir = opts.functionDir === undefined;
   const functionDir = opts.functionDir ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-fn-')));
   let lambda: LambdaEmulator | undefined;
-  const values = secretValues(seed);
+  const values = [...secretValues(seed), ...(opts.values ?? [])];
   const leaks: string[] = [];
   const crashes: string[] = [];
   let closed: Promise<void> | undefined;

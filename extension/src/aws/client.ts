@@ -27,6 +27,12 @@ import { type HttpResponse, MAX_BODY_BYTES, Transport } from './transport.js';
 export interface AwsCallOptions {
   /** Ends the call at once (the socket is destroyed); the call rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Bounds the whole call (attempts and the waits between them) below the client's own total: past it the
+   * call fails as the client's own timeout does, with an `AwsTransportError` (a failure of the service,
+   * where an aborted call says nothing about it). @default the client's `timeouts.totalMs`
+   */
+  timeoutMs?: number;
 }
 
 export interface RestRequest {
@@ -180,11 +186,12 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
     );
   }
 
-  async function execute(call: Call, signal?: AbortSignal): Promise<HttpResponse> {
+  async function execute(call: Call, callOpts: AwsCallOptions = {}): Promise<HttpResponse> {
+    const { signal } = callOpts;
     // Settings errors (no region, a bad endpoint variable) are thrown before anything is sent or counted.
     const endpoint = resolveEndpoint(call.service, resolveRegion(call.region, opts.env), opts.env);
     const started = performance.now();
-    const deadline = started + timeouts.totalMs;
+    const deadline = started + Math.min(timeouts.totalMs, callOpts.timeoutMs ?? Number.POSITIVE_INFINITY);
     let lastCost: number | undefined;
     let lastError: unknown;
     for (let n = 1; ; n++) {
@@ -256,7 +263,7 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
           headers: { 'content-type': info.contentType, 'x-amz-target': `${info.targetPrefix}${operation}` },
           body: Buffer.from(JSON.stringify(input)),
         },
-        opts2?.signal,
+        opts2,
       );
       return parseJson(service, operation, response) as T;
     },
@@ -283,7 +290,7 @@ export function createAwsClient(opts: AwsClientOptions): AwsClient {
           headers,
           body,
         },
-        opts2?.signal,
+        opts2,
       );
       return { status: response.status, headers: response.headers, body: response.body };
     },

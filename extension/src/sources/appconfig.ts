@@ -157,6 +157,8 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
   readonly tag = 'appconfig';
   readonly label = 'configurations';
   readonly service = 'appconfig';
+  /** AppConfig refuses a poll before the interval, and the interval is the TTL: polled once expired. */
+  readonly refreshAhead = false;
   /** No batch API: each target of a call is polled on its own, at most `maxInFlight` at once. */
   readonly maxBatch = MAX_CALLS_IN_FLIGHT;
   readonly routes: ReadonlyArray<SourceRoute<AppConfigTarget>>;
@@ -424,17 +426,19 @@ export class AppConfigSource implements Source<AppConfigTarget, AppConfigPayload
     };
   }
 
-  /** One AppConfigData call, bounded by the poll timeout (`AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS`). */
+  /**
+   * One AppConfigData call, bounded by the poll timeout (`AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS`): a
+   * bound of the client's, not an abort, so a silent AppConfigData counts as failing in `/v1/health`.
+   */
   async #call(target: AppConfigTarget, req: RestRequest) {
     const ms = this.#opts.pollTimeoutMs;
-    const signal = AbortSignal.timeout(ms);
     try {
-      return await this.#opts.aws.rest('appconfigdata', target.region, req, { signal });
+      return await this.#opts.aws.rest('appconfigdata', target.region, req, { timeoutMs: ms });
     } catch (err) {
-      if (!signal.aborted) throw err;
+      if (!(err instanceof AwsTransportError && err.reason === 'timeout')) throw err;
       throw new AwsTransportError(
         `appconfigdata did not answer within ${ms} ms`,
-        { reason: 'timeout', phase: 'response' },
+        { reason: 'timeout', phase: err.phase },
         { cause: err },
       );
     }

@@ -108,6 +108,12 @@ export interface Source<T, P, M = unknown> {
   readonly maxBatch: number;
   /** What the prefetch report counts this source's entries as (`parameters`, `items`). @default tag */
   readonly label?: string;
+  /**
+   * `false`: an entry is not refreshed ahead of its expiry, only by the INVOKE or read after it (AppConfig may
+   * not be polled before the interval that is its TTL: a refresh ahead could only answer {@link UNCHANGED}
+   * without asking, and would make the value fresh for another interval unchecked). @default true
+   */
+  readonly refreshAhead?: boolean;
 
   /** The cache-key text of a target (without the tag); `decode(encode(t))` gives `t` back. */
   encode(target: T): string;

@@ -788,6 +788,20 @@ describe('Cache.expiring with per-entry ttls', () => {
     ]);
   });
 
+  it('lists an entry with no refresh-ahead window only once it has expired', async () => {
+    const { clock, cache } = make();
+    const batch = async (keys: string[]) => new Map<string, string | Error>(keys.map((k) => [k, k]));
+    await cache.loadMany(
+      [{ key: 'polled', opts: { pinned: true, policy: { ttlMs: 15_000, refreshAheadMs: 0 } } }],
+      batch,
+    );
+    await cache.loadMany([{ key: 'ahead', opts: { pinned: true, policy: { ttlMs: 15_000 } } }], batch);
+    clock.advance(14_999);
+    expect(cache.expiring()).toEqual(['ahead']);
+    clock.advance(1);
+    expect(cache.expiring()).toEqual(['polled', 'ahead']);
+  });
+
   it('leaves out keys that back off after a failed refresh', async () => {
     const { clock, cache } = make({ random: () => 0 });
     await cache.loadMany([{ key: 'p', opts: { pinned: true } }], async () => new Map([['p', 'v']]));

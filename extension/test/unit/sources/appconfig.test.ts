@@ -19,6 +19,7 @@ import {
 import { ManualClock } from '../../../src/clock.js';
 import { parseConfig } from '../../../src/config.js';
 import { isNotFound, NotFoundError } from '../../../src/errors.js';
+import { SourceHealth, trackSources } from '../../../src/health.js';
 import { silentLogger } from '../../../src/log.js';
 import {
   type AppConfigMeta,
@@ -308,6 +309,15 @@ describe('AppConfigSource loading', () => {
     expect(result).toBeInstanceOf(AwsTransportError);
     expect((result as AwsTransportError).reason).toBe('timeout');
     expect((result as Error).message).toBe('appconfigdata did not answer within 100 ms');
+  });
+
+  it('reports a poll that timed out as a failure of AppConfig in health', async () => {
+    const target = deployed();
+    backends.appConfig.setFaults({ hangMs: 5_000, operations: ['StartConfigurationSession'] });
+    const health = new SourceHealth(['appconfig']);
+    const result = await loadOne(source({ client: trackSources(aws, health), pollTimeoutMs: 100 }), target);
+    expect((result as AwsTransportError).reason).toBe('timeout');
+    expect(health.snapshot().appconfig?.status).toBe('failing');
   });
 
   it('filters the flags of a feature-flag profile loaded from AppConfig', async () => {
