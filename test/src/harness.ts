@@ -397,7 +397,8 @@ export function freePort(): Promise<number> {
 async function startOnce(opts: StackOptions): Promise<Stack> {
   const zip = opts.layer ?? layerZip;
   const layer = await layerDir(zip);
-  const standalone = zip !== nodeLayerZip;
+  // A Node layer named by LAMBDA_CACHE_TEST_LAYER (an older build) runs as the Node layer does, with node.
+  const standalone = zip !== nodeLayerZip && !(layerKind === 'node' && zip === layerZip);
   const seed = opts.seed ?? seedData();
   const backends =
     opts.backends ??
