@@ -178,6 +178,11 @@ export interface StackOptions {
   ) => void | Promise<void>;
   /** Reuse running backends (not closed by `close()`); `seed` is then only used for the log check. */
   backends?: Backends;
+  /**
+   * Values the seed does not hold that must not be logged either (a secret value written or rotated in by
+   * the test): checked with the seed's own on every line the stack prints.
+   */
+  neverLogged?: readonly string[];
   /** Randomness of the backends' `throttleRate` and `failRate`; a seeded generator makes a run repeatable. */
   random?: () => number;
   /** Runs once the backends are up and before the extension starts, e.g. to inject faults into prefetch. */
@@ -292,7 +297,14 @@ export function secretValues(seed: Seed): string[] {
     if (typeof v === 'string' && v.length >= 8) out.add(v);
   };
   for (const p of seed.parameters ?? []) add(p.value);
-  for (const s of seed.secrets ?? []) add(s.value);
+  for (const s of seed.secrets ?? []) {
+    add(s.value);
+    add(s.binary);
+    for (const v of s.versions ?? []) {
+      add(v.value);
+      add(v.binary);
+    }
+  }
   for (const t of seed.tables ?? []) {
     const keyNames = new Set([t.hashKey.name, t.sortKey?.name]);
     for (const item of t.items) {
@@ -406,7 +418,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
   const ownDir = opts.functionDir === undefined;
   const functionDir = opts.functionDir ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-fn-')));
   let lambda: LambdaEmulator | undefined;
-  const values = secretValues(seed);
+  const values = [...secretValues(seed), ...(opts.neverLogged ?? [])];
   const leaks: string[] = [];
   const crashes: string[] = [];
   let closed: Promise<void> | undefined;
