@@ -153,13 +153,42 @@ describe('Secrets Manager rotation', () => {
     for (const old of seen.slice(0, -1)) expect(old).toEqual({ cache: 'stale', value: secretValueOf(name) });
     if (seen.length === 1) expect(last?.cache).toBe('miss');
 
+    // Stored: the next read does not load it again (it is a hit, or stale if this machine paused past the TTL).
     const after = await readSecret(s, name);
-    expect(after.headers['x-cache']).toBe('hit');
+    expect(after.headers['x-cache']).not.toBe('miss');
     expect(after.body).toMatchObject({ secretString: rotated, versionId, versionStages: ['AWSCURRENT'] });
     // The stage moved: DescribeSecret said so, and one GetSecretValue read the new version.
     expect(calls(s, 'DescribeSecret')).toBeGreaterThanOrEqual(1);
     expect(calls(s, 'GetSecretValue')).toBe(1);
     expect(calls(s, 'BatchGetSecretValue')).toBe(0);
+  });
+
+  it('revalidates on INVOKE: DescribeSecret alone while unchanged, the new value after the INVOKE that sees a rotation', async () => {
+    const name = 'rotation/on-invoke';
+    const rotated = secretValueOf(name, 2);
+    // A 1 s TTL is always within its refresh-ahead window (a fifth of the TTL, at least 1 s): every INVOKE
+    // revalidates it, with no wait for it to expire.
+    const s = await start({
+      config: secretsConfig([name], '1s'),
+      seed: seedOf([name]),
+      neverLogged: [rotated],
+    });
+    const sm = s.backends.secretsManager;
+    sm.resetCalls();
+    expect((await s.lambda.invoke({ n: 1 })).ok).toBe(true);
+    expect(calls(s, 'DescribeSecret')).toBe(1);
+    expect(valueReads(s)).toBe(0);
+    expect((await readSecret(s, name)).body.secretString).toBe(secretValueOf(name));
+
+    sm.rotateSecret(name, rotated);
+    sm.resetCalls();
+    expect((await s.lambda.invoke({ n: 2 })).ok).toBe(true);
+    expect(calls(s, 'DescribeSecret')).toBe(1);
+    expect(calls(s, 'GetSecretValue')).toBe(1);
+    // The INVOKE's refresh has stored it: the first read after it has the new value.
+    const res = await readSecret(s, name);
+    expect(res.status).toBe(200);
+    expect(res.body.secretString).toBe(rotated);
   });
 
   it('does not serve a secret past the NextRotationDate its revalidation learned, well inside its TTL', async () => {
@@ -203,10 +232,11 @@ describe('Secrets Manager forced reads', () => {
     const name = 'forced/secret';
     const second = secretValueOf(name, 2);
     const third = secretValueOf(name, 3);
+    const unread = secretValueOf(name, 4);
     const s = await start({
       config: secretsConfig([name]),
       seed: seedOf([name]),
-      neverLogged: [second, third],
+      neverLogged: [second, third, unread],
       fixedAwsPort: true,
     });
     const sm = s.backends.secretsManager;
@@ -232,7 +262,7 @@ describe('Secrets Manager forced reads', () => {
     expect(calls(s, 'GetSecretValue')).toBe(2);
 
     // A forced read Secrets Manager fails answers with the error, not with the cached value …
-    sm.putSecret({ name, value: secretValueOf(name, 4) });
+    sm.putSecret({ name, value: unread });
     sm.setFaults({ failRate: 1 });
     const failedV1 = await readSecret(s, name, { refresh: true });
     expect(failedV1.status).toBe(502);
