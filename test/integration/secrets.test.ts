@@ -86,6 +86,8 @@ describe('Secrets Manager prefetch', () => {
     const notFound = s.logs().filter((l) => l.includes(missing));
     expect(notFound.some((l) => /configured item does not exist/.test(l) && /NotFound/.test(l))).toBe(true);
     expect(s.logs().find((l) => l.includes('prefetch done'))).toMatch(/secrets=44 .*notFound=1/);
+    // The start line counts the section (names only, never values).
+    expect(s.logs().find((l) => l.startsWith('[lambda-cache] config '))).toMatch(/: 45 secrets$/);
 
     const before = { ...s.backends.secretsManager.calls };
     for (const name of present) {
@@ -287,6 +289,43 @@ describe('Secrets Manager forced reads', () => {
     expect(plainAws.headers['x-cache']).toBe('hit');
     expect(plainAws.body.SecretString).toBe(third);
     expect(calls(s, 'GetSecretValue')).toBe(failing);
+  });
+});
+
+describe('Secrets Manager failing', () => {
+  it('serves the last good value, marked stale, while revalidations fail, and says so without the value', async () => {
+    const name = 'failing/secret';
+    const s = await start({ config: secretsConfig([name], '1s'), seed: seedOf([name]) });
+    const sm = s.backends.secretsManager;
+    sm.setFaults({ failRate: 1 });
+    sm.resetCalls();
+    await sleep(1200);
+    for (let i = 0; i < 3; i++) {
+      const res = await readSecret(s, name);
+      expect(res.status).toBe(200);
+      expect(res.headers['x-cache']).toBe('stale');
+      expect(res.headers['cache-control']).toBe('max-age=0');
+      expect(res.body.secretString).toBe(secretValueOf(name));
+      await sleep(300);
+    }
+    await waitFor('the failed revalidation to be logged', () =>
+      s.logs().find((l) => l.includes('background refresh failed') && l.includes(name)),
+    );
+    expect(calls(s, 'DescribeSecret')).toBeGreaterThanOrEqual(1);
+    expect(valueReads(s)).toBe(0);
+
+    // Back: the next revalidation finds the stage where it was, and the value is fresh again.
+    sm.setFaults({});
+    const fresh = await waitFor(
+      'a fresh hit once Secrets Manager answers',
+      async () => {
+        const res = await readSecret(s, name);
+        return res.headers['x-cache'] === 'hit' ? res : undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 200 },
+    );
+    expect(fresh.body.secretString).toBe(secretValueOf(name));
+    expect(valueReads(s)).toBe(0);
   });
 });
 
