@@ -60,7 +60,7 @@ export async function createBackend(opts: {
 }): Promise<Backend> {
   const { settings, logger } = opts;
   const config = await loadConfig(settings.configPath, { required: opts.configRequired, sections: SECTIONS });
-  logger.info(`config ${describeConfig(config)}`);
+  logger.info(`config ${describeConfig(config, SECTIONS)}`);
   const backendCalls: Record<string, number> = {};
   const count = (op: string): void => {
     backendCalls[op] = (backendCalls[op] ?? 0) + 1;

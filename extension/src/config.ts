@@ -1181,17 +1181,24 @@ export async function loadConfig(
 }
 
 /**
- * One line for the startup log: counts, regions and TTLs; never names or values.
+ * One line for the startup log: counts, regions and TTLs; never names or values. `sections` are the
+ * sources' own sections the config was read with; each that lists something adds its `describe()`.
  *
  * @example
  * describeConfig(config); // "/var/task/config.yaml: 2 parameters, 0 paths, 1 item in 1 table, regions us-west-2 default, ttls default"
  */
-export function describeConfig(c: CacheConfig): string {
+export function describeConfig(c: CacheConfig, sections: ReadonlyArray<ConfigSection<unknown>> = []): string {
   if (!c.found) {
     return `${c.file}: does not exist, so nothing is prefetched (fine when nothing needs to be: every item is read through on demand)`;
   }
+  const own = sections.flatMap((s) => {
+    const value = c.sections.get(s.key);
+    const listed = Array.isArray(value) ? value.length > 0 : value !== undefined;
+    return listed ? [s.describe(value)] : [];
+  });
   const items = c.tables.reduce((n, t) => n + t.keys.length, 0);
   if (c.parameters.length + c.paths.length + items === 0) {
+    if (own.length > 0) return `${c.file}: ${own.join(', ')}`;
     return `${c.file}: nothing to prefetch; every item is read through on demand`;
   }
   const all = [...c.parameters, ...c.paths, ...c.tables];
@@ -1215,5 +1222,6 @@ export function describeConfig(c: CacheConfig): string {
     `${plural(items, 'item', 'items')} in ${plural(tables, 'table', 'tables')}`,
     `regions ${regions.join(' ')}`,
     `ttls ${ttls.join(' ')}`,
+    ...own,
   ].join(', ');
 }

@@ -55,7 +55,7 @@ describe('AppConfig when AppConfigData fails', () => {
     stack = await startStack({
       config: appconfigConfig(['settings'], '15s'),
       seed: seed(),
-      values: APPCONFIG_VALUES,
+      neverLogged: APPCONFIG_VALUES,
       functionDir,
       fixedAppConfigPort: true,
       env: { AWS_APPCONFIG_EXTENSION_POLL_TIMEOUT_MILLIS: String(POLL_TIMEOUT_MS) },

@@ -42,7 +42,7 @@ async function start(): Promise<{ s: Stack; polledAt: number }> {
   stack = await startStack({
     config: appconfigConfig(['settings', 'flags'], '15s'),
     seed: seed(),
-    values: [...APPCONFIG_VALUES, V2],
+    neverLogged: [...APPCONFIG_VALUES, V2],
   });
   // The first polls ended before this: the next one is allowed POLL_MS from now at the latest.
   const polledAt = Date.now();

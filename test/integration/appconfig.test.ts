@@ -51,7 +51,7 @@ function startAppConfig(extra: Parameters<typeof startStack>[0] = {}): Promise<S
   return startStack({
     config: appconfigConfig(PROFILES),
     seed: seed(),
-    values: APPCONFIG_VALUES,
+    neverLogged: APPCONFIG_VALUES,
     ...extra,
     env: { AWS_APPCONFIG_EXTENSION_PREFETCH_LIST: PREFETCH_LIST, ...extra.env },
   });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SEED_PARAMETER, SEED_PARAMETER_VALUE } from '../src/fixtures.js';
+import { SEED_PARAMETER, SEED_PARAMETER_VALUE, SEED_SECRET, SEED_SECRET_VALUE } from '../src/fixtures.js';
 import { AWS_PORT_VAR, httpGet, type Stack, startStack, totalCalls } from '../src/harness.js';
 
 /** The handler, as AWS documents calling its extension from Node.js: `fetch` to localhost, the token header. */
@@ -27,9 +27,26 @@ const HANDLER = `export const handler = async (event) => {
 };
 `;
 
+/** The same function reading a secret, as AWS documents it: `secretId`, the token, `SecretString`. */
+const SECRET_HANDLER = `export const handler = async (event) => {
+  const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? 2773;
+  const url = \`http://localhost:\${port}/secretsmanager/get?secretId=\${encodeURIComponent(event.secretId)}\`;
+  const res = await fetch(url, {
+    headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN },
+  });
+  return {
+    status: res.status,
+    cacheControl: res.headers.get('cache-control'),
+    xCache: res.headers.get('x-cache'),
+    body: await res.json(),
+  };
+};
+`;
+
 /** What AWS's users set on such a function; no config.yaml, so nothing is prefetched and reads go through. */
 const AWS_ENV = {
   SSM_PARAMETER_STORE_TTL: '120',
+  SECRETS_MANAGER_TTL: '90',
   PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: 'warn',
   PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: '500',
   SSM_PARAMETER_STORE_TIMEOUT_MILLIS: '3000',
@@ -59,11 +76,18 @@ afterEach(async () => {
 async function awsFunction(): Promise<string> {
   functionDir = await mkdtemp(join(tmpdir(), 'lambda-cache-aws-fn-'));
   await writeFile(join(functionDir, 'index.mjs'), HANDLER);
+  await writeFile(join(functionDir, 'secret.mjs'), SECRET_HANDLER);
   return functionDir;
 }
 
 async function read(s: Stack, name: string): Promise<HandlerResult> {
   const result = await s.lambda.invoke({ name });
+  expect(result.ok).toBe(true);
+  return result.payload as HandlerResult;
+}
+
+async function readSecret(s: Stack, secretId: string): Promise<HandlerResult> {
+  const result = await s.lambda.invoke({ secretId });
   expect(result.ok).toBe(true);
   return result.payload as HandlerResult;
 }
@@ -101,6 +125,39 @@ describe("a function written for AWS's Parameters and Secrets extension", () => 
     const ours = stack.logs().filter((l) => l.startsWith('[lambda-cache]'));
     expect(ours.some((l) => l.includes('settings'))).toBe(false);
     expect(ours.some((l) => l.includes(`routes on http://127.0.0.1:${stack?.awsPort()}`))).toBe(true);
+  });
+
+  it('reads a secret on PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, shaped as GetSecretValue answers it', async () => {
+    stack = await startStack({
+      functionDir: await awsFunction(),
+      handler: 'secret.handler',
+      env: AWS_ENV,
+      fixedAwsPort: true,
+    });
+    const first = await readSecret(stack, SEED_SECRET);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      Name: SEED_SECRET,
+      SecretString: SEED_SECRET_VALUE,
+      VersionStages: ['AWSCURRENT'],
+    });
+    expect(first.body.ARN).toMatch(/^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:secret_info-\w{6}$/);
+    expect(typeof first.body.VersionId).toBe('string');
+    expect(first.body.CreatedDate).toMatch(/^\d{10}(\.\d{1,3})?$/);
+    // SECRETS_MANAGER_TTL is seconds: 90 of them, not lambda-cache's default 5 minutes.
+    const maxAge = Number(/max-age=(\d+)/.exec(first.cacheControl ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(30);
+    expect(maxAge).toBeLessThanOrEqual(90);
+
+    const second = await readSecret(stack, SEED_SECRET);
+    expect(second.body.SecretString).toBe(SEED_SECRET_VALUE);
+    expect(second.xCache).toBe('hit');
+    expect(totalCalls(stack.backends.secretsManager)).toBe(1);
+
+    // A secret that does not exist: the agent's error shape.
+    const missing = await readSecret(stack, 'no/such/secret');
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ __type: 'ResourceNotFoundException', message: expect.any(String) });
   });
 
   it('refuses a request without the token with 403 on the AWS port', async () => {

@@ -8,42 +8,87 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_ITEM, SEED_PARAMETER, SEED_PARAMETER_VALUE, seedConfig } from '../src/fixtures.js';
+import {
+  EXAMPLE_FLAGS,
+  EXAMPLE_ROTATED_SECRET,
+  exampleSeed,
+  SEED_ITEM,
+  SEED_PARAMETER,
+  SEED_PARAMETER_VALUE,
+  SEED_SECRET,
+  seedConfig,
+} from '../src/fixtures.js';
 import { repoRoot, type Stack, startStack } from '../src/harness.js';
 
 const run = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
+/** The example seed's names, as the handlers' source spells them. */
+const NAMES = JSON.stringify({ secret: SEED_SECRET, rotated: EXAMPLE_ROTATED_SECRET, ...EXAMPLE_FLAGS });
+
 const CJS_HANDLER = `'use strict';
 const { createCacheClient, NotFoundError, CacheClientError } = require('@lambda-cache/client');
 const cache = createCacheClient();
+const names = ${NAMES};
 exports.handler = async () => {
   const value = await cache.getParameter(${JSON.stringify(SEED_PARAMETER)});
   const item = await cache.getItem('DynamoDbTable', { pKey: 'pKey1', sKey: 'sKey1' });
   const missing = await cache.getParameter('/no/such/parameter').catch((e) => e);
+  const secretText = await cache.getSecret(names.secret);
+  const missingSecret = await cache.getSecret('no/such/secret').catch((e) => e);
   return {
     format: typeof module === 'object' ? 'cjs' : 'esm',
     parameterMatches: value === ${JSON.stringify(SEED_PARAMETER_VALUE)},
     item,
     notFound: missing instanceof NotFoundError && missing instanceof CacheClientError ? missing.code : String(missing),
+    secretText: typeof secretText === 'string' ? JSON.parse(secretText) : secretText,
+    secretJson: await cache.getSecret(names.secret, { transform: 'json' }),
+    secretMetadata: await cache.getSecret(names.rotated, { metadata: true }),
+    previousSecret: await cache.getSecret(names.rotated, { versionStage: 'AWSPREVIOUS' }),
+    secretNotFound: missingSecret instanceof NotFoundError ? missingSecret.code : String(missingSecret),
+    configuration: await cache.getAppConfig(names.application, names.environment, names.profile, { transform: 'json' }),
+    flags: {
+      [names.flags[0]]: await cache.getFeatureFlag(names.application, names.environment, names.profile, names.flags[0]),
+      [names.flags[1]]: await cache.getFeatureFlag(names.application, names.environment, names.profile, names.flags[1]),
+    },
   };
 };
 `;
 
 const ESM_HANDLER = `import { createRequire } from 'node:module';
-import { getItem, getParameter, NotFoundError } from '@lambda-cache/client';
+import {
+  getAppConfig,
+  getFeatureFlag,
+  getItem,
+  getParameter,
+  getSecret,
+  NotFoundError,
+} from '@lambda-cache/client';
 // The CommonJS build of the same package: a second copy whose errors must still be recognised.
 const cjs = createRequire(import.meta.url)('@lambda-cache/client');
+const names = ${NAMES};
 export const handler = async () => {
   const value = await getParameter(${JSON.stringify(SEED_PARAMETER)});
   const item = await getItem('DynamoDbTable', { pKey: 'pKey1', sKey: 'sKey1' });
   const missing = await getParameter('/no/such/parameter').catch((e) => e);
+  const secretText = await getSecret(names.secret);
+  const missingSecret = await getSecret('no/such/secret').catch((e) => e);
   return {
     format: typeof require === 'undefined' ? 'esm' : 'cjs',
     parameterMatches: value === ${JSON.stringify(SEED_PARAMETER_VALUE)},
     item,
     notFound: missing instanceof NotFoundError ? missing.code : String(missing),
     twoCopies: cjs.NotFoundError !== NotFoundError && missing instanceof cjs.NotFoundError,
+    secretText: typeof secretText === 'string' ? JSON.parse(secretText) : secretText,
+    secretJson: await getSecret(names.secret, { transform: 'json' }),
+    secretMetadata: await getSecret(names.rotated, { metadata: true }),
+    previousSecret: await getSecret(names.rotated, { versionStage: 'AWSPREVIOUS' }),
+    secretNotFound: missingSecret instanceof NotFoundError ? missingSecret.code : String(missingSecret),
+    configuration: await getAppConfig(names.application, names.environment, names.profile, { transform: 'json' }),
+    flags: {
+      [names.flags[0]]: await getFeatureFlag(names.application, names.environment, names.profile, names.flags[0]),
+      [names.flags[1]]: await getFeatureFlag(names.application, names.environment, names.profile, names.flags[1]),
+    },
   };
 };
 `;
@@ -94,19 +139,53 @@ describe('the packed client', () => {
   it.each([
     ['cjs-handler.handler', 'cjs'],
     ['esm-handler.handler', 'esm'],
-  ])('reads a parameter and an item when %s uses the installed tarball', async (handler, format) => {
-    // The function reads CACHE_EXTENSION_PORT, so extension and function share one known port.
-    stack = await startStack({ functionDir, handler, fixedPort: true });
-    const result = await stack.lambda.invoke({});
-    expect(result.ok).toBe(true);
-    expect(result.payload).toMatchObject({
-      format,
-      parameterMatches: true,
-      item: SEED_ITEM,
-      notFound: 'NotFound',
-    });
-    if (format === 'esm') expect(result.payload).toMatchObject({ twoCopies: true });
-  });
+  ])(
+    'reads a parameter, an item, secrets, a configuration and its flags when %s uses the installed tarball',
+    async (handler, format) => {
+      // The function reads CACHE_EXTENSION_PORT, so extension and function share one known port.
+      const seed = await exampleSeed();
+      stack = await startStack({ functionDir, handler, fixedPort: true, seed });
+      const result = await stack.lambda.invoke({});
+      expect(result.ok).toBe(true);
+      expect(result.payload).toMatchObject({
+        format,
+        parameterMatches: true,
+        item: SEED_ITEM,
+        notFound: 'NotFound',
+      });
+      if (format === 'esm') expect(result.payload).toMatchObject({ twoCopies: true });
+
+      // What the example seed holds, as the seed file spells it.
+      const secretOf = (name: string) => seed.secrets?.find((s) => s.name === name);
+      const credentials = JSON.parse(secretOf(SEED_SECRET)?.value ?? 'null');
+      const [previousKey, currentKey] = (secretOf(EXAMPLE_ROTATED_SECRET)?.versions ?? []).map(
+        (v) => v.value,
+      );
+      const profile = seed.appconfig?.find((c) => c.profile === EXAMPLE_FLAGS.profile);
+      expect(credentials).toBeTypeOf('object');
+      expect(currentKey).toBeTypeOf('string');
+      expect(Object.keys(profile?.flags ?? {})).toEqual([...EXAMPLE_FLAGS.flags]);
+
+      const payload = result.payload as Record<string, unknown>;
+      // The string as stored, the same string parsed by transform: 'json'.
+      expect(payload.secretText).toEqual(credentials);
+      expect(payload.secretJson).toEqual(credentials);
+      expect(payload.secretMetadata).toEqual({
+        name: EXAMPLE_ROTATED_SECRET,
+        arn: expect.stringMatching(
+          /^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:example\/api-key-\w{6}$/,
+        ),
+        versionId: expect.any(String),
+        versionStages: ['AWSCURRENT'],
+        createdDate: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        value: currentKey,
+      });
+      expect(payload.previousSecret).toBe(previousKey);
+      expect(payload.secretNotFound).toBe('NotFound');
+      expect(payload.configuration).toEqual(profile?.flags);
+      expect(payload.flags).toEqual(profile?.flags);
+    },
+  );
 
   it('generates a schema that type-checks correct use and rejects misuse when run from the installed bin', {
     timeout: 120_000,

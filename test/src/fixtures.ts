@@ -3,7 +3,8 @@
  * SSM's `/aws/reference/secretsmanager/` prefix, and one item of `DynamoDbTable` (pKey/sKey).
  */
 import { readFileSync } from 'node:fs';
-import type { Seed } from '@lambda-cache/local';
+import { fileURLToPath } from 'node:url';
+import { loadSeed, type Seed } from '@lambda-cache/local';
 
 export const SEED_REGION = 'us-west-2';
 export const SEED_TABLE = 'DynamoDbTable';
@@ -148,3 +149,23 @@ export interface AgentResult {
   version: string | null;
   body: string;
 }
+
+/**
+ * The example function's `seed.yaml`, as `npm start` loads it: besides the seed's parameter and item, a
+ * JSON secret (`secret_info`), a secret rotated once ({@link EXAMPLE_ROTATED_SECRET}) and a feature-flag
+ * profile ({@link EXAMPLE_FLAGS}).
+ */
+export function exampleSeed(): Promise<Seed> {
+  return loadSeed(fileURLToPath(new URL('../../example-function/seed.yaml', import.meta.url)));
+}
+
+/** The example seed's secret with two versions: the first is `AWSPREVIOUS`, the second `AWSCURRENT`. */
+export const EXAMPLE_ROTATED_SECRET = 'example/api-key';
+
+/** The example seed's feature-flag profile and its flags. */
+export const EXAMPLE_FLAGS = {
+  application: 'example-app',
+  environment: 'local',
+  profile: 'feature-flags',
+  flags: ['new_greeting', 'beta_banner'],
+} as const;

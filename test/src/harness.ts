@@ -178,6 +178,11 @@ export interface StackOptions {
   ) => void | Promise<void>;
   /** Reuse running backends (not closed by `close()`); `seed` is then only used for the log check. */
   backends?: Backends;
+  /**
+   * Values the seed does not hold that must not be logged either (a secret value written or rotated in,
+   * a configuration deployed by the test): checked with the seed's own on every line the stack prints.
+   */
+  neverLogged?: readonly string[];
   /** Randomness of the backends' `throttleRate` and `failRate`; a seeded generator makes a run repeatable. */
   random?: () => number;
   /** Runs once the backends are up and before the extension starts, e.g. to inject faults into prefetch. */
@@ -206,8 +211,6 @@ export interface StackOptions {
    * @default false
    */
   fixedAppConfigPort?: boolean;
-  /** More values that must never be logged, besides the seed's (e.g. configurations deployed later). */
-  values?: readonly string[];
   /** `false` lets a stack whose extension never listens (env errors) resolve, with `port` 0. @default true */
   requireListening?: boolean;
   /** Emulator timeouts. */
@@ -305,7 +308,14 @@ export function secretValues(seed: Seed): string[] {
     if (typeof v === 'string' && v.length >= 8) out.add(v);
   };
   for (const p of seed.parameters ?? []) add(p.value);
-  for (const s of seed.secrets ?? []) add(s.value);
+  for (const s of seed.secrets ?? []) {
+    add(s.value);
+    add(s.binary);
+    for (const v of s.versions ?? []) {
+      add(v.value);
+      add(v.binary);
+    }
+  }
   for (const c of seed.appconfig ?? []) {
     add(typeof c.content === 'string' ? c.content : JSON.stringify(c.content ?? c.flags));
   }
@@ -439,7 +449,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
   const ownDir = opts.functionDir === undefined;
   const functionDir = opts.functionDir ?? (await mkdtemp(join(tmpdir(), 'lambda-cache-fn-')));
   let lambda: LambdaEmulator | undefined;
-  const values = [...secretValues(seed), ...(opts.values ?? [])];
+  const values = [...secretValues(seed), ...(opts.neverLogged ?? [])];
   const leaks: string[] = [];
   const crashes: string[] = [];
   let closed: Promise<void> | undefined;

@@ -16,6 +16,8 @@ import {
   parseConfig,
   sectionOf,
 } from '../../src/config.js';
+import { appconfigSection } from '../../src/sources/appconfig-config.js';
+import { secretsSection } from '../../src/sources/secrets-config.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const fixture = (name: string) => join(fixtures, name);
@@ -509,6 +511,23 @@ describe('describeConfig', () => {
     const config = await loadConfig(fixture('seed.yaml'), { required: true });
     expect(describeConfig(config)).toBe(
       `${fixture('seed.yaml')}: 2 parameters, 0 paths, 1 item in 1 table, regions us-west-2 default, ttls default`,
+    );
+  });
+
+  it('counts the sources’ own sections, and says nothing is prefetched only when they list nothing either', () => {
+    const sections = [secretsSection, appconfigSection];
+    const only = parseConfig('secrets:\n  - names: [prod/db, prod/api-key]\n', 'config.yaml', sections);
+    expect(describeConfig(only, sections)).toBe('config.yaml: 2 secrets');
+    const both = parseConfig(
+      'parameters:\n  - names: [a]\nsecrets:\n  - names: [prod/db]\n',
+      'config.yaml',
+      sections,
+    );
+    expect(describeConfig(both, sections)).toBe(
+      'config.yaml: 1 parameter, 0 paths, 0 items in 0 tables, regions default, ttls default, 1 secret',
+    );
+    expect(describeConfig(parseConfig('', 'config.yaml', sections), sections)).toBe(
+      'config.yaml: nothing to prefetch; every item is read through on demand',
     );
   });
 
