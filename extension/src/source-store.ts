@@ -12,6 +12,7 @@ import type { CacheConfig } from './config.js';
 import { errorCode, isNotFound } from './errors.js';
 import type { SourceHealth } from './health.js';
 import type { Logger } from './log.js';
+import { chunk } from './sources/batching.js';
 import { own, SEP } from './sources/codec.js';
 import {
   type Body,
@@ -371,28 +372,65 @@ export class SourceStore implements Store {
       : new ValueWithHeaders(body, stored.contentType, stored.meta, stored.headers);
   }
 
-  /** Loads `keys` (of any sources) through their batches: `cache.loadMany`'s batch for prefetch and refresh. */
+  /**
+   * Loads `keys` (of any sources), `cache.loadMany`'s batch for prefetch and refresh: grouped by source and
+   * `source.group()`, then `source.maxBatch` a call. The keys are all known at once, so they are cut into
+   * batches here, not queued one by one through the coalescer: a 10 000-entry prefetch then makes a
+   * thousand batch objects, not ten thousand promises and closures alive at once (which left about 4 KiB
+   * of garbage an entry in the heap after prefetch, counted in the extension's memory).
+   */
   private async batch(
     keys: readonly string[],
     mode: Mode,
     known?: ReadonlyMap<string, unknown>,
   ): Promise<Map<string, Value | Error>> {
     const out = new Map<string, Value | Error>();
-    await Promise.all(
-      keys.map(async (key) => {
-        const lane = sourceOfKey(this.lanes, key);
-        if (lane === undefined) {
-          out.set(key, new Error('no source for the key'));
-          return;
+    const groups = new Map<Lane, Map<string, string[]>>();
+    for (const key of keys) {
+      const lane = sourceOfKey(this.lanes, key);
+      if (lane === undefined) {
+        out.set(key, new Error('no source for the key'));
+        continue;
+      }
+      let group: string;
+      try {
+        const target = known?.has(key) ? known.get(key) : lane.source.decode(key.slice(lane.prefix.length));
+        group = lane.source.group(target);
+        lane.waiting.set(key, target);
+      } catch (err) {
+        out.set(key, asError(err));
+        continue;
+      }
+      let byGroup = groups.get(lane);
+      if (byGroup === undefined) {
+        byGroup = new Map();
+        groups.set(lane, byGroup);
+      }
+      const list = byGroup.get(group);
+      if (list === undefined) byGroup.set(group, [key]);
+      else list.push(key);
+    }
+    const calls: Promise<void>[] = [];
+    for (const [lane, byGroup] of groups) {
+      for (const [group, list] of byGroup) {
+        for (const ks of chunk(list, lane.source.maxBatch)) {
+          calls.push(
+            this.loadBatch(lane, group, ks, mode).then(
+              (answers) => {
+                for (const k of ks) out.set(k, answers.get(k) ?? new Error('the batch returned no result'));
+              },
+              (err: unknown) => {
+                for (const k of ks) {
+                  lane.waiting.delete(k);
+                  out.set(k, asError(err));
+                }
+              },
+            ),
+          );
         }
-        try {
-          const target = known?.has(key) ? known.get(key) : lane.source.decode(key.slice(lane.prefix.length));
-          out.set(key, await this.enqueue(lane, target, key, mode));
-        } catch (err) {
-          out.set(key, asError(err));
-        }
-      }),
-    );
+      }
+    }
+    await Promise.all(calls);
     return out;
   }
 

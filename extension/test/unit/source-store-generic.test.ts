@@ -155,11 +155,16 @@ describe('SourceStore over any source', () => {
     source.calls.length = 0;
     clock.advance(59_000);
     expect(await store.refreshExpiring()).toBe(4);
-    expect(source.calls.map((c) => [c.group, c.names.sort(), c.reason])).toEqual([
-      ['a', ['a1', 'a2'], 'refresh'],
-      ['b', ['b1'], 'refresh'],
-      ['a', ['a3'], 'refresh'],
-    ]);
+    // Whatever the order of the calls: by group, up to maxBatch a call.
+    const calls = source.calls.map((c) => [c.group, c.names.sort(), c.reason]);
+    expect(calls).toHaveLength(3);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        ['a', ['a1', 'a2'], 'refresh'],
+        ['b', ['b1'], 'refresh'],
+        ['a', ['a3'], 'refresh'],
+      ]),
+    );
   });
 
   it('keeps the stored body and extends its freshness when the source answers unchanged', async () => {
