@@ -189,8 +189,11 @@ export async function run(opts: RunOptions): Promise<number> {
     return 1;
   }
   logger.notice(`listening on http://127.0.0.1:${port}`);
-  await listenCompatible(server, 'aws', settings.awsPort, logger);
-  await listenCompatible(server, 'appconfig', settings.appconfigPort, logger);
+  // Both at once: each is a round trip through the event loop before register.
+  await Promise.all([
+    listenCompatible(server, 'aws', settings.awsPort, logger),
+    listenCompatible(server, 'appconfig', settings.appconfigPort, logger),
+  ]);
   opts.onListening?.(port);
 
   let backend: Awaited<ReturnType<typeof import('./bootstrap.js')['createBackend']>> | undefined;
