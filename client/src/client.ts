@@ -463,13 +463,24 @@ function secretView(entry: SecretEntry, id: string, view: number): unknown {
   return result;
 }
 
-function configurationView(entry: ConfigurationEntry, label: string, view: number): unknown {
+/** Application, environment and profile name the configuration only in the message of one that is not JSON. */
+function configurationView(
+  entry: ConfigurationEntry,
+  view: number,
+  application: string,
+  environment: string,
+  profile: string,
+): unknown {
   const cached = entry.views[view];
   if (cached !== undefined) return cached;
   let result: unknown;
   if (view === 2) result = bytesOf(entry.bytes);
   else if (view === 0) result = utf8.decode(entry.bytes);
-  else result = parseJson(utf8.decode(entry.bytes), `configuration ${label}`);
+  else
+    result = parseJson(
+      utf8.decode(entry.bytes),
+      `configuration ${JSON.stringify(`${application}/${environment}/${profile}`)}`,
+    );
   entry.views[view] = result;
   return result;
 }
@@ -666,18 +677,17 @@ class Client {
     const view = binaryTransformView(options?.transform);
     if (view === undefined) return Promise.reject(badBinaryTransform(options?.transform));
     const key = configurationLayerKey(application, environment, profile);
-    const label = JSON.stringify(`${application}/${environment}/${profile}`);
     if (this.#local !== undefined && options?.forceFetch !== true) {
       const entry = this.#local.get(key, SPACE.configurations) as ConfigurationEntry | undefined;
       if (entry !== undefined) {
         try {
-          return Promise.resolve(configurationView(entry, label, view));
+          return Promise.resolve(configurationView(entry, view, application, environment, profile));
         } catch (err) {
           return Promise.reject(err);
         }
       }
     }
-    return this.#fetchConfiguration(application, environment, profile, key, label, view, options);
+    return this.#fetchConfiguration(application, environment, profile, key, view, options);
   }
 
   async #fetchConfiguration(
@@ -685,7 +695,6 @@ class Client {
     environment: string,
     profile: string,
     key: string,
-    label: string,
     view: number,
     options: GetAppConfigOptions | undefined,
   ): Promise<unknown> {
@@ -695,7 +704,7 @@ class Client {
     const reply = await this.#transport.getRaw(path, options?.signal);
     const entry: ConfigurationEntry = { bytes: reply.bytes, views: [] };
     this.#local?.set(key, entry, freshnessMs(reply.headers), SPACE.configurations);
-    return configurationView(entry, label, view);
+    return configurationView(entry, view, application, environment, profile);
   }
 
   getFeatureFlag(

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { type FeatureFlags, flagsContent } from './aws/appconfig.js';
+import { type DeployInput, type FeatureFlags, flagsContent } from './aws/appconfig.js';
 import type { TableSeed } from './aws/dynamodb.js';
 
 /** A parameter to create at start. */
@@ -55,16 +55,7 @@ export interface SecretSeed {
  * list stored as JSON) or `flags` (a feature-flag profile, in the format GetLatestConfiguration
  * returns: `{ flagName: { enabled, …attributes } }`).
  */
-export interface AppConfigSeed {
-  application: string;
-  environment: string;
-  profile: string;
-  content?: unknown;
-  flags?: FeatureFlags;
-  /** @default `application/json` for flags, mappings and lists; `text/plain` for text */
-  contentType?: string;
-  versionLabel?: string;
-}
+export type AppConfigSeed = DeployInput;
 
 export type { TableSeed };
 
