@@ -23,9 +23,7 @@ if [ -z "$node" ] || [ ! -x "$node" ]; then
   echo "[${NAME}] ERROR cannot start: no node executable found (tried \\$LAMBDA_CACHE_NODE, /var/lang/bin/node, PATH). Use a Node.js runtime, or set LAMBDA_CACHE_NODE to a node binary." >&2
   exit 127
 fi
-# A 1 MiB young generation: the extension's live heap is small, and V8's default semi-spaces (16 MiB or
-# more) hold a burst of AWS SDK garbage as resident memory long after it is dead, which Lambda bills.
-LAMBDA_CACHE_EXTENSION_NAME=$(basename -- "$0") exec "$node" --max-semi-space-size=1 "$entry" "$@"
+LAMBDA_CACHE_EXTENSION_NAME=$(basename -- "$0") exec "$node" "$entry" "$@"
 `;
 
 /** Where the standalone layer keeps its JavaScript runtime, relative to the bundle's directory. */

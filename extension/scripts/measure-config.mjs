@@ -86,8 +86,8 @@ function anchors() {
 }
 
 const SHAPES = { max: maxNames, keys: maxKeys, aliases, anchors };
-/** As the layer's launcher starts the extension (scripts/launcher.mjs). */
-const NODE_FLAGS = ['--max-semi-space-size=1'];
+/** As the layer's launcher starts the extension (scripts/launcher.mjs): no flags. */
+const NODE_FLAGS = [];
 
 if (process.argv[2] === '--child') {
   // One measurement: --child <config.js> <config file, or '' for the baseline>
