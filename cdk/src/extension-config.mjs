@@ -3,7 +3,8 @@
 // same message, and the published package depends on neither the private extension nor yaml. It is plain
 // JavaScript so that this workspace's TypeScript project (rooted at cdk/) does not take in the extension's
 // sources; its types are in extension-config.d.mts.
-import { parseConfig as parseWith, sectionOf } from '../../extension/src/config.ts';
+import { sectionOf } from '../../extension/src/config.ts';
+import { parseConfig as parseWith } from '../../extension/src/config-yaml.ts';
 import { appconfigSection } from '../../extension/src/sources/appconfig-config.ts';
 import { secretsSection } from '../../extension/src/sources/secrets-config.ts';
 

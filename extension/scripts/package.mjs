@@ -57,6 +57,11 @@ if (staticInputs(metafile, out('index.mjs')).some((f) => sdk(f) || awsClient(f) 
 if (staticInputs(metafile, out('backend.mjs')).some(sdk)) {
   throw new Error('backend.mjs must not load the AWS SDK: it is the Lambda path (see src/aws/)');
 }
+if (staticInputs(metafile, out('backend.mjs')).some((f) => f.includes('/yaml/'))) {
+  throw new Error(
+    'backend.mjs must not load the yaml library: it loads only for a file the fast reader cannot read (see src/config.ts)',
+  );
+}
 const files = (await readdir(join(layerDir, NAME))).sort();
 const code = new Map();
 for (const f of files) code.set(f, await readFile(join(layerDir, NAME, f)));

@@ -37,6 +37,12 @@
  * Bounds, so that no config can hold init past Lambda's 10 s: the file is read only if it is a regular file
  * of at most {@link MAX_CONFIG_BYTES}, and once YAML aliases are expanded it may list at most
  * {@link MAX_CONFIG_ENTRIES} entries (names, keys, groups and tables, repeats included).
+ *
+ * Two parsers, one reader: a file of plain block YAML (mappings, lists, one-line scalars, comments: what
+ * config files are written in) is read by `simple-yaml.ts`; anything else, and every file that fails,
+ * by the full `yaml` library (`config-yaml.ts`), which the extension then loads on demand. Every message
+ * comes from that second pass, so it is the same whichever parser read the file first. Importing and
+ * running `yaml` for the seed's config cost about 11 ms of CPU at every cold start.
  */
 import { constants, type Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
@@ -49,19 +55,11 @@ import {
   MAX_PARAMETER_NAME_LENGTH,
   parseDuration,
 } from '@lambda-cache/shared';
-import {
-  type Alias,
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  visit,
-} from 'yaml';
+import type { Alias, Node } from 'yaml';
 import { ConfigInvalidError } from './errors.js';
+import { isAlias, isMap, isScalar, isSeq, parseSimpleYaml } from './simple-yaml.js';
+
+export { isMap, isScalar } from './simple-yaml.js';
 
 export interface ParameterEntry {
   readonly name: string;
@@ -129,7 +127,7 @@ export interface ConfigSection<C> {
 /** What `section` read from `config` (what it reads from nothing if the config was parsed without it). */
 export function sectionOf<C>(config: CacheConfig, section: ConfigSection<C>): C {
   if (config.sections.has(section.key)) return config.sections.get(section.key) as C;
-  return section.read(new Reader(config.file, parseDocument(''), new LineCounter()), undefined);
+  return section.read(new Reader(config.file, EMPTY_SOURCE), undefined);
 }
 
 /** A config that cannot be used. `message` names the file, position, key path and what is valid. */
@@ -264,13 +262,55 @@ export class Item extends KeyPath {
   }
 }
 
+/** Where an offset of the file is: line and column from 1 (yaml's `LineCounter` is one). */
+export interface LinePositions {
+  linePos(offset: number): { line: number; col: number };
+}
+
+/** A parsed file as the {@link Reader} walks it, from either parser. */
+export interface YamlSource {
+  /** The root node; `null` for a file of only comments and blank lines. */
+  readonly contents: unknown;
+  readonly lines: LinePositions;
+  /** Every alias with the node it stands for (a file with no aliases need not say). */
+  readonly aliases?: () => Map<Alias, Node>;
+}
+
+/** Line starts of `text`, found only when a message needs a position. */
+class LineIndex implements LinePositions {
+  #starts: number[] | undefined;
+  constructor(private readonly text: string) {}
+
+  linePos(offset: number): { line: number; col: number } {
+    if (this.#starts === undefined) {
+      this.#starts = [0];
+      for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1))
+        this.#starts.push(i + 1);
+    }
+    const starts = this.#starts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - (starts[lo] as number) + 1 };
+  }
+}
+
+const EMPTY_SOURCE: YamlSource = { contents: null, lines: new LineIndex('') };
+
 /** Walks the YAML tree with the file and positions at hand, so every failure can say where it is. */
 export class Reader {
   constructor(
     readonly file: string,
-    readonly doc: Document,
-    readonly lines: LineCounter,
+    readonly source: YamlSource,
   ) {}
+
+  get lines(): LinePositions {
+    return this.source.lines;
+  }
 
   /** The collection being read: the position of last resort, for a value YAML gave no position. */
   #context: Node | null = null;
@@ -301,7 +341,7 @@ export class Reader {
    */
   resolve(node: unknown, path: Path): Node | null {
     if (!isAlias(node)) return (node as Node | null | undefined) ?? null;
-    this.#aliases ??= indexAliases(this.doc);
+    this.#aliases ??= this.source.aliases?.() ?? new Map();
     const target = this.#aliases.get(node);
     if (target === undefined) {
       this.fail(
@@ -416,23 +456,6 @@ export class Reader {
   }
 }
 
-/** Every alias with the node its anchor names: the last one defined before it, as YAML resolves them. */
-function indexAliases(doc: Document): Map<Alias, Node> {
-  const anchors = new Map<string, Node>();
-  const targets = new Map<Alias, Node>();
-  visit(doc, {
-    Node(_key, node) {
-      if (isAlias(node)) {
-        const target = anchors.get(node.source);
-        if (target !== undefined) targets.set(node, target);
-      } else if (node.anchor) {
-        anchors.set(node.anchor, node);
-      }
-    },
-  });
-  return targets;
-}
-
 /** A user's text in a message: JSON-quoted (so newlines and quotes stay visible) and shortened. */
 export function quote(text: string): string {
   return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
@@ -463,45 +486,38 @@ export function describe(node: Node | null): string {
   return 'not a plain value';
 }
 
-/** Parses the text of a config file. Throws {@link ConfigError}; never returns a partial config. */
-export function parseConfig(
-  text: string,
-  file: string,
-  sections: ReadonlyArray<ConfigSection<unknown>> = [],
-): CacheConfig {
-  return parseText(text, file, true, sections);
-}
-
-function parseText(
+/**
+ * The config in `text` read by the fast parser, or `undefined` when that cannot read it (YAML beyond
+ * plain block mappings and lists) or finds it invalid: the full parser then reads it, for its message.
+ */
+export function readSimpleConfig(
   text: string,
   file: string,
   found: boolean,
   sections: ReadonlyArray<ConfigSection<unknown>>,
-): CacheConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    version: '1.2',
-  });
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const problem = syntax.message.replace(/[.:\s]+$/, '');
-    // YAML notices an unclosed `[` or `{` only where the collection ends, often the end of the file; the
-    // line to fix is the one that opened it.
-    const unclosed = unclosedFlow(doc, text, syntax.pos[0]);
-    const pos = lines.linePos(unclosed?.start ?? syntax.pos[0]);
-    const expected = unclosed
-      ? `valid YAML: a closing ${unclosed.close} for the ${unclosed.open} opened here`
-      : 'valid YAML';
-    throw new ConfigError(file, `${problem} (expected ${expected})`, {
-      line: Math.max(1, pos.line),
-      column: Math.max(1, pos.col),
-    });
+): CacheConfig | undefined {
+  const doc = parseSimpleYaml(text);
+  if (!doc) return undefined;
+  try {
+    return buildConfig(
+      new Reader(file, { contents: doc.contents, lines: new LineIndex(text) }),
+      found,
+      sections,
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) return undefined;
+    throw err;
   }
-  const r = new Reader(file, doc, lines);
-  const root = r.resolve(doc.contents, undefined);
+}
+
+/** The config a parsed file describes. Throws {@link ConfigError}; never returns a partial config. */
+export function buildConfig(
+  r: Reader,
+  found: boolean,
+  sections: ReadonlyArray<ConfigSection<unknown>>,
+): CacheConfig {
+  const { file } = r;
+  const root = r.resolve(r.source.contents, undefined);
   const parameters: ParameterEntry[] = [];
   const paths: ParameterPathEntry[] = [];
   const tables: TableEntry[] = [];
@@ -516,26 +532,6 @@ function parseText(
   deepFreeze({ file, found, parameters, paths, tables, keySchemas });
   for (const value of read.values()) deepFreeze(value);
   return Object.freeze({ file, found, parameters, paths, tables, keySchemas, sections: read });
-}
-
-/** The innermost flow collection (`[…]`, `{…}`) that ends where a syntax error was found, if any. */
-function unclosedFlow(
-  doc: Document,
-  text: string,
-  offset: number,
-): { start: number; open: string; close: string } | undefined {
-  let found: { start: number; open: string; close: string } | undefined;
-  visit(doc, {
-    Collection(_key, node) {
-      const range = node.range;
-      if (!node.flow || !range || range[2] !== offset || range[0] >= offset) return;
-      if (found && found.start > range[0]) return;
-      const [open, close] = isSeq(node) ? ['[', ']'] : ['{', '}'];
-      if (text.slice(range[0], range[1]).trimEnd().endsWith(close)) return;
-      found = { start: range[0], open, close };
-    },
-  });
-  return found;
 }
 
 /** Where an item was first listed; its line is looked up only if a repeat disagrees with it. */
@@ -1176,8 +1172,12 @@ export async function loadConfig(
 ): Promise<CacheConfig> {
   const text = await readConfigText(file, opts.required);
   const sections = opts.sections ?? [];
-  if (text === undefined) return parseText('', file, false, sections);
-  return parseText(text, file, true, sections);
+  if (text === undefined) return buildConfig(new Reader(file, EMPTY_SOURCE), false, sections);
+  const simple = readSimpleConfig(text, file, true, sections);
+  if (simple) return simple;
+  // Only now, and only for such a file: the full YAML parser (see the top of this file).
+  const { parseYamlConfig } = await import('./config-yaml.js');
+  return parseYamlConfig(text, file, true, sections);
 }
 
 /**

@@ -12,7 +12,7 @@
  * The nodes are plain objects carrying `yaml`'s node-type symbol, which is all that `isMap`, `isSeq`,
  * `isScalar` and `isPair` look at; importing `yaml` at run time would defeat the purpose.
  */
-import type { Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { Alias, Node, Pair, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 
 /** The document's root node, or null for a file of only comments and blank lines. */
 export interface SimpleDocument {
@@ -25,6 +25,16 @@ const MAP = Symbol.for('yaml.map');
 const SEQ = Symbol.for('yaml.seq');
 const PAIR = Symbol.for('yaml.pair');
 const SCALAR = Symbol.for('yaml.scalar');
+const ALIAS = Symbol.for('yaml.alias');
+
+const tagged = (node: unknown, type: symbol): boolean =>
+  !!node && typeof node === 'object' && (node as Record<symbol, unknown>)[NODE_TYPE] === type;
+
+// `yaml`'s own type guards, for its nodes and these alike: the config reader walks both.
+export const isAlias = (node: unknown): node is Alias => tagged(node, ALIAS);
+export const isMap = (node: unknown): node is YAMLMap => tagged(node, MAP);
+export const isScalar = (node: unknown): node is Scalar => tagged(node, SCALAR);
+export const isSeq = (node: unknown): node is YAMLSeq => tagged(node, SEQ);
 
 type Range = [number, number, number];
 type ScalarValue = string | number | boolean | null;

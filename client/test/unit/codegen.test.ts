@@ -24,7 +24,8 @@ beforeAll(async () => {
   // A computed specifier keeps the extension's sources out of this package's TypeScript program (it is
   // rooted at client/); vitest loads them as the bin's bundle does.
   const configModule = new URL('../../../extension/src/config.ts', import.meta.url).href;
-  extension = (await import(configModule)) as ExtensionConfig;
+  const yamlModule = new URL('../../../extension/src/config-yaml.ts', import.meta.url).href;
+  extension = { ...(await import(configModule)), ...(await import(yamlModule)) } as ExtensionConfig;
 });
 
 const schemaOf = (yaml: string, options?: { typeName?: string }) =>

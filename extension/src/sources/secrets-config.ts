@@ -19,13 +19,15 @@
  * listed twice with different `ttl` or `json`, it is an error.
  */
 import { MAX_SECRET_ID_LENGTH } from '@lambda-cache/shared';
-import { isMap, isScalar, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import {
   at,
   type ConfigSection,
   describe,
   type Field,
+  isMap,
   isNull,
+  isScalar,
   type KeyPath,
   quote,
   type Reader,

@@ -13,9 +13,10 @@ import {
   loadConfig,
   MAX_CONFIG_BYTES,
   MAX_CONFIG_ENTRIES,
-  parseConfig,
+  readSimpleConfig,
   sectionOf,
 } from '../../src/config.js';
+import { parseConfig, parseYamlConfig } from '../../src/config-yaml.js';
 import { appconfigSection } from '../../src/sources/appconfig-config.js';
 import { secretsSection } from '../../src/sources/secrets-config.js';
 
@@ -782,5 +783,49 @@ describe('config sections a source reads itself', () => {
       err = e;
     }
     expect((err as ConfigError).message).toContain('one of parameters, dynamodb, names');
+  });
+});
+
+describe('the two parsers', () => {
+  const SECTIONS = [secretsSection, appconfigSection];
+  const read = async (name: string) => readFile(fixture(name), 'utf8');
+  const valid = [
+    'seed.yaml',
+    'extended.yaml',
+    'quirks.yaml',
+    'single-group.yaml',
+    'keys-without-schema.yaml',
+    'empty.yaml',
+    'comments-only.yaml',
+    'empty-map.yaml',
+  ];
+
+  it('read the seed config and the example function’s with the fast reader alone', async () => {
+    const example = fileURLToPath(new URL('../../../example-function/config.yaml', import.meta.url));
+    for (const file of [fixture('seed.yaml'), example]) {
+      const text = await readFile(file, 'utf8');
+      const simple = readSimpleConfig(text, file, true, SECTIONS);
+      expect(simple, file).toBeDefined();
+      expect(simple).toStrictEqual(parseYamlConfig(text, file, true, SECTIONS));
+    }
+  });
+
+  it('give the same config for every valid fixture, whichever reads it', async () => {
+    for (const name of valid) {
+      const text = await read(name);
+      const full = parseYamlConfig(text, name, true, SECTIONS);
+      const simple = readSimpleConfig(text, name, true, SECTIONS);
+      // A fixture outside the fast reader's subset (flow lists, anchors) is left to the full parser.
+      if (simple !== undefined) expect(simple, name).toStrictEqual(full);
+      expect(parseConfig(text, name, SECTIONS), name).toStrictEqual(full);
+    }
+  });
+
+  it('leave an invalid file in the subset to the full parser, whose message names its line', async () => {
+    const text = 'parameters:\n  - region: us-west-2\n    nmaes:\n      - a\n';
+    expect(readSimpleConfig(text, 'config.yaml', true, [])).toBeUndefined();
+    expect(() => parseConfig(text, 'config.yaml')).toThrow(
+      /^config\.yaml:3:5: parameters\[0\]\.nmaes: unknown key \(expected one of region, names/,
+    );
   });
 });

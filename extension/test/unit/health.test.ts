@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AwsTransportError } from '../../src/aws/index.js';
 import { ManualClock } from '../../src/clock.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config-yaml.js';
 import { SourceHealth, trackSources } from '../../src/health.js';
 import { silentLogger } from '../../src/log.js';
 import { DynamoDbSource } from '../../src/sources/dynamodb.js';

@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { KeyAttributes, StatsPayload } from '@lambda-cache/shared';
 import { dynamodbPath, parameterPath } from '@lambda-cache/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config-yaml.js';
 import { HttpError, NotFoundError } from '../../src/errors.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { type CacheServer, createServer, isLoopbackHost } from '../../src/server.js';

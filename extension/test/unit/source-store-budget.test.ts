@@ -2,7 +2,7 @@ import { type ItemJson, normalizeKey, type ParameterPayload } from '@lambda-cach
 import { describe, expect, it } from 'vitest';
 import { ERROR_RETRY_MS, WaitTimeoutError } from '../../src/cache.js';
 import { ManualClock } from '../../src/clock.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config-yaml.js';
 import { NotFoundError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { SourceStore } from '../../src/source-store.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config-yaml.js';
 import { NotFoundError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { createStoreCache, SourceStore } from '../../src/source-store.js';

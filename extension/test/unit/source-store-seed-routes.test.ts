@@ -1,7 +1,7 @@
 import type { ItemJson, KeyAttributes, ParameterPayload } from '@lambda-cache/shared';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config-yaml.js';
 import { createLogger } from '../../src/log.js';
 import { type DynamoDbSource, type ItemRequest, itemId } from '../../src/sources/dynamodb.js';
 import type { SsmSource } from '../../src/sources/ssm.js';

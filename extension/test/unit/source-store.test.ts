@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { normalizeKey } from '@lambda-cache/shared';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { parseConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config-yaml.js';
 import { silentLogger } from '../../src/log.js';
 import type { SourceStore } from '../../src/source-store.js';
 import { DynamoDbSource } from '../../src/sources/dynamodb.js';

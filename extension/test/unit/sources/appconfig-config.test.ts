@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, MAX_CONFIG_ENTRIES, parseConfig, sectionOf } from '../../../src/config.js';
+import { ConfigError, MAX_CONFIG_ENTRIES, sectionOf } from '../../../src/config.js';
+import { parseConfig } from '../../../src/config-yaml.js';
 import { appconfigSection } from '../../../src/sources/appconfig-config.js';
 
 function read(text: string) {

@@ -17,7 +17,7 @@ import {
   type RestRequest,
 } from '../../../src/aws/index.js';
 import { ManualClock } from '../../../src/clock.js';
-import { parseConfig } from '../../../src/config.js';
+import { parseConfig } from '../../../src/config-yaml.js';
 import { isNotFound, NotFoundError } from '../../../src/errors.js';
 import { SourceHealth, trackSources } from '../../../src/health.js';
 import { silentLogger } from '../../../src/log.js';

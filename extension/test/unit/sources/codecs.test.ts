@@ -1,7 +1,7 @@
 import { type KeyAttributes, normalizeKey } from '@lambda-cache/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config.js';
+import { parseConfig } from '../../../src/config-yaml.js';
 import { silentLogger } from '../../../src/log.js';
 import type { DynamoDbSource } from '../../../src/sources/dynamodb.js';
 import { ItemSource, type ItemTarget } from '../../../src/sources/items.js';

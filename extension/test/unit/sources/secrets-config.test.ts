@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, MAX_CONFIG_ENTRIES, parseConfig, sectionOf } from '../../../src/config.js';
+import { ConfigError, MAX_CONFIG_ENTRIES, sectionOf } from '../../../src/config.js';
+import { parseConfig } from '../../../src/config-yaml.js';
 import { type SecretEntry, secretIdProblem, secretsSection } from '../../../src/sources/secrets-config.js';
 
 const ARN = 'arn:aws:secretsmanager:us-west-2:123456789012:secret:prod/api-key-AbCdEf';

@@ -13,7 +13,7 @@ import {
   createAwsClient,
 } from '../../../src/aws/index.js';
 import { ManualClock } from '../../../src/clock.js';
-import { parseConfig } from '../../../src/config.js';
+import { parseConfig } from '../../../src/config-yaml.js';
 import { NotFoundError, UnreadableAnswerError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import type { SecretEntry } from '../../../src/sources/secrets-config.js';
