@@ -8,7 +8,7 @@ import { createAwsClient } from './aws/index.js';
 import type { Clock } from './clock.js';
 import { type CacheConfig, describeConfig, loadConfig } from './config.js';
 import { SourceHealth, trackSources } from './health.js';
-import { type HeapTrim, trimHeap } from './heap.js';
+import { type HeapTrim, settleHeap } from './heap.js';
 import type { Logger } from './log.js';
 import { createStoreCache, SourceStore } from './source-store.js';
 import { SECTIONS, SOURCES } from './sources/index.js';
@@ -18,8 +18,11 @@ export interface Backend {
   readonly config: CacheConfig;
   /** Closes the AWS client's keep-alive sockets. */
   destroy(): void;
-  /** Gives back heap a large prefetch left committed (see heap.ts); `undefined` when it did not run. */
-  trimHeap(): HeapTrim | undefined;
+  /**
+   * Gives back heap a large prefetch left committed and holds the young generation at its size (see
+   * heap.ts); the trim, or `undefined` when there was too little to give back.
+   */
+  settleHeap(): HeapTrim | undefined;
 }
 
 /**
@@ -112,6 +115,6 @@ export async function createBackend(opts: {
     destroy() {
       aws.destroy();
     },
-    trimHeap: () => trimHeap(),
+    settleHeap: () => settleHeap(),
   };
 }

@@ -5,9 +5,14 @@
  * nothing uses, which Lambda counts in Max Memory Used of every later invoke. Measured with 10 000
  * entries of 1 KiB on Node 22: the V8 heap's private pages went from 66 MiB to 13 MiB, in 37 ms.
  *
+ * After that, the young generation is kept at the size it has: read-through bursts keep what they read
+ * alive too, and without the cap V8 grew it to 32 MiB (64 on Node 24) of pages that stay resident.
+ *
  * The launcher could cap the young generation with `--max-semi-space-size` instead, but any V8 flag on
  * Node's command line costs 15 ms (Node 20) to 25 ms (Node 22) of every cold start, before the first
- * line of the extension runs: Node's built-in modules are then compiled without their code cache.
+ * line of the extension runs: Node's built-in modules are then compiled without their code cache. Set at
+ * run time, the growth factor is read by V8 each time it would grow the young generation; set before
+ * ready it still cost 3–4 ms (the modules loaded after it), so it is set once init is over.
  *
  * The collection is V8's "last resort" one, which also shrinks the young generation: the `gc` function
  * of a context made after `--expose-gc` is set at run time (it changes no already running code). V8 12
@@ -17,7 +22,7 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Below this much committed but unused heap, a trim would cost more CPU than the memory it returns. */
-export const TRIM_MIN_SLACK_BYTES = 16 * 1024 * 1024;
+const TRIM_MIN_SLACK_BYTES = 16 * 1024 * 1024;
 
 export interface HeapTrim {
   /** Bytes the heap had committed but not used before the collection. */
@@ -40,7 +45,7 @@ function committed(): { size: number; used: number } {
 }
 
 /** Whether this runtime's V8 shrinks the heap on a last-resort collection (V8 12, Node 22, or later). */
-export function canTrimHeap(): boolean {
+function canTrimHeap(): boolean {
   if ('bun' in process.versions) return false;
   return Number(process.versions.v8.split('.')[0]) >= 12;
 }
@@ -49,7 +54,7 @@ export function canTrimHeap(): boolean {
  * Collects all garbage and shrinks the heap when at least `minSlackBytes` of it is committed but unused;
  * `undefined` when it did not run (too little to give back, or a runtime that cannot).
  */
-export function trimHeap(minSlackBytes = TRIM_MIN_SLACK_BYTES): HeapTrim | undefined {
+function trimHeap(minSlackBytes = TRIM_MIN_SLACK_BYTES): HeapTrim | undefined {
   if (!canTrimHeap()) return undefined;
   const before = committed();
   const slackBytes = before.size - before.used;
@@ -63,4 +68,14 @@ export function trimHeap(minSlackBytes = TRIM_MIN_SLACK_BYTES): HeapTrim | undef
     freedBytes: Math.max(0, before.size - committed().size),
     ms: performance.now() - started,
   };
+}
+
+/**
+ * {@link trimHeap}, then the young generation held at its size from now on (V8's
+ * `--semi-space-growth-factor=1`, read at each growth). Called once, when init is over.
+ */
+export function settleHeap(): HeapTrim | undefined {
+  const trim = trimHeap();
+  if (!('bun' in process.versions)) setFlagsFromString('--semi-space-growth-factor=1');
+  return trim;
 }

@@ -249,16 +249,16 @@ export async function run(opts: RunOptions): Promise<number> {
     // Entries loaded per source (parameters=, items=, …), then what did not load.
     const r = await store.prefetch(PREFETCH_DEADLINE_MS);
     logger.info('prefetch done', { ...r, ms: Math.round(r.ms) });
-    // While init still has the whole CPU: what a large prefetch left committed would otherwise stay
-    // resident, and counted, through every invoke.
-    const trim = backend.trimHeap();
-    if (trim) {
-      logger.info('heap trimmed', {
-        slackMiB: (trim.slackBytes / 1048576).toFixed(1),
-        freedMiB: (trim.freedBytes / 1048576).toFixed(1),
-        ms: Math.round(trim.ms),
-      });
-    }
+  }
+  // While init still has the whole CPU: what a large prefetch left committed would otherwise stay
+  // resident, and counted, through every invoke.
+  const trim = backend.settleHeap();
+  if (trim) {
+    logger.info('heap trimmed', {
+      slackMiB: (trim.slackBytes / 1048576).toFixed(1),
+      freedMiB: (trim.freedBytes / 1048576).toFixed(1),
+      ms: Math.round(trim.ms),
+    });
   }
   store.markReady();
 
