@@ -18,19 +18,20 @@ import {
   APPCONFIG_CONFIGS,
   APPCONFIG_ENV,
   APPCONFIG_VALUES,
+  appconfigAgentPath,
   appconfigConfig,
   appconfigSeed,
+  APPCONFIG_POLL_MARGIN_MS as MARGIN_MS,
+  APPCONFIG_POLL_MS as POLL_MS,
   seedData,
 } from '../src/fixtures.js';
-import { type Stack, sleep, startStack, waitFor } from '../src/harness.js';
+import { type Stack, sleep, startStack, sleepUntil as until, waitFor } from '../src/harness.js';
 
-const POLL_MS = 15_000;
-const MARGIN_MS = 600;
 /** The bound on each AppConfigData call: a silent backend costs an INVOKE this, not its 1 s refresh budget. */
 const POLL_TIMEOUT_MS = 300;
 const SETTINGS = APPCONFIG_CONFIGS.settings;
 /** The agent's path, as the function reads it, and the extension's own route, as the test reads it. */
-const PATH = `/applications/${APPCONFIG_APP}/environments/${APPCONFIG_ENV}/configurations/settings`;
+const PATH = appconfigAgentPath('settings');
 const V1_PATH = appConfigPath(APPCONFIG_APP, APPCONFIG_ENV, 'settings');
 
 const seed = (): Seed => ({ ...seedData(), appconfig: appconfigSeed() });
@@ -43,10 +44,6 @@ afterEach(async () => {
   if (functionDir) await rm(functionDir, { recursive: true, force: true });
   functionDir = undefined;
 });
-
-async function until(from: number, ms: number): Promise<void> {
-  await sleep(Math.max(0, from + ms - Date.now()));
-}
 
 describe('AppConfig when AppConfigData fails', () => {
   it('keeps serving the cached bytes, reports the source failing, and recovers with the backend', async () => {

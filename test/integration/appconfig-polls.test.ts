@@ -14,14 +14,12 @@ import {
   APPCONFIG_VALUES,
   appconfigConfig,
   appconfigSeed,
+  APPCONFIG_POLL_MARGIN_MS as MARGIN_MS,
+  APPCONFIG_POLL_MS as POLL_MS,
   seedData,
 } from '../src/fixtures.js';
-import { type Stack, sleep, startStack, totalCalls, waitFor } from '../src/harness.js';
+import { type Stack, startStack, totalCalls, sleepUntil as until, waitFor } from '../src/harness.js';
 
-/** AppConfig's minimum, so the tests wait as little as they can. */
-const POLL_MS = 15_000;
-/** Past the interval by this much before the poll is expected: the extension's and AppConfigData's clocks both allow it. */
-const MARGIN_MS = 600;
 const TEST_TIMEOUT_MS = 50_000;
 
 const seed = (): Seed => ({ ...seedData(), appconfig: appconfigSeed() });
@@ -52,10 +50,6 @@ async function start(): Promise<{ s: Stack; polledAt: number }> {
 }
 
 /** Sleeps until `ms` after `from`. */
-async function until(from: number, ms: number): Promise<void> {
-  await sleep(Math.max(0, from + ms - Date.now()));
-}
-
 describe('AppConfig polls', () => {
   it(
     'polls nothing before the interval, then once: an empty body keeps serving the same bytes with no new body',

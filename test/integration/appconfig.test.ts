@@ -18,6 +18,7 @@ import {
   APPCONFIG_ENV,
   APPCONFIG_FLAGS,
   APPCONFIG_VALUES,
+  appconfigAgentPath,
   appconfigConfig,
   appconfigSeed,
   seedData,
@@ -33,10 +34,6 @@ const PROFILES = ['settings', 'motd', 'rules', 'flags'] as const;
 
 const read = (s: Stack, profile: string, flags?: string[]) =>
   s.get(appConfigPath(APPCONFIG_APP, APPCONFIG_ENV, profile, flags ? { flags } : {}));
-
-/** The agent's path of a configuration of the seed's application and environment. */
-const agentPath = (profile: string, query = ''): string =>
-  `/applications/${APPCONFIG_APP}/environments/${APPCONFIG_ENV}/configurations/${profile}${query}`;
 
 let stack: Stack | undefined;
 let functionDir: string | undefined;
@@ -193,23 +190,23 @@ describe("the AppConfig agent's route", () => {
     expect(port).toBeDefined();
     expect(port).not.toBe(s.port);
     for (const [profile, c] of Object.entries(APPCONFIG_CONFIGS)) {
-      const res = await httpGet(port as number, agentPath(profile));
+      const res = await httpGet(port as number, appconfigAgentPath(profile));
       expect(res.status, profile).toBe(200);
       expect(res.headers['content-type'], profile).toBe(c.contentType);
       expect(res.headers['configuration-version'], profile).toBe(c.versionLabel);
       expect(res.text, profile).toBe(c.content);
     }
     // One flag: that flag's own object, as AWS's extension answers it; two: the map of both.
-    const one = await httpGet(port as number, agentPath('flags', '?flag=checkout'));
+    const one = await httpGet(port as number, appconfigAgentPath('flags', '?flag=checkout'));
     expect(one.status).toBe(200);
     expect(one.body).toEqual(APPCONFIG_FLAGS.checkout);
-    const two = await httpGet(port as number, agentPath('flags', '?flag=search&flag=checkout'));
+    const two = await httpGet(port as number, appconfigAgentPath('flags', '?flag=search&flag=checkout'));
     expect(two.text).toBe(
       JSON.stringify({ search: APPCONFIG_FLAGS.search, checkout: APPCONFIG_FLAGS.checkout }),
     );
-    expect((await httpGet(port as number, agentPath('flags', '?flag=nope'))).status).toBe(404);
+    expect((await httpGet(port as number, appconfigAgentPath('flags', '?flag=nope'))).status).toBe(404);
     // The same route on the main port, also without a token.
-    const main = await httpGet(s.port, agentPath('settings'));
+    const main = await httpGet(s.port, appconfigAgentPath('settings'));
     expect(main.status).toBe(200);
     expect(main.text).toBe(APPCONFIG_CONFIGS.settings.content);
     expect(main.headers['configuration-version']).toBe(APPCONFIG_CONFIGS.settings.versionLabel);
@@ -229,17 +226,17 @@ describe("the AppConfig agent's route", () => {
     stack = await startAppConfig({ fixedAwsPort: true });
     const awsPort = stack.awsPort() as number;
     expect(awsPort).toBeDefined();
-    const withToken = await httpGet(awsPort, agentPath('settings'), {
+    const withToken = await httpGet(awsPort, appconfigAgentPath('settings'), {
       'x-aws-parameters-secrets-token': stack.token,
     });
     expect(withToken.status).toBe(404);
     expect(withToken.text).not.toContain('limit-7c1d');
     // Without the token, as any path there: refused before any route is looked up.
-    const withoutToken = await httpGet(awsPort, agentPath('settings'));
+    const withoutToken = await httpGet(awsPort, appconfigAgentPath('settings'));
     expect(withoutToken.status).toBe(403);
     expect(withoutToken.text).not.toContain('limit-7c1d');
     // While on the main port the same request needs no token.
-    expect((await httpGet(stack.port, agentPath('settings'))).status).toBe(200);
+    expect((await httpGet(stack.port, appconfigAgentPath('settings'))).status).toBe(200);
   });
 
   it('serves a function written for AWS AppConfig extension unchanged', async () => {
@@ -267,7 +264,7 @@ describe("the AppConfig agent's route", () => {
       version: APPCONFIG_AGENT_CONFIG.versionLabel,
       body: APPCONFIG_AGENT_CONFIG.content,
     });
-    const flag = await invoke(agentPath('flags', '?flag=banner'));
+    const flag = await invoke(appconfigAgentPath('flags', '?flag=banner'));
     expect(flag.status).toBe(200);
     expect(JSON.parse(flag.body)).toEqual(APPCONFIG_FLAGS.banner);
     // The agent's poll interval is the one asked of AppConfig.

@@ -42,6 +42,16 @@ export const SEED_ITEM_KEY = { pKey: { S: 'pKey1' }, sKey: { S: 'sKey1' } } as c
 export const APPCONFIG_APP = 'shop';
 export const APPCONFIG_ENV = 'prod';
 
+/** AppConfig's minimum poll interval: the poll tests wait no longer than a session allows. */
+export const APPCONFIG_POLL_MS = 15_000;
+/** Past the interval by this much before a poll is expected: the extension's and AppConfigData's clocks both allow it. */
+export const APPCONFIG_POLL_MARGIN_MS = 600;
+
+/** The AppConfig agent's path of a configuration of {@link APPCONFIG_APP} and {@link APPCONFIG_ENV}. */
+export function appconfigAgentPath(profile: string, query = ''): string {
+  return `/applications/${APPCONFIG_APP}/environments/${APPCONFIG_ENV}/configurations/${profile}${query}`;
+}
+
 /**
  * Configurations of three content types and a feature-flag profile, each with a version label (answered as
  * `Configuration-Version`). The texts are written by hand, spacing and non-ASCII included, so a body that

@@ -570,6 +570,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Sleeps until `ms` after the time `from` (a `Date.now()`), or not at all if that has passed. */
+export function sleepUntil(from: number, ms: number): Promise<void> {
+  return sleep(Math.max(0, from + ms - Date.now()));
+}
+
 /** Every call a backend has counted, over all operations. */
 export function totalCalls(backend: { calls: Record<string, number> }): number {
   return Object.values(backend.calls).reduce((a, b) => a + b, 0);
