@@ -230,14 +230,8 @@ export class SourceStore implements Store {
 
   private entryOptions(lane: Lane, ttlMs: number | undefined, pinned: boolean | undefined): EntryOptions {
     const ahead = lane.source.refreshAhead === false ? { refreshAheadMs: 0 } : undefined;
-    return {
-      ...(ttlMs !== undefined
-        ? { policy: { ...defaultPolicy(ttlMs), ...ahead } }
-        : ahead
-          ? { policy: ahead }
-          : {}),
-      ...(pinned !== undefined ? { pinned } : {}),
-    };
+    const policy = ttlMs !== undefined ? { ...defaultPolicy(ttlMs), ...ahead } : ahead;
+    return { ...(policy ? { policy } : {}), ...(pinned !== undefined ? { pinned } : {}) };
   }
 
   /**
