@@ -57,17 +57,23 @@ export async function bundleLayer(outdir, { minify = true } = {}) {
   return metafile;
 }
 
-/** The source files in `output` and in every file it imports statically: what loading it reads. */
-export function staticInputs(metafile, output) {
+/** `output` and every output file it imports statically: what loading it loads. */
+export function staticOutputs(metafile, output) {
   const seen = new Set();
-  const files = new Set();
   const visit = (out) => {
     if (seen.has(out)) return;
     seen.add(out);
-    const o = metafile.outputs[out];
-    for (const input of Object.keys(o.inputs)) files.add(input);
-    for (const imp of o.imports) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+    for (const imp of metafile.outputs[out].imports) {
+      if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+    }
   };
   visit(output);
-  return [...files];
+  return [...seen];
+}
+
+/** The source files in `output` and in every file it imports statically: what loading it reads. */
+export function staticInputs(metafile, output) {
+  return [
+    ...new Set(staticOutputs(metafile, output).flatMap((out) => Object.keys(metafile.outputs[out].inputs))),
+  ];
 }

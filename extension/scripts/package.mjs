@@ -8,7 +8,7 @@ import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yazl from 'yazl';
-import { bundleLayer, staticInputs } from './bundle.mjs';
+import { bundleLayer, staticInputs, staticOutputs } from './bundle.mjs';
 import { LAUNCHER, NAME } from './launcher.mjs';
 import { packageStandalone } from './standalone.mjs';
 
@@ -61,6 +61,19 @@ if (staticInputs(metafile, out('backend.mjs')).some((f) => f.includes('/yaml/'))
   throw new Error(
     'backend.mjs must not load the yaml library: it loads only for a file the fast reader cannot read (see src/config.ts)',
   );
+}
+// An ESM import of node:http costs Node 22 and later about 28 ms of CPU: it loads Node's bundled undici.
+// (The SDK's credential chain, loaded only on a laptop without credentials, may.)
+for (const file of new Set(
+  [out('index.mjs'), out('backend.mjs')].flatMap((o) => staticOutputs(metafile, o)),
+)) {
+  if (
+    metafile.outputs[file].imports.some((i) => i.external && (i.path === 'node:http' || i.path === 'http'))
+  ) {
+    throw new Error(
+      `${file} must not import node:http: it takes it with process.getBuiltinModule (see README.md)`,
+    );
+  }
 }
 const files = (await readdir(join(layerDir, NAME))).sort();
 const code = new Map();
