@@ -255,7 +255,7 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         1.1,
         m(I.ratio),
         '× without',
-        `median of ${options.initPairs} interleaved pairs: ${m(I.withLayer)} ms with the layer, ${m(I.withoutLayer)} ms without (p10–p90 of the ratio ${r.figures[I.ratio]?.p10}–${r.figures[I.ratio]?.p90}); ${note(INIT_NOTES.fullCpu)}`,
+        `median of ${options.initPairs} interleaved rounds: ${m(I.withLayer)} ms with the layer, ${m(I.withoutLayer)} ms without (p10–p90 of the ratio ${r.figures[I.ratio]?.p10}–${r.figures[I.ratio]?.p90}); the minimal extension alone ${m(I.floor)} ms, ${m(I.floorRatio)} × without; ${note(INIT_NOTES.fullCpu)}`,
       );
     }),
     safely(tInitShare, () => {
@@ -330,7 +330,7 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         12,
         m(I.memoryOver),
         'MB over without',
-        `median of ${options.initPairs} pairs, one invoke each: ${m(I.memoryWithLayer)} MB with the layer, ${m(I.memoryWithoutLayer)} MB without (Lambda's MB are MiB); measured by ${note(INIT_NOTES.memoryMethod)}`,
+        `median of ${options.initPairs} rounds, one invoke each: ${m(I.memoryWithLayer)} MB with the layer, ${m(I.memoryWithoutLayer)} MB without, the minimal extension alone +${m(I.memoryFloorOver)} MB over without (Lambda's MB are MiB); measured by ${note(INIT_NOTES.memoryMethod)}`,
       );
     }),
     safely(tPerEntry, () => {

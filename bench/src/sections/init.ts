@@ -1,7 +1,8 @@
 /**
  * 7. Init Duration and Max Memory Used of the example function (`example-function/`) under the emulator:
- * with the layer against the same function without it, in interleaved pairs at full CPU; then, with the
- * 128 MB CPU share applied during init, with the layer against the minimal extension (the floor).
+ * with the layer, with the minimal extension (the floor of any Node extension) and without either, in
+ * interleaved rounds at full CPU; then, with the 128 MB CPU share applied during init, with the layer
+ * against the minimal extension.
  *
  * Without the layer, the function's reads go to an extension running outside its environment, so the
  * function does the same work in both and none of that extension's memory or CPU is counted.
@@ -19,12 +20,16 @@ export const INIT_FIGURES = {
   withLayer: 'init.example.with_layer',
   withoutLayer: 'init.example.without_layer',
   ratio: 'init.example.with_over_without',
+  floor: 'init.example.minimal_extension',
+  floorRatio: 'init.example.minimal_over_without',
   shareWithLayer: 'init.cpu_share.with_layer',
   shareFloor: 'init.cpu_share.minimal_extension',
   shareRatio: 'init.cpu_share.with_over_minimal',
   memoryWithLayer: 'memory.max_used.with_layer',
   memoryWithoutLayer: 'memory.max_used.without_layer',
   memoryOver: 'memory.max_used.with_minus_without',
+  memoryFloor: 'memory.max_used.minimal_extension',
+  memoryFloorOver: 'memory.max_used.minimal_minus_without',
 } as const;
 
 /** Notes (in the results' `notes`) on how the emulator measured: its memory method, the CPU share. */
@@ -41,6 +46,10 @@ interface Pair {
   readonly with: number;
   readonly without: number;
 }
+
+/** What runs beside the example function: the layer, the minimal extension (the floor), or nothing. */
+type Variant = 'with' | 'floor' | 'without';
+const VARIANTS: readonly Variant[] = ['with', 'floor', 'without'];
 
 export async function init(ctx: Context): Promise<void> {
   const { options, recorder } = ctx;
@@ -91,15 +100,14 @@ export async function init(ctx: Context): Promise<void> {
     }
   };
   const methods = new Set<string>();
+  const layerOf: Record<Variant, string> = { with: ctx.layerDir, floor: floorLayer, without: noLayer };
   /** One environment: its Init Duration and, after one invoke, its Max Memory Used. */
-  const initAndInvoke = async (withLayer: boolean): Promise<{ initMs: number; memoryMb: number }> => {
-    const run = await start(withLayer ? ctx.layerDir : noLayer, withLayer ? 'free' : outside.port, FULL_CPU);
+  const initAndInvoke = async (variant: Variant): Promise<{ initMs: number; memoryMb: number }> => {
+    const run = await start(layerOf[variant], variant === 'with' ? 'free' : outside.port, FULL_CPU);
     try {
       const invoke = await run.lambda.invoke({});
       if (!invoke.ok) {
-        throw new Error(
-          `the example function failed (${withLayer ? 'with' : 'without'} the layer): ${JSON.stringify(invoke.payload)}`,
-        );
+        throw new Error(`the example function failed (${variant}): ${JSON.stringify(invoke.payload)}`);
       }
       methods.add(invoke.memoryMethod);
       recorder.notes[INIT_NOTES.fullCpu] = describeSandbox(run.init.memoryMethod, false);
@@ -117,22 +125,17 @@ export async function init(ctx: Context): Promise<void> {
       await run.close();
     }
   };
-  const initPairs: Pair[] = [];
-  const memoryPairs: Pair[] = [];
+  const rounds: Record<Variant, { initMs: number; memoryMb: number }>[] = [];
   const sharePairs: Pair[] = [];
   try {
-    // Unmeasured: warms the file cache for the function, the layer and the runtime alike.
-    await initAndInvoke(true);
-    await initAndInvoke(false);
+    // Unmeasured: warms the file cache for the function, the layers and the runtime alike.
+    for (const variant of VARIANTS) await initAndInvoke(variant);
     for (let round = 0; round < options.initPairs; round++) {
-      const order = round % 2 === 0 ? [true, false] : [false, true];
-      const got: Record<string, { initMs: number; memoryMb: number }> = {};
-      for (const withLayer of order) got[String(withLayer)] = await initAndInvoke(withLayer);
-      initPairs.push({ with: got.true?.initMs ?? Number.NaN, without: got.false?.initMs ?? Number.NaN });
-      memoryPairs.push({
-        with: got.true?.memoryMb ?? Number.NaN,
-        without: got.false?.memoryMb ?? Number.NaN,
-      });
+      // Each variant first, second and third in turn.
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length] as Variant);
+      const got: Partial<Record<Variant, { initMs: number; memoryMb: number }>> = {};
+      for (const variant of order) got[variant] = await initAndInvoke(variant);
+      rounds.push(got as Record<Variant, { initMs: number; memoryMb: number }>);
     }
     for (let round = 0; round < options.initPairs; round++) {
       if (round % 2 === 0) {
@@ -150,23 +153,32 @@ export async function init(ctx: Context): Promise<void> {
   }
   recorder.notes[INIT_NOTES.memoryMethod] = [...methods].join(', ');
   const fn = 'the example function';
-  recorder.figure(
-    F.withLayer,
-    'ms',
-    `Init Duration of ${fn} with the layer, full CPU`,
-    initPairs.map((p) => p.with),
-  );
+  const initOf = (v: Variant) => rounds.map((r) => r[v].initMs);
+  const memoryOf = (v: Variant) => rounds.map((r) => r[v].memoryMb);
+  recorder.figure(F.withLayer, 'ms', `Init Duration of ${fn} with the layer, full CPU`, initOf('with'));
   recorder.figure(
     F.withoutLayer,
     'ms',
     `Init Duration of ${fn} without the layer, full CPU`,
-    initPairs.map((p) => p.without),
+    initOf('without'),
   );
   recorder.figure(
     F.ratio,
     '×',
-    'Init Duration with the layer ÷ without, each pair',
-    initPairs.map((p) => p.with / p.without),
+    'Init Duration with the layer ÷ without, each round',
+    rounds.map((r) => r.with.initMs / r.without.initMs),
+  );
+  recorder.figure(
+    F.floor,
+    'ms',
+    `Init Duration of ${fn} with the minimal extension as its layer, full CPU`,
+    initOf('floor'),
+  );
+  recorder.figure(
+    F.floorRatio,
+    '×',
+    'Init Duration with the minimal extension ÷ without, each round: what any Node extension costs',
+    rounds.map((r) => r.floor.initMs / r.without.initMs),
   );
   recorder.figure(
     F.shareWithLayer,
@@ -190,21 +202,33 @@ export async function init(ctx: Context): Promise<void> {
     F.memoryWithLayer,
     'MB',
     `Max Memory Used of ${fn} with the layer, one invoke (the emulator's REPORT)`,
-    memoryPairs.map((p) => p.with),
+    memoryOf('with'),
   );
   recorder.figure(
     F.memoryWithoutLayer,
     'MB',
     `Max Memory Used of ${fn} without the layer, one invoke (the emulator's REPORT)`,
-    memoryPairs.map((p) => p.without),
+    memoryOf('without'),
   );
   recorder.figure(
     F.memoryOver,
     'MB',
-    'Max Memory Used with the layer minus without, each pair',
-    memoryPairs.map((p) => p.with - p.without),
+    'Max Memory Used with the layer minus without, each round',
+    rounds.map((r) => r.with.memoryMb - r.without.memoryMb),
+  );
+  recorder.figure(
+    F.memoryFloor,
+    'MB',
+    `Max Memory Used of ${fn} with the minimal extension as its layer, one invoke`,
+    memoryOf('floor'),
+  );
+  recorder.figure(
+    F.memoryFloorOver,
+    'MB',
+    'Max Memory Used with the minimal extension minus without, each round: what any Node extension costs',
+    rounds.map((r) => r.floor.memoryMb - r.without.memoryMb),
   );
   ctx.log(
-    `init: ${recorder.median(F.withLayer)} ms with the layer, ${recorder.median(F.withoutLayer)} ms without; CPU share ${recorder.median(F.shareWithLayer)} ms vs floor ${recorder.median(F.shareFloor)} ms; Max Memory Used +${recorder.median(F.memoryOver)} MB (${recorder.notes[INIT_NOTES.memoryMethod]})`,
+    `init: ${recorder.median(F.withLayer)} ms with the layer, ${recorder.median(F.withoutLayer)} ms without; the minimal extension ${recorder.median(F.floor)} ms; CPU share ${recorder.median(F.shareWithLayer)} ms vs floor ${recorder.median(F.shareFloor)} ms; Max Memory Used +${recorder.median(F.memoryOver)} MB, the minimal extension +${recorder.median(F.memoryFloorOver)} MB (${recorder.notes[INIT_NOTES.memoryMethod]})`,
   );
 }
