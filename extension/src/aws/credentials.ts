@@ -6,10 +6,12 @@
  * pays for it. Fetched credentials are cached and refreshed before they expire.
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.html
  */
-import { readFile } from 'node:fs/promises';
 import { AwsCredentialsError, AwsTransportError } from './errors.js';
 import type { Credentials } from './signer.js';
 import { type HttpResponse, Transport } from './transport.js';
+
+// `node:fs` from the runtime, as in `config.ts`: an ESM import of it loads Node's file streams.
+const fs = process.getBuiltinModule('node:fs');
 
 export type CredentialProvider = () => Promise<Credentials>;
 type Env = Readonly<Record<string, string | undefined>>;
@@ -135,7 +137,7 @@ async function containerAuthorization(env: Env): Promise<string | undefined> {
   const file = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE;
   if (file) {
     try {
-      return (await readFile(file, 'utf8')).trim();
+      return (await fs.promises.readFile(file, 'utf8')).trim();
     } catch (error) {
       throw new AwsCredentialsError(
         `cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
