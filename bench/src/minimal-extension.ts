@@ -1,6 +1,7 @@
 /**
- * The floor for any Node.js extension's start: register with the Extensions API straight away, with
- * nothing loaded but `node:http`, then wait for events until SHUTDOWN. The start-up section times it
+ * The floor for any Node.js extension's start (DESIGN.md: a Node process that only listens, registers and
+ * waits): listen on one loopback port, register with the Extensions API, with nothing loaded but
+ * `node:http`, then wait for events until SHUTDOWN. The start-up section times it
  * spawn → register beside the product, so the gap to `node -e 0` can be split into what Node and one
  * HTTP round trip cost and what the product adds.
  * https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html
@@ -38,6 +39,13 @@ function call(
 
 async function main(): Promise<void> {
   const name = process.env.MINIMAL_EXTENSION_NAME ?? basename(process.argv[1] ?? 'minimal');
+  // An extension that serves the function listens before it registers: one port on loopback, answering
+  // every request with an empty 200.
+  const server = http.createServer((_req, res) => res.end());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
   const registered = await call(
     'POST',
     '/2020-01-01/extension/register',
@@ -53,6 +61,7 @@ async function main(): Promise<void> {
     if ((JSON.parse(event.body) as { eventType?: string }).eventType === 'SHUTDOWN') break;
   }
   agent.destroy();
+  server.close();
 }
 
 main().catch((err: unknown) => {
