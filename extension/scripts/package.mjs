@@ -62,9 +62,8 @@ if (staticInputs(metafile, out('backend.mjs')).some((f) => f.includes('/yaml/'))
     'backend.mjs must not load the yaml library: it loads only for a file the fast reader cannot read (see src/config.ts)',
   );
 }
-// An ESM import of node:http or node:fs reads every export of the module, and lazy getters among them
-// load more of Node: its bundled undici (about 28 ms of CPU on Node 22 and 24), its file streams (1-3 ms).
-// (The SDK's credential chain, loaded only on a laptop without credentials, may.)
+// Imported as ESM, node:http and node:fs load more of Node at every cold start (src/builtins.ts says
+// what and how much). The SDK's credential chain, loaded only on a laptop without credentials, may.
 const FACADE_COSTLY = new Set(['node:http', 'http', 'node:fs', 'fs']);
 for (const file of new Set(
   [out('index.mjs'), out('backend.mjs')].flatMap((o) => staticOutputs(metafile, o)),
@@ -72,7 +71,7 @@ for (const file of new Set(
   const costly = metafile.outputs[file].imports.find((i) => i.external && FACADE_COSTLY.has(i.path));
   if (costly) {
     throw new Error(
-      `${file} must not import ${costly.path}: it takes it with process.getBuiltinModule (see README.md)`,
+      `${file} must not import ${costly.path}: take it from src/builtins.ts, which explains why`,
     );
   }
 }

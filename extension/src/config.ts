@@ -56,12 +56,9 @@ import {
   parseDuration,
 } from '@lambda-cache/shared';
 import type { Alias, Node } from 'yaml';
+import { fs } from './builtins.js';
 import { ConfigInvalidError } from './errors.js';
 import { isAlias, isMap, isScalar, isSeq, parseSimpleYaml } from './simple-yaml.js';
-
-// `node:fs` from the runtime, not an ESM import: its ESM facade reads every export, and the lazy
-// `ReadStream` and `WriteStream` getters then load Node's file streams (1.3-2.7 ms on Node 20 to 24).
-const fs = process.getBuiltinModule('node:fs');
 
 export { isMap, isScalar } from './simple-yaml.js';
 

@@ -4,10 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { HEADERS } from '@lambda-cache/shared';
-
-// Not `import http from 'node:http'`: on Node 22 and later that import reads every export of the module,
-// and three of them load Node's bundled undici, about 28 ms of CPU at each cold start.
-const http = process.getBuiltinModule('node:http');
+import { http } from './builtins.js';
 
 const BASE = '/2020-01-01/extension';
 

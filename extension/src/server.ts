@@ -8,14 +8,11 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { HEADERS, ROUTES } from '@lambda-cache/shared';
+import { http } from './builtins.js';
 import { errorCode, HttpError, toHttpError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ErrorShape, Listener, Read } from './sources/source.js';
 import type { Reply, SourceRoutes, Store } from './store.js';
-
-// Not `import http from 'node:http'`: on Node 22 and later that import reads every export of the module,
-// and three of them load Node's bundled undici, about 28 ms of CPU at each cold start.
-const http = process.getBuiltinModule('node:http');
 
 export interface ServerOptions {
   store: Store;

@@ -6,12 +6,10 @@
  * pays for it. Fetched credentials are cached and refreshed before they expire.
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-container-credentials.html
  */
+import { fs } from '../builtins.js';
 import { AwsCredentialsError, AwsTransportError } from './errors.js';
 import type { Credentials } from './signer.js';
 import { type HttpResponse, Transport } from './transport.js';
-
-// `node:fs` from the runtime, as in `config.ts`: an ESM import of it loads Node's file streams.
-const fs = process.getBuiltinModule('node:fs');
 
 export type CredentialProvider = () => Promise<Credentials>;
 type Env = Readonly<Record<string, string | undefined>>;

@@ -7,11 +7,8 @@
  */
 import type { Agent } from 'node:http';
 import https from 'node:https';
+import { http } from '../builtins.js';
 import { AwsTransportError, type TransportPhase } from './errors.js';
-
-// Not `import http from 'node:http'`: on Node 22 and later that import reads every export of the module,
-// and three of them load Node's bundled undici, about 28 ms of CPU at each cold start.
-const http = process.getBuiltinModule('node:http');
 
 export interface HttpRequest {
   url: URL;
