@@ -679,7 +679,8 @@ describe('Cache budget', () => {
     const cache = new Cache<string[]>({
       clock: new ManualClock(0),
       maxEntries: 100,
-      maxBytes: 3_000,
+      // Both entries with the first growth fit; the second growth fits `k` alone.
+      maxBytes: 2 * ENTRY_OVERHEAD_BYTES + 2_600,
       defaults: POLICY,
       sizeOf: (v) => v.join('').length,
       isNotFound: () => false,

@@ -114,9 +114,9 @@ describe('SourceStore budget', () => {
   it('remembers not-found items when configured entries fill maxBytes', async () => {
     const f = fakes();
     const many = Array.from({ length: 200 }, (_, i) => `/configured/${i}`);
-    const { store } = make(f, configOf(many), { maxBytes: 40_000 });
+    const { store } = make(f, configOf(many), { maxBytes: 80_000 });
     await store.prefetch(5000);
-    expect(store.stats().bytes).toBeGreaterThan(40_000);
+    expect(store.stats().bytes).toBeGreaterThan(80_000);
     const keys = Array.from({ length: 3 }, (_, i) => normalizeKey({ id: { S: `missing-${i}` } }));
     for (let round = 0; round < 2; round++) {
       for (const key of keys) {
