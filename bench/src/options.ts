@@ -35,6 +35,11 @@ export interface BenchOptions {
   readonly readThroughCheckpoint: number;
   /** The extension's entry bound during the read-through run; the cache's default. */
   readonly maxEntries: number;
+  /**
+   * Read-through keys before the per-entry figures start: the first requests grow the process once (code
+   * compiled and its compiler's memory, the young generation sized to the load, backend connections).
+   */
+  readonly perEntryWarmKeys: number;
   /** Read-through keys (below the bound, so none is evicted) over which RSS per entry is measured. */
   readonly perEntryKeys: number;
   /** Interleaved pairs of inits for the Init Duration figures (with / without the layer, and vs the floor). */
@@ -66,7 +71,8 @@ export const FULL: BenchOptions = {
   readThroughKeys: 100_000,
   readThroughCheckpoint: 25_000,
   maxEntries: 10_000,
-  perEntryKeys: 5000,
+  perEntryWarmKeys: 2000,
+  perEntryKeys: 7000,
   initPairs: 11,
   clientColdRounds: 11,
   configBytes: 1024 * 1024,
@@ -93,6 +99,7 @@ export const SMOKE: BenchOptions = {
   readThroughKeys: 300,
   readThroughCheckpoint: 100,
   maxEntries: 10_000,
+  perEntryWarmKeys: 20,
   perEntryKeys: 50,
   initPairs: 2,
   clientColdRounds: 2,

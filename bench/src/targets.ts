@@ -64,7 +64,7 @@ export function expectedFigures(options: BenchOptions): string[] {
   const M = MEMORY_FIGURES;
   names.push(M.bare, M.withSdk, M.idle, M.idleUss, M.floorRss, M.floorUss);
   for (const n of options.memoryEntries) names.push(M.entries(n), M.entriesUss(n));
-  names.push(M.perEntryRss, M.perEntryUss, M.perEntryCounted, M.perEntryEntries);
+  names.push(M.perEntryRss, M.perEntryUss, M.perEntryCounted, M.perEntryEntries, M.perEntryWarmUss);
   names.push(
     MEMORY_FIGURES.readThrough(options.readThroughCheckpoint),
     MEMORY_FIGURES.readThrough(options.readThroughKeys),
@@ -343,7 +343,7 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         2,
         uss / counted,
         '× counted',
-        `${m(M.perEntryEntries)} read-through entries: USS +${uss} B and RSS +${m(M.perEntryRss)} B per entry, /v1/stats counts ${counted} B per entry`,
+        `${m(M.perEntryEntries)} read-through entries: USS +${uss} B and RSS +${m(M.perEntryRss)} B per entry, /v1/stats counts ${counted} B per entry; before them, the first ${options.perEntryWarmKeys} keys grew USS by ${m(M.perEntryWarmUss)} MiB once`,
       );
     }),
     safely(tClientInit, () => {
