@@ -62,13 +62,16 @@ if (staticInputs(metafile, out('backend.mjs')).some((f) => f.includes('/yaml/'))
     'backend.mjs must not load the yaml library: it loads only for a file the fast reader cannot read (see src/config.ts)',
   );
 }
-// Imported as ESM, node:http and node:fs load more of Node at every cold start (src/builtins.ts says
-// what and how much). The SDK's credential chain, loaded only on a laptop without credentials, may.
-const FACADE_COSTLY = new Set(['node:http', 'http', 'node:fs', 'fs']);
+// Imported as ESM, these load more of Node at every cold start (src/builtins.ts says what and how much).
+// The SDK's credential chain, loaded only on a laptop without credentials, may.
+const FACADE_COSTLY = new Set(['http', 'fs', 'net', 'crypto'].flatMap((m) => [m, `node:${m}`]));
 for (const file of new Set(
   [out('index.mjs'), out('backend.mjs')].flatMap((o) => staticOutputs(metafile, o)),
 )) {
-  const costly = metafile.outputs[file].imports.find((i) => i.external && FACADE_COSTLY.has(i.path));
+  const costly = metafile.outputs[file].imports.find(
+    // A require() (aws4's of crypto, through the createRequire banner) builds no facade.
+    (i) => i.external && i.kind !== 'require-call' && FACADE_COSTLY.has(i.path),
+  );
   if (costly) {
     throw new Error(
       `${file} must not import ${costly.path}: take it from src/builtins.ts, which explains why`,

@@ -4,11 +4,10 @@
  * table whose entries say whether they need the token. Every answer is either bytes the store kept or a
  * small error envelope; whatever ends a connection (a timeout, a malformed request) destroys it.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import net, { type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { HEADERS, ROUTES } from '@lambda-cache/shared';
-import { http } from './builtins.js';
+import { crypto, http, net } from './builtins.js';
 import { errorCode, HttpError, toHttpError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ErrorShape, Listener, Read } from './sources/source.js';
@@ -195,7 +194,7 @@ interface Slot {
 }
 
 /** Listens on `127.0.0.1:port` and resolves with the port it got, or rejects with the listen error. */
-function listenOn(listener: net.Server, port: number): Promise<number> {
+function listenOn(listener: NetServer, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     listener.once('error', onError);
@@ -221,7 +220,7 @@ export function createServer(opts: ServerOptions): CacheServer {
   /** Sockets accepted by an `aws` or `appconfig` listener, until the server's `connection` handler has seen them. */
   const socketListeners = new WeakMap<Socket, Listener>();
   /** The `aws` and `appconfig` listeners on ports of their own; the `all` one is `server` itself. */
-  const extraListeners: net.Server[] = [];
+  const extraListeners: NetServer[] = [];
   let admitted = 0;
   let stopping = false;
 
@@ -536,7 +535,7 @@ export function createServer(opts: ServerOptions): CacheServer {
     // in constant time, copied into one buffer kept for this so a request allocates nothing here.
     if (Buffer.byteLength(given, 'utf8') === expected.length) {
       tokenScratch.write(given, 0, 'utf8');
-      if (timingSafeEqual(tokenScratch, expected)) return undefined;
+      if (crypto().timingSafeEqual(tokenScratch, expected)) return undefined;
     }
     logRejectedToken(path, 'mismatch');
     return badToken;

@@ -14,8 +14,8 @@
  * its first signature starts WebCrypto (+17 ms, +9 MiB). The unit test checks the headers against
  * `@smithy/signature-v4`, the signer of the SDK.
  */
-import { createHash } from 'node:crypto';
 import aws4 from 'aws4';
+import { crypto } from '../builtins.js';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -59,7 +59,7 @@ export function sign(
     host: input.host,
     'x-amz-date': amzDate(input.date),
     // The SDK sends the payload hash as a header on every request; so do we.
-    'x-amz-content-sha256': createHash('sha256').update(input.body).digest('hex'),
+    'x-amz-content-sha256': crypto().createHash('sha256').update(input.body).digest('hex'),
   };
   if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
   const request = {
