@@ -24,7 +24,7 @@ const run = promisify(execFile);
 /** Prints, as the process exits, which of the modules a facade may pull in were loaded. */
 const PROBE = `process.on('exit', () => {
   const loaded = (name) => process.moduleLoadList.some((m) => m.includes(name));
-  process.stderr.write('LOADED=' + JSON.stringify({ undici: loaded('internal/deps/undici'), fileStreams: loaded('internal/fs/streams') }) + '\\n');
+  process.stderr.write('LOADED=' + JSON.stringify({ undici: loaded('internal/deps/undici'), fileStreams: loaded('internal/fs/streams'), webCrypto: loaded('internal/crypto/webcrypto') }) + '\\n');
 });
 `;
 
@@ -33,6 +33,8 @@ interface Loaded {
   undici: boolean;
   /** `node:fs`'s streams (`internal/fs/streams`). */
   fileStreams: boolean;
+  /** WebCrypto (`internal/crypto/webcrypto`), which `node:crypto`'s facade loads. */
+  webCrypto: boolean;
   stdout: string;
 }
 
@@ -57,10 +59,14 @@ describe('what an ESM import of a built-in module loads (the probe sees it)', ()
   it("node:fs: Node's file streams", async () => {
     expect((await load("await import('node:fs');")).fileStreams).toBe(true);
   });
+
+  it('node:crypto: WebCrypto', async () => {
+    expect((await load("await import('node:crypto');")).webCrypto).toBe(true);
+  });
 });
 
 describe("the layer's modules and the client", () => {
-  it('load neither undici nor the file streams: the whole path before register and after it', async () => {
+  it('load neither undici, the file streams nor WebCrypto: the whole path before register and after it', async () => {
     const dir = join(await layerDir(nodeLayerZip), 'lambda-cache');
     // backend.mjs: the config reader, the sources, the AWS client and its transport; index.mjs with
     // --help: everything it imports statically (server, Extensions API client), then the usage and exit.
@@ -72,7 +78,7 @@ describe("the layer's modules and the client", () => {
       ].join('\n'),
     );
     expect(loaded.stdout).toContain('usage: lambda-cache');
-    expect(loaded).toMatchObject({ undici: false, fileStreams: false });
+    expect(loaded).toMatchObject({ undici: false, fileStreams: false, webCrypto: false });
   });
 
   describe('with the client', () => {
@@ -82,7 +88,7 @@ describe("the layer's modules and the client", () => {
     }, 60_000);
     afterAll(() => stack?.close());
 
-    it('load neither when the client is imported and reads a parameter through the extension', async () => {
+    it('load none of them when the client is imported and reads a parameter through the extension', async () => {
       const loaded = await load(
         `const { createCacheClient } = await import('@lambda-cache/client');
 const cache = createCacheClient();
@@ -91,7 +97,7 @@ await cache.close();`,
         { CACHE_EXTENSION_PORT: String(stack.port), AWS_SESSION_TOKEN: stack.token },
       );
       expect(loaded.stdout).toBe(SEED_PARAMETER_VALUE);
-      expect(loaded).toMatchObject({ undici: false, fileStreams: false });
+      expect(loaded).toMatchObject({ undici: false, fileStreams: false, webCrypto: false });
     });
   });
 });
