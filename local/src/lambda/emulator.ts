@@ -95,6 +95,12 @@ export interface LambdaEmulatorOptions {
    */
   cpuShareDuringInit?: boolean;
   /**
+   * Limit the sandbox's CPU to the share of its Memory Size at all. Off, only its memory is limited and
+   * measured, and it runs at the machine's CPU: for load that measures memory, which at 128 MB's share
+   * would take minutes. Only with cgroups. @default true
+   */
+  cpuShare?: boolean;
+  /**
    * The function's runtime: `nodejs`, this emulator's Node with its Node bootstrap (`_HANDLER` is
    * `file.export`); `python3`, `python3` from `PATH` with a Python bootstrap of the standard library only
    * (`_HANDLER` is `module.function`), for functions that bring no Node.js. @default 'nodejs'
@@ -365,6 +371,7 @@ export class LambdaEmulator {
       freezeBetweenInvokes: opts.freezeBetweenInvokes ?? false,
       sandbox: opts.sandbox ?? 'auto',
       cpuShareDuringInit: opts.cpuShareDuringInit ?? false,
+      cpuShare: opts.cpuShare ?? true,
       runtime: opts.runtime ?? 'nodejs',
       onLog: opts.onLog,
       beforeRegisterResponse: opts.beforeRegisterResponse,
@@ -905,6 +912,7 @@ export class LambdaEmulator {
     const sandbox = await openSandbox(this.#opts.sandbox, this.#cgroups, {
       memoryMb: this.#opts.memoryMb,
       cpuShareDuringInit: this.#opts.cpuShareDuringInit,
+      cpuShare: this.#opts.cpuShare,
     });
     this.#log(`[emulator] ${sandbox.description}`);
     const generation: Generation = {

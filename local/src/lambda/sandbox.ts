@@ -28,6 +28,8 @@ export interface SandboxOptions {
   readonly memoryMb: number;
   /** Apply the CPU share during init as well (on-demand Lambda inits at full CPU). */
   readonly cpuShareDuringInit: boolean;
+  /** Limit the CPU at all; off, only memory is limited. */
+  readonly cpuShare: boolean;
 }
 
 export interface Sandbox {
@@ -213,14 +215,16 @@ class CgroupSandbox implements Sandbox {
     this.#cpuDir = join(layout.cpuParent, name);
     this.cgroupDirs = layout.version === 2 ? [this.#memoryDir] : [this.#memoryDir, this.#cpuDir];
     const share = (opts.memoryMb / MB_PER_VCPU).toFixed(3);
+    const cpu = !opts.cpuShare
+      ? 'CPU not limited'
+      : `CPU ${share} vCPU ${opts.cpuShareDuringInit ? 'from the start' : 'after init (init at full CPU)'}`;
     this.description =
-      `sandbox: cgroup v${layout.version} ${name}, memory limit ${opts.memoryMb} MB, ` +
-      `CPU ${share} vCPU ${opts.cpuShareDuringInit ? 'from the start' : 'after init (init at full CPU)'}; ` +
+      `sandbox: cgroup v${layout.version} ${name}, memory limit ${opts.memoryMb} MB, ${cpu}; ` +
       'Max Memory Used is the cgroup peak';
   }
 
   async create(): Promise<void> {
-    const { memoryMb, cpuShareDuringInit } = this.#opts;
+    const { memoryMb, cpuShareDuringInit, cpuShare } = this.#opts;
     const bytes = String(memoryMb * MB);
     for (const dir of this.cgroupDirs) await mkdir(dir);
     live.add(this);
@@ -235,7 +239,7 @@ class CgroupSandbox implements Sandbox {
       await writeFile(join(this.#memoryDir, 'memory.memsw.limit_in_bytes'), bytes).catch(() => undefined);
       await writeFile(join(this.#memoryDir, 'memory.swappiness'), '0').catch(() => undefined);
     }
-    await this.#setCpuQuota(cpuShareDuringInit ? cpuQuotaUs(memoryMb) : undefined);
+    await this.#setCpuQuota(cpuShare && cpuShareDuringInit ? cpuQuotaUs(memoryMb) : undefined);
   }
 
   async #setCpuQuota(quotaUs: number | undefined): Promise<void> {
@@ -264,7 +268,8 @@ class CgroupSandbox implements Sandbox {
   }
 
   async endInit(): Promise<void> {
-    if (!this.#opts.cpuShareDuringInit) await this.#setCpuQuota(cpuQuotaUs(this.#opts.memoryMb));
+    const { memoryMb, cpuShareDuringInit, cpuShare } = this.#opts;
+    if (cpuShare && !cpuShareDuringInit) await this.#setCpuQuota(cpuQuotaUs(memoryMb));
   }
 
   async maxMemoryUsedMb(): Promise<number> {

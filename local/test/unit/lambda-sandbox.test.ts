@@ -191,6 +191,30 @@ describe('the sandbox', { timeout: 30_000 }, () => {
     }
   });
 
+  it('limits only memory when cpuShare is off: no CPU quota during init or after it', async () => {
+    const duringInit: string[] = [];
+    let lambda: LambdaEmulator | undefined;
+    lambda = await emulator({
+      cpuShare: false,
+      beforeRegisterResponse: async () => {
+        if (cgroups && lambda !== undefined) duringInit.push(await cpuQuota(lambda));
+      },
+    });
+    const result = await lambda.invoke({ burnCpuMs: 30 });
+    expect(result.ok).toBe(true);
+    if (support.ok) {
+      const unlimited = support.layout.version === 2 ? 'max' : '-1';
+      expect(duringInit).toEqual([unlimited]);
+      expect(await cpuQuota(lambda)).toBe(unlimited);
+      expect(result.memoryMethod).toBe('cgroup');
+      const limit = support.layout.version === 2 ? 'memory.max' : 'memory.limit_in_bytes';
+      expect(Number(await cgroupFile(lambda.sandbox!.cgroupDirs[0]!, limit))).toBe(128 * 1024 * 1024);
+      await lambda.waitForLog(/^\[emulator\] sandbox: .*memory limit 128 MB, CPU not limited;/, 1000);
+    } else {
+      expect(result.memoryMethod).toBe('pss');
+    }
+  });
+
   it('removes the cgroups when the environment is reset and when the emulator shuts down', async () => {
     const lambda = await emulator({ handler: 'missing.handler' });
     const failed = await lambda.init();
@@ -265,7 +289,11 @@ describe('the sandbox when the emulator itself dies', { timeout: 30_000 }, () =>
 
   it('removes what a SIGKILLed emulator left behind when the next sandbox opens', async () => {
     const { dirs } = await crashingEmulator('SIGKILL');
-    const next = await openSandbox('auto', support, { memoryMb: 128, cpuShareDuringInit: false });
+    const next = await openSandbox('auto', support, {
+      memoryMb: 128,
+      cpuShareDuringInit: false,
+      cpuShare: true,
+    });
     cleanups.push(() => next.dispose());
     expect(next.method).toBe(cgroups ? 'cgroup' : 'pss');
     for (const dir of dirs) await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -276,12 +304,16 @@ describe('openSandbox', () => {
   it('falls back to PSS under auto and throws under cgroup when the cgroup root is missing', async () => {
     const missing = await probeCgroups(join(tmpdir(), 'no-such-cgroup-root'));
     expect(missing.ok).toBe(false);
-    const sandbox = await openSandbox('auto', missing, { memoryMb: 128, cpuShareDuringInit: false });
+    const sandbox = await openSandbox('auto', missing, {
+      memoryMb: 128,
+      cpuShareDuringInit: false,
+      cpuShare: true,
+    });
     expect(sandbox.method).toBe('pss');
     expect(sandbox.description).toContain('no-such-cgroup-root');
     await sandbox.dispose();
     await expect(
-      openSandbox('cgroup', missing, { memoryMb: 128, cpuShareDuringInit: false }),
+      openSandbox('cgroup', missing, { memoryMb: 128, cpuShareDuringInit: false, cpuShare: true }),
     ).rejects.toThrow(/sandbox 'cgroup'/);
   });
 
