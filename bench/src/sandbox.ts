@@ -5,7 +5,10 @@
 import type { LambdaEmulatorOptions } from '@lambda-cache/local';
 
 /** The sandbox options a cold-start run passes to the emulator (Memory Size is its limit). */
-export type SandboxOptions = Pick<LambdaEmulatorOptions, 'sandbox' | 'cpuShareDuringInit' | 'memoryMb'>;
+export type SandboxOptions = Pick<
+  LambdaEmulatorOptions,
+  'sandbox' | 'cpuShareDuringInit' | 'cpuShare' | 'memoryMb'
+>;
 
 /** In words, for a target's detail: what the sandbox was, and whether a CPU share could apply. */
 export function describeSandbox(method: 'cgroup' | 'pss', cpuShareAsked: boolean): string {

@@ -11,6 +11,7 @@ import { HEADERS, ROUTES, type StatsPayload } from '@lambda-cache/shared';
 import { request } from 'undici';
 import { REGION } from './data.js';
 import { nodePidOf } from './processes.js';
+import type { SandboxOptions } from './sandbox.js';
 
 /** The extension's listening line; with port 0 it names the port it got. */
 const LISTENING = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
@@ -48,6 +49,11 @@ export interface ExtensionOptions {
   readonly token: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly initTimeoutMs?: number;
+  /**
+   * @default { sandbox: 'pss' }: the hit path is compared with a bare server at full CPU, so no sandbox's
+   * CPU share (the cold-start sections measure the sandbox).
+   */
+  readonly sandbox?: SandboxOptions;
 }
 
 function lineText(entry: unknown): string {
@@ -74,9 +80,7 @@ export async function startExtension(opts: ExtensionOptions): Promise<ExtensionR
       layerDir: opts.layerDir,
       functionDir,
       handler: 'index.handler',
-      // The hit path is compared with a bare server at full CPU: no sandbox's CPU share here (the
-      // cold-start sections measure the sandbox).
-      sandbox: 'pss',
+      ...(opts.sandbox ?? { sandbox: 'pss' }),
       env: {
         ...opts.backends.env,
         AWS_REGION: REGION,

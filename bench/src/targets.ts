@@ -9,7 +9,7 @@ import { CLIENT_INIT_FIGURES, CLIENT_INIT_NOTES } from './sections/client-init.j
 import { CONFIG_LOAD_FIGURES } from './sections/config-load.js';
 import { HIT_ROUTES, hitFigure } from './sections/hit-path.js';
 import { INIT_FIGURES, INIT_NOTES } from './sections/init.js';
-import { MEMORY_FIGURES } from './sections/memory.js';
+import { MEMORY_FIGURES, MEMORY_NOTES } from './sections/memory.js';
 import { noCacheFigure } from './sections/no-cache.js';
 import { expectedCalls, prefetchFigure } from './sections/prefetch.js';
 import { STARTUP_FIGURES } from './sections/startup.js';
@@ -308,7 +308,7 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         5,
         v,
         'MiB over the floor',
-        `USS idle ${m(MEMORY_FIGURES.idleUss)} MiB, the minimal extension ${m(MEMORY_FIGURES.floorUss)} MiB (RSS ${m(MEMORY_FIGURES.idle)} vs ${m(MEMORY_FIGURES.floorRss)} MiB)`,
+        `USS idle ${m(MEMORY_FIGURES.idleUss)} MiB, the minimal extension ${m(MEMORY_FIGURES.floorUss)} MiB (RSS ${m(MEMORY_FIGURES.idle)} vs ${m(MEMORY_FIGURES.floorRss)} MiB); ${note(MEMORY_NOTES.sandbox)}`,
       );
     }),
     safely(tEntries, () => {
@@ -319,7 +319,7 @@ export function evaluateTargets(r: Recorder, options: BenchOptions): TargetResul
         5 + 2 * dataMiB,
         v,
         'MiB over the floor',
-        `${biggest} × ${options.valueBytes} B = ${dataMiB.toFixed(1)} MiB of data, so 5 + 2 × data; USS ${m(MEMORY_FIGURES.entriesUss(biggest))} MiB, the minimal extension ${m(MEMORY_FIGURES.floorUss)} MiB (RSS ${m(MEMORY_FIGURES.entries(biggest))} MiB)`,
+        `${biggest} × ${options.valueBytes} B = ${dataMiB.toFixed(1)} MiB of data, so 5 + 2 × data; USS ${m(MEMORY_FIGURES.entriesUss(biggest))} MiB, the minimal extension ${m(MEMORY_FIGURES.floorUss)} MiB (RSS ${m(MEMORY_FIGURES.entries(biggest))} MiB); ${note(MEMORY_NOTES.sandbox)}`,
       );
     }),
     safely(tMaxMemory, () => {
