@@ -255,7 +255,8 @@ export async function run(opts: RunOptions): Promise<number> {
   const trim = backend.settleHeap();
   if (trim) {
     logger.info('heap trimmed', {
-      slackMiB: (trim.slackBytes / 1048576).toFixed(1),
+      heapMiB: (trim.heapBytes / 1048576).toFixed(1),
+      usedMiB: (trim.usedBytes / 1048576).toFixed(1),
       freedMiB: (trim.freedBytes / 1048576).toFixed(1),
       ms: Math.round(trim.ms),
     });

@@ -20,6 +20,7 @@ import {
   extractLayer,
   type InitResult,
   LambdaEmulator,
+  type LambdaEmulatorOptions,
   type Seed,
   startBackends,
 } from '@lambda-cache/local';
@@ -217,6 +218,11 @@ export interface StackOptions {
   timeoutMs?: number;
   initTimeoutMs?: number;
   shutdownTimeoutMs?: number;
+  /**
+   * The emulator's sandbox, for a test of how the extension behaves under Lambda's memory limit (Node
+   * sizes its heap by it). @default { sandbox: 'pss' }
+   */
+  sandbox?: Pick<LambdaEmulatorOptions, 'sandbox' | 'memoryMb' | 'cpuShare'>;
 }
 
 /** What a `beforeRegisterResponse` hook can see: the logs so far and the port, if already printed. */
@@ -504,6 +510,7 @@ async function startOnce(opts: StackOptions): Promise<Stack> {
       // after init does not turn load and timing tests into tests of the machine (the emulator's own
       // tests cover the sandbox).
       sandbox: 'pss',
+      ...opts.sandbox,
       onLog: (line: string) => {
         if (leaks.length < 10 && values.some((v) => line.includes(v))) leaks.push(line);
         if (crashes.length < 10 && CRASH.test(line)) crashes.push(line);
