@@ -5,7 +5,7 @@
  * init then holds tens of MiB that nothing uses, out of the memory the function shares with it. Measured
  * with 10 000 entries of 1 KiB on Node 22: the V8 heap's private pages went from 66 MiB to 13 MiB, in
  * 37 ms, without a memory limit; in a 128 MB sandbox, where Node sizes the young generation at 2 MiB,
- * the extension's private memory went from 58 to 42 MiB (Node 22) and from 72 to 54 MiB (Node 24).
+ * the extension's private memory went from 58 to 41 MiB (Node 22) and from 72 to 53 MiB (Node 24).
  *
  * After that, the young generation is kept at the size it has: read-through bursts keep what they read
  * alive too, and without the cap V8 grew it to 32 MiB (64 on Node 24) of pages that stay resident.
