@@ -103,7 +103,7 @@ export async function startup(ctx: Context): Promise<void> {
   recorder.figure(
     F.cpu,
     'ms',
-    "extension CPU time (utime + stime, /proc/PID/stat) at its first event/next, the seed's config",
+    "extension CPU time (utime + stime of every thread, from schedstat) at its first event/next, the seed's config",
     pick(product, 'cpuMs'),
   );
   recorder.figure(

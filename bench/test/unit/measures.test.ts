@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configOfBytes } from '../../src/data.js';
-import { parseStatTicks, parseUssKb } from '../../src/processes.js';
+import { cpuMs, parseSchedstatNs, parseStatTicks, parseUssKb } from '../../src/processes.js';
 import { describeSandbox } from '../../src/sandbox.js';
 import { summarize } from '../../src/stats.js';
 
@@ -12,6 +12,27 @@ describe('parseStatTicks', () => {
 
   it('throws when the line has no time fields', () => {
     expect(() => parseStatTicks('1 (x) S')).toThrow(/unreadable/);
+  });
+});
+
+describe('cpuMs', () => {
+  it('reads the first schedstat field as nanoseconds', () => {
+    expect(parseSchedstatNs('98954501 10682232 223\n')).toBe(98_954_501);
+    expect(() => parseSchedstatNs('x 1 2')).toThrow(/unreadable/);
+  });
+
+  it('reads this process to below a millisecond', () => {
+    const before = cpuMs(process.pid);
+    // Burn 60 ms of CPU, as getrusage counts it.
+    const started = process.cpuUsage();
+    let spent = 0;
+    while (spent < 60_000) {
+      const u = process.cpuUsage(started);
+      spent = u.user + u.system;
+    }
+    const ms = cpuMs(process.pid) - before;
+    expect(ms).toBeGreaterThanOrEqual(59);
+    expect(ms % 10).not.toBe(0);
   });
 });
 
