@@ -33,7 +33,7 @@ describe('launcher', () => {
     // A stand-in bundle that reports how it was started.
     await writeFile(
       join(dir, 'layer', NAME, 'index.mjs'),
-      'console.log(JSON.stringify({ name: process.env.LAMBDA_CACHE_EXTENSION_NAME, args: process.argv.slice(2) }));\n',
+      'console.log(JSON.stringify({ name: process.env.LAMBDA_CACHE_EXTENSION_NAME, args: process.argv.slice(2), flags: process.execArgv }));\n',
     );
   });
   afterEach(async () => {
@@ -43,7 +43,11 @@ describe('launcher', () => {
   it('runs the bundle next to it under its own file name when started from another directory', async () => {
     const res = await sh(launcher, { LAMBDA_CACHE_NODE: process.execPath, PATH: '/usr/bin:/bin' }, tmpdir());
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.stdout)).toEqual({ name: 'lambda-cache', args: ['serve'] });
+    expect(JSON.parse(res.stdout)).toEqual({
+      name: 'lambda-cache',
+      args: ['serve'],
+      flags: ['--no-concurrent-recompilation'],
+    });
   });
 
   it('exits 127 with a clear message when no node executable is found', async () => {
