@@ -35,8 +35,9 @@ if [ -z "$node" ] || [ ! -x "$node" ]; then
   echo "[${NAME}] ERROR cannot start: no node executable found (tried \\$LAMBDA_CACHE_NODE, /var/lang/bin/node, PATH). Use a Node.js runtime, or set LAMBDA_CACHE_NODE to a node binary." >&2
   exit 127
 fi
-# V8 optimizes hot functions on this thread, not on its background threads: each background compile
-# leaves memory in that thread's malloc arena, which stays resident (see NODE_FLAGS in launcher.mjs).
+# --no-concurrent-recompilation: V8 optimizes hot functions on the main thread. Compiled on its
+# background threads, each job left memory resident in that thread's malloc arena (13 MiB after
+# 10 000 entries on Node 24).
 LAMBDA_CACHE_EXTENSION_NAME=$(basename -- "$0") exec "$node" ${NODE_FLAGS.join(' ')} "$entry" "$@"
 `;
 
