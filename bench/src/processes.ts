@@ -196,19 +196,25 @@ export function parseSchedstatNs(schedstat: string): number {
  * CPU time (user + system, every thread) a process has used so far, in ms: the sum of its threads'
  * `schedstat` runtimes, which the kernel keeps in nanoseconds. `/proc/PID/stat` has the same time in
  * clock ticks (10 ms at 100 Hz), with utime and stime each rounded down, so it reads up to 20 ms low;
- * it is the fallback where schedstat cannot be read. A thread that has exited is not counted; at the
- * moments measured here (a process blocked on `event/next`) Node has ended none.
+ * it is the fallback where no thread's schedstat can be read. A thread that has exited is not counted
+ * (nor one that exits while they are read); at the moments measured here (a process blocked on
+ * `event/next`) Node has ended none.
  */
 export function cpuMs(pid: number): number {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      ns += parseSchedstatNs(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8'));
+  let ns = 0;
+  let threads = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let line: string;
+    try {
+      line = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+    } catch {
+      continue;
     }
-    return ns / 1e6;
-  } catch {
-    return (parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / ticksPerSecond();
+    ns += parseSchedstatNs(line);
+    threads++;
   }
+  if (threads > 0) return ns / 1e6;
+  return (parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / ticksPerSecond();
 }
 
 /** A port that was free a moment ago, for a process that must be told its port before it starts. */
