@@ -295,7 +295,16 @@ export class Cache<V> {
   async get(
     key: string,
     loader: () => Promise<V>,
-    opts: EntryOptions & { forceRefresh?: boolean; waitMs?: number } = {},
+    opts: EntryOptions & {
+      forceRefresh?: boolean;
+      waitMs?: number;
+      /**
+       * Called when this read is about to start a background refresh of its stale value, before it does:
+       * a batch refresh it starts that takes this key as well (see {@link expiring}) replaces the refresh
+       * of this key alone.
+       */
+      refreshOthers?: () => void;
+    } = {},
   ): Promise<Lookup<V>> {
     const now = this.#clock.now();
     const entry = this.#find(key);
@@ -315,7 +324,7 @@ export class Cache<V> {
         age < p.ttlMs + p.staleWhileRevalidateMs ||
         (failure !== undefined && age < p.ttlMs + p.staleIfErrorMs)
       ) {
-        this.#refreshInBackground(entry, loader, now);
+        this.#refreshInBackground(entry, loader, now, opts.refreshOthers);
         return this.#serve(entry, now);
       }
     }
@@ -598,10 +607,23 @@ export class Cache<V> {
     return flight && now - flight.startedAt < this.#maxLoadMs ? flight : undefined;
   }
 
-  #refreshInBackground(entry: Entry<V>, loader: () => Promise<V>, now: number): void {
-    if (this.#activeFlight(entry.key, now)) return;
-    if (entry.failure !== undefined && now < entry.failure.retryAt) return;
+  #refreshInBackground(
+    entry: Entry<V>,
+    loader: () => Promise<V>,
+    now: number,
+    refreshOthers: (() => void) | undefined,
+  ): void {
     const key = entry.key;
+    if (this.#activeFlight(key, now)) return;
+    if (entry.failure !== undefined && now < entry.failure.retryAt) return;
+    if (refreshOthers !== undefined) {
+      try {
+        refreshOthers();
+      } catch (err) {
+        this.#report(key, err);
+      }
+      if (this.#activeFlight(key, now)) return;
+    }
     this.#start(key, loader, undefined).promise.then((outcome) => {
       if (outcome.ok) return;
       let notFound: boolean;

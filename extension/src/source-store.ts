@@ -187,6 +187,9 @@ export interface PrefetchReport {
   readonly pending: number;
 }
 
+/** A stale read starts a refresh of every entry about to expire at most this often (see `refreshStale`). */
+const STALE_REFRESH_INTERVAL_MS = 1000;
+
 export class SourceStore implements Store {
   private readonly cache: Cache<Value>;
   private readonly lanes = new Map<string, Lane>();
@@ -197,6 +200,8 @@ export class SourceStore implements Store {
   private readonly configuredKeys = new Set<string>();
   private readonly startedAt: number;
   private status: 'starting' | 'ready' | 'stopping' = 'starting';
+  /** When a stale read last started a refresh of every entry about to expire (see `refreshStale`). */
+  private staleRefreshAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: SourceStoreOptions) {
     this.cache = opts.cache;
@@ -268,6 +273,7 @@ export class SourceStore implements Store {
         // A configured entry whose prefetch failed is pinned when it loads on demand, like its siblings.
         ...this.entryOptions(lane, lane.source.ttlOf(target), this.configuredKeys.has(key) || undefined),
         forceRefresh: read.refresh,
+        refreshOthers: this.refreshStale,
       },
     );
     return this.reply(lane, lookup, read.form, key);
@@ -547,12 +553,48 @@ export class SourceStore implements Store {
    */
   async refreshExpiring(maxWithinMs?: number): Promise<number> {
     const keys = this.cache.expiring(maxWithinMs);
-    if (keys.length === 0) return 0;
-    await this.cache.loadMany(
+    if (keys.length > 0) await this.refresh(keys);
+    return keys.length;
+  }
+
+  /**
+   * A stale read's background refresh, for the cache to call before it refreshes that key alone: every
+   * entry about to expire is refreshed with it, as on INVOKE. Entries loaded together go stale together,
+   * so their refreshes go out as a few full batches however the reads are spread in time (reads arriving
+   * over many I/O turns otherwise made as many calls of one name each, and under throttling as many
+   * retries). At most once a second: a refresh started then took every entry already expired and, but for
+   * AppConfig's (which are not refreshed ahead), every one expiring within the next second, so a stale
+   * key that finds no refresh running in between is refreshed on its own.
+   */
+  private readonly refreshStale = (): void => {
+    const now = this.opts.clock.now();
+    if (now - this.staleRefreshAt < STALE_REFRESH_INTERVAL_MS) return;
+    this.staleRefreshAt = now;
+    const keys = this.cache.expiring();
+    if (keys.length > 0) void this.refresh(keys);
+  };
+
+  /** Reloads `keys` through the sources' batches; failures keep the old values and are logged once. */
+  private async refresh(keys: readonly string[]): Promise<void> {
+    const results = await this.cache.loadMany(
       keys.map((key) => ({ key })),
       (ks) => this.batch(ks, 'refresh'),
     );
-    return keys.length;
+    let failed = 0;
+    let first: [string, Error] | undefined;
+    for (const [key, result] of results) {
+      if (!(result instanceof Error) || isNotFound(result)) continue;
+      failed++;
+      first ??= [key, result];
+    }
+    if (first === undefined) return;
+    // As a single key's background refresh logs it, with how many failed: the first names them.
+    this.opts.logger.warn('background refresh failed; serving the last good value', {
+      ...describeKey(this.lanes, first[0]),
+      error: errorCode(first[1]),
+      failed,
+      of: keys.length,
+    });
   }
 
   markReady(): void {

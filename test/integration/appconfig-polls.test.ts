@@ -133,9 +133,10 @@ describe('AppConfig polls', () => {
       expect(fresh.headers['x-cache']).toBe('hit');
       expect(fresh.text).toBe(V2);
       expect(fresh.headers['content-type']).toBe('application/json');
-      // One poll, of the session held since init: no new session.
-      expect(s.backends.appConfig.calls).toEqual({ GetLatestConfiguration: 1 });
-      // The flags were not read: the next INVOKE polls them, once; settings, fresh, is not polled again.
+      // One poll per configuration, of the sessions held since init: the stale read's refresh took the
+      // flags too, expired as well though not read; no new session.
+      expect(s.backends.appConfig.calls).toEqual({ GetLatestConfiguration: 2 });
+      // Both fresh again: the next INVOKE polls neither.
       expect((await s.lambda.invoke({})).ok).toBe(true);
       expect(s.backends.appConfig.calls).toEqual({ GetLatestConfiguration: 2 });
       expect((await read(s, 'settings')).text).toBe(V2);

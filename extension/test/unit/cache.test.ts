@@ -160,6 +160,46 @@ describe('Cache.get', () => {
     expect(loader).toHaveBeenCalledTimes(1);
   });
 
+  it('lets refreshOthers take a stale key into its batch, and refreshes the key alone when it does not', async () => {
+    const { clock, cache } = make();
+    await cache.get('a', counting('a'));
+    await cache.get('b', counting('b'));
+    clock.advance(POLICY.ttlMs + 1);
+    const answered = deferred<void>();
+    const batch = vi.fn(async (keys: string[]) => {
+      await answered.promise;
+      return new Map(keys.map((k) => [k, `${k}-batched`]));
+    });
+    const takeBoth = vi.fn(() => void cache.loadMany([{ key: 'a' }, { key: 'b' }], batch));
+    const loader = counting('alone');
+    expect(await cache.get('a', loader, { refreshOthers: takeBoth })).toMatchObject({ status: 'stale' });
+    // b is loading in the batch: its stale read neither calls the hook again nor loads it alone.
+    expect(await cache.get('b', loader, { refreshOthers: takeBoth })).toMatchObject({ status: 'stale' });
+    answered.resolve();
+    await settle();
+    expect(takeBoth).toHaveBeenCalledTimes(1);
+    expect(batch).toHaveBeenCalledTimes(1);
+    expect(loader).not.toHaveBeenCalled();
+    expect(await cache.get('b', loader)).toMatchObject({ value: 'b-batched', status: 'hit' });
+
+    // A hook that starts nothing, or throws (reported like a failed refresh), leaves the key to its loader.
+    const errors: string[] = [];
+    const { clock: clock2, cache: other } = make({ onBackgroundError: (key) => errors.push(key) });
+    await other.get('c', counting('c'));
+    await other.get('d', counting('d'));
+    clock2.advance(POLICY.ttlMs + 1);
+    await other.get('c', loader, { refreshOthers: () => undefined });
+    await other.get('d', loader, {
+      refreshOthers: () => {
+        throw new Error('hook failed');
+      },
+    });
+    await settle();
+    expect(loader).toHaveBeenCalledTimes(2);
+    expect(errors).toEqual(['d']);
+    expect(await other.get('d', loader)).toMatchObject({ value: 'alone-2', status: 'hit' });
+  });
+
   it('calls the loader once when 50 concurrent requests miss', async () => {
     const { cache } = make();
     const load = deferred<string>();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config-yaml.js';
 import { NotFoundError } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, type Logger, silentLogger } from '../../src/log.js';
 import { createStoreCache, SourceStore } from '../../src/source-store.js';
 import {
   type Body,
@@ -101,15 +101,21 @@ class DocSource implements Source<string, Doc, { version: number; until?: number
   }
 }
 
-function make(ttlMs = 60_000) {
+/** A source whose entries are not refreshed ahead (as AppConfig's): refreshed only once expired. */
+class PolledDocSource extends DocSource {
+  readonly refreshAhead = false;
+}
+
+function make(ttlMs = 60_000, opts: { source?: DocSource; logger?: Logger } = {}) {
   const clock = new ManualClock(1_000_000);
-  const source = new DocSource();
+  const source = opts.source ?? new DocSource();
+  const logger = opts.logger ?? silentLogger;
   const sources = [source];
   const config = parseConfig('', 'config.yaml');
   const cache = createStoreCache({
     sources,
     clock,
-    logger: silentLogger,
+    logger,
     ttlMs,
     maxEntries: 1000,
     maxBytes: 1024 * 1024,
@@ -120,12 +126,17 @@ function make(ttlMs = 60_000) {
     cache,
     config,
     clock,
-    logger: silentLogger,
+    logger,
     maxEntries: 1000,
     maxBytes: 1024 * 1024,
     backendCalls: {},
   });
   return { clock, source, store };
+}
+
+/** Lets the store's background loads, started by earlier reads, run to their end. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
 const read = (target: string, opts: Partial<Read<string>> = {}): Read<string> => ({
@@ -259,5 +270,74 @@ describe('SourceStore over any source', () => {
     clock.advance(1000); // 2 s left of 10 s: inside its last fifth
     expect(await store.refreshExpiring(60_000)).toBe(1);
     expect(source.calls).toHaveLength(1);
+  });
+
+  it('refreshes every expired entry in full batches however far apart the stale reads arrive', async () => {
+    const { source, store, clock } = make();
+    const names = ['a1', 'a2', 'a3', 'a4', 'b1'];
+    for (const n of names) source.docs.set(n, { name: n, version: 1 });
+    source.configuredNames = names;
+    await store.prefetch(5000);
+    source.calls.length = 0;
+    clock.advance(60_000);
+    // Each read in an I/O turn of its own: refreshed alone, each would be a batch of one name.
+    const seen: string[] = [];
+    for (const n of names) {
+      seen.push((await store.read('d', read(n))).cache);
+      await settle();
+    }
+    // The first stale read refreshed them all: the others found theirs fresh again.
+    expect(seen).toEqual(['stale', 'hit', 'hit', 'hit', 'hit']);
+    const calls = source.calls.map((c) => [c.group, c.names.sort(), c.reason]);
+    expect(calls).toHaveLength(3);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        ['a', ['a1', 'a2'], 'refresh'],
+        ['a', ['a3', 'a4'], 'refresh'],
+        ['b', ['b1'], 'refresh'],
+      ]),
+    );
+  });
+
+  it('refreshes a stale key alone when a refresh of every expired entry started less than a second ago', async () => {
+    const { source, store, clock } = make(60_000, { source: new PolledDocSource() });
+    for (const n of ['a1', 'a2']) source.docs.set(n, { name: n, version: 1 });
+    await store.read('d', read('a1'));
+    clock.advance(500);
+    await store.read('d', read('a2'));
+    source.calls.length = 0;
+    clock.advance(59_600); // a1 expired 100 ms ago, a2 expires in 400 ms
+    expect((await store.read('d', read('a1'))).cache).toBe('stale');
+    await settle();
+    clock.advance(500);
+    expect((await store.read('d', read('a2'))).cache).toBe('stale');
+    await settle();
+    expect(source.calls.map((c) => [c.names, c.reason])).toEqual([
+      [['a1'], 'refresh'],
+      [['a2'], 'read'],
+    ]);
+  });
+
+  it('logs one line naming how many entries a failed refresh left stale, and no value', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', format: 'text', write: (line) => lines.push(line) });
+    const { source, store, clock } = make(60_000, { logger });
+    for (const n of ['a1', 'a2', 'b1']) source.docs.set(n, { name: n, version: 1 });
+    source.configuredNames = ['a1', 'a2', 'b1'];
+    await store.prefetch(5000);
+    source.failing = true;
+    clock.advance(60_000);
+    expect((await store.read('d', read('a2'))).cache).toBe('stale');
+    await settle();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /background refresh failed; serving the last good value .*doc=a\d error=\S+ failed=3 of=3/,
+    );
+    expect(lines[0]).not.toContain('version');
+    // The keys back off: stale reads meanwhile are answered without asking the backend again.
+    const calls = source.calls.length;
+    expect((await store.read('d', read('b1'))).cache).toBe('stale');
+    await settle();
+    expect(source.calls).toHaveLength(calls);
   });
 });
