@@ -40,6 +40,11 @@ const HOP_BY_HOP = new Set([
 const WRITE_BATCH = 25;
 /** Attempts at writing a batch's UnprocessedItems before giving up. */
 const WRITE_ATTEMPTS = 5;
+/**
+ * How long `close()` waits for calls dynalite is still answering. Closing under one makes dynalite close
+ * its database while the call still reads it, and the read throws where nothing can catch it.
+ */
+const CLOSE_DRAIN_MS = 2000;
 
 /** A running dynalite and an SDK client talking to it directly. */
 export class DynamoDbStore {
@@ -48,6 +53,8 @@ export class DynamoDbStore {
   readonly #endpoint: string;
   readonly #client: DynamoDBClient;
   #closing: Promise<void> | undefined;
+  /** Calls forwarded to dynalite and not yet answered. */
+  readonly #forwarding = new Set<Promise<unknown>>();
 
   private constructor(server: ReturnType<typeof dynalite>, host: string, region: string) {
     this.#server = server;
@@ -110,6 +117,15 @@ export class DynamoDbStore {
 
   /** Sends one call to dynalite as it came and hands back its answer untouched. */
   forward(call: Call): Promise<RawAnswer> {
+    if (this.#closing !== undefined) return Promise.reject(new Error('the local DynamoDB is closing'));
+    const answer = this.#send(call);
+    const forget = (): boolean => this.#forwarding.delete(settled);
+    const settled: Promise<unknown> = answer.then(forget, forget);
+    this.#forwarding.add(settled);
+    return answer;
+  }
+
+  #send(call: Call): Promise<RawAnswer> {
     const { request } = call;
     // The body is already whole: hop-by-hop and framing headers are ours to set, not the caller's.
     const headers: Record<string, string | string[]> = {};
@@ -142,6 +158,15 @@ export class DynamoDbStore {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // The calls dynalite is answering end first (bounded): new ones are refused from now on.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.#forwarding),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_DRAIN_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       this.#client.destroy();
       this.#agent.destroy();
       await new Promise<void>((resolve) => {

@@ -148,3 +148,45 @@ describe('dynamodb backend', () => {
     expect(error).toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
   });
 });
+
+describe('dynamodb backend closing', () => {
+  it('lets dynalite answer the calls it is reading before it closes its database', async () => {
+    // Closing dynalite's database under a call it is still answering made dynalite throw where nothing can
+    // catch it: an uncaught exception that failed a whole test run. A few moments into the calls.
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (const delayMs of [2, 5, 10]) {
+        const backends = await startBackends({
+          seed: {
+            tables: [
+              {
+                name: 'Closing',
+                hashKey: { name: 'id', type: 'S' },
+                items: Array.from({ length: 100 }, (_, i) => ({ id: `k${i}`, body: 'x'.repeat(1000) })),
+              },
+            ],
+          },
+        });
+        const dynamo = dynamoClient(backends.dynamodb);
+        const keys = Array.from({ length: 100 }, (_, i) => ({ id: { S: `k${i}` } }));
+        const reads = Array.from({ length: 8 }, () =>
+          dynamo
+            .send(new BatchGetItemCommand({ RequestItems: { Closing: { Keys: keys } } }))
+            .catch(() => undefined),
+        );
+        while ((backends.dynamodb.calls.BatchGetItem ?? 0) === 0) await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, delayMs));
+        await backends.close();
+        dynamo.destroy();
+        await Promise.all(reads);
+        // Time for anything dynalite left running to throw.
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught.map((err) => (err as Error).message)).toEqual([]);
+  });
+});
