@@ -76,7 +76,7 @@ export async function createBackend(opts: {
   // Every call of every source is tracked, so the health view needs the services before the sources exist.
   let health: SourceHealth | undefined;
   const aws = trackSources(client, {
-    record: (service, error) => health?.record(service, error),
+    record: (service, error, startedAt) => health?.record(service, error, startedAt),
   });
   const deps = {
     aws,

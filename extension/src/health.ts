@@ -4,7 +4,8 @@
  * in the store, which sees results per key and would need a hook in each of its load paths.
  *
  * "Recent" is the latest call that ended: a service is `failing` from the first failed call after a
- * success (or after start) until the next call that succeeds. A call that ended with a not-found answer
+ * success (or after start) until the next call that succeeds. A failed call that was already under way
+ * when a success ended is old news (it hung on a connection from before a recovery) and changes nothing. A call that ended with a not-found answer
  * or a caller's mistake (a malformed name, a key that does not match the table) counts as a success:
  * the service answered.
  */
@@ -20,6 +21,8 @@ const SOURCE_OF_SERVICE: Readonly<Record<string, string>> = { appconfigdata: 'ap
 
 interface State {
   failing: boolean;
+  /** When the latest successful call ended (the `now` clock), if one has. */
+  okAt?: number;
   lastError?: string;
   /** Epoch ms of the first failure of the current run of failures. */
   since?: number;
@@ -36,17 +39,22 @@ export class SourceHealth {
     for (const s of services) this.states.set(s, { failing: false });
   }
 
-  /** A call of `service` ended with `error`, or succeeded when `error` is `undefined`. */
-  record(service: string, error?: unknown): void {
+  /**
+   * A call of `service` ended with `error`, or succeeded when `error` is `undefined`; `startedAt` (the
+   * `now` clock) is when it began.
+   */
+  record(service: string, error?: unknown, startedAt?: number): void {
     const name = SOURCE_OF_SERVICE[service] ?? service;
     const state = this.states.get(name);
     if (!state) return;
     if (error === undefined || isNotFound(error) || isCallerError(error)) {
-      this.states.set(name, { failing: false });
+      this.states.set(name, { failing: false, okAt: this.now() });
       return;
     }
+    if (startedAt !== undefined && state.okAt !== undefined && startedAt < state.okAt) return;
     this.states.set(name, {
       failing: true,
+      ...(state.okAt !== undefined ? { okAt: state.okAt } : {}),
       lastError: errorCode(error),
       since: state.failing && state.since !== undefined ? state.since : this.now(),
     });
@@ -74,8 +82,15 @@ export class SourceHealth {
   }
 }
 
-/** `aws` with every call's outcome (awsJson and restJson) recorded in `health`. */
-export function trackSources(aws: AwsClient, health: Pick<SourceHealth, 'record'>): AwsClient {
+/**
+ * `aws` with every call's outcome (awsJson and restJson) recorded in `health`, with when it began by
+ * `now` (the clock `health` has).
+ */
+export function trackSources(
+  aws: AwsClient,
+  health: Pick<SourceHealth, 'record'>,
+  now: () => number = Date.now,
+): AwsClient {
   return {
     async json<T>(
       service: JsonService,
@@ -84,23 +99,25 @@ export function trackSources(aws: AwsClient, health: Pick<SourceHealth, 'record'
       input: object,
       opts?: Parameters<AwsClient['json']>[4],
     ): Promise<T> {
+      const startedAt = now();
       try {
         const out = await aws.json<T>(service, region, operation, input, opts);
         health.record(service);
         return out;
       } catch (err) {
         // A call its caller abandoned says nothing about the service.
-        if (!opts?.signal?.aborted) health.record(service, err);
+        if (!opts?.signal?.aborted) health.record(service, err, startedAt);
         throw err;
       }
     },
     async rest(service, region, req, opts) {
+      const startedAt = now();
       try {
         const out = await aws.rest(service, region, req, opts);
         health.record(service);
         return out;
       } catch (err) {
-        if (!opts?.signal?.aborted) health.record(service, err);
+        if (!opts?.signal?.aborted) health.record(service, err, startedAt);
         throw err;
       }
     },

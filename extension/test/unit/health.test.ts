@@ -47,6 +47,19 @@ describe('SourceHealth', () => {
     });
   });
 
+  it('ignores a failure of a call that began before a success ended, and counts one that began after', () => {
+    let now = 1_000_000;
+    const h = new SourceHealth(['ssm'], () => now);
+    const hungSince = now; // a call on a connection that went silent
+    now += 3000;
+    h.record('ssm'); // the backend answers a newer call
+    now += 1000;
+    h.record('ssm', timeout(), hungSince);
+    expect(h.snapshot().ssm).toEqual({ status: 'ok' });
+    h.record('ssm', timeout(), now);
+    expect(h.snapshot().ssm).toMatchObject({ status: 'failing', lastError: 'timeout:response' });
+  });
+
   it('counts a not-found or a caller mistake as an answer, not a failure', () => {
     const h = new SourceHealth(['ssm', 'dynamodb']);
     h.record('ssm', timeout());
